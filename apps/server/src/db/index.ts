@@ -1,0 +1,181 @@
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import { repoRoot } from "../config.js";
+import type { Logger } from "../log.js";
+import { lockDataFolder } from "./pglite-lock.js";
+import * as schema from "./schema.js";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface SqlResult<Row> {
+  rows: Row[];
+}
+
+/** One handle over either backend: Drizzle for queries, raw SQL for the few places that need it. */
+export interface Database {
+  kind: DatabaseKind;
+  db: Db;
+  /** Whether pgvector is usable; without it memory search falls back to full-text only. */
+  vector: boolean;
+  /** Parameterized single statement. */
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<Row>>;
+  /** Several statements, no parameters; answers the last statement's rows. */
+  exec(text: string): Promise<SqlResult<Record<string, unknown>>>;
+  /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PGlite folder, or "memory://" for a throwaway in-memory database. Ignored when `url` is set. */
+  dataDir?: string;
+  url?: string;
+  log: Logger;
+}
+
+const migrationsFolder = path.join(repoRoot, "apps/server/drizzle");
+
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const database = options.url
+    ? await openPostgres(options.url, options.log)
+    : await openPglite(options.dataDir ?? "memory://", options.log);
+  try {
+    if (database.kind === "pglite") {
+      await migratePglite(database.db as never, { migrationsFolder });
+    } else {
+      await migratePg(database.db as never, { migrationsFolder });
+    }
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+async function openPglite(dataDir: string, log: Logger): Promise<Database> {
+  const inMemory = dataDir.startsWith("memory://");
+  const release = inMemory ? () => {} : lockDataFolder(path.dirname(dataDir));
+  let client: PGlite;
+  try {
+    if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
+    client = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } });
+    await client.exec("CREATE EXTENSION IF NOT EXISTS vector;");
+  } catch (error) {
+    release();
+    throw error;
+  }
+  log.info({ kind: "pglite", dataDir: inMemory ? "memory" : dataDir, vector: true }, "database opened");
+  return {
+    kind: "pglite",
+    db: drizzlePglite(client, { schema }) as unknown as Db,
+    vector: true,
+    query: async (text, params) => client.query(text, params ?? []),
+    exec: async (text) => {
+      const results = await client.exec(text);
+      return { rows: results.at(-1)?.rows ?? [] };
+    },
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return unlisten;
+    },
+    notify: async (channel, payload) => {
+      await client.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+async function openPostgres(url: string, log: Logger): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: "cybros" });
+  pool.on("error", (error) => log.error({ err: error }, "postgres pool error"));
+  let vectorEnabled = false;
+  try {
+    const available = await pool.query("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'");
+    if (available.rowCount) {
+      await pool.query("CREATE EXTENSION IF NOT EXISTS vector");
+      vectorEnabled = true;
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code === "ECONNREFUSED") {
+      await pool.end();
+      throw new Error(`Cannot reach the PostgreSQL server at DATABASE_URL (${redactUrl(url)})`);
+    }
+    log.warn({ err: error }, "pgvector could not be enabled");
+  }
+  if (vectorEnabled) {
+    log.info({ kind: "postgres", url: redactUrl(url), vector: true }, "database opened");
+  } else {
+    log.warn(
+      { kind: "postgres", url: redactUrl(url), vector: false },
+      "database opened without pgvector: memory search uses full-text search only",
+    );
+  }
+
+  const listener = {
+    client: undefined as pg.PoolClient | undefined,
+    handlers: new Map<string, Set<(p: string) => void>>(),
+  };
+  return {
+    kind: "postgres",
+    db: drizzlePg(pool, { schema }) as unknown as Db,
+    vector: vectorEnabled,
+    query: async <Row>(text: string, params?: unknown[]) =>
+      (await pool.query(text, params)) as unknown as SqlResult<Row>,
+    exec: async (text) => {
+      const result = (await pool.query(text)) as pg.QueryResult | pg.QueryResult[];
+      return { rows: (Array.isArray(result) ? result.at(-1)?.rows : result.rows) ?? [] };
+    },
+    listen: async (channel, onPayload) => {
+      if (!listener.client) {
+        listener.client = await pool.connect();
+        listener.client.on("notification", (message) => {
+          for (const handler of listener.handlers.get(message.channel) ?? []) handler(message.payload ?? "");
+        });
+      }
+      let handlers = listener.handlers.get(channel);
+      if (!handlers) {
+        handlers = new Set();
+        listener.handlers.set(channel, handlers);
+        await listener.client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+      handlers.add(onPayload);
+      return async () => {
+        handlers.delete(onPayload);
+      };
+    },
+    notify: async (channel, payload) => {
+      await pool.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
+    close: async () => {
+      listener.client?.release();
+      await pool.end();
+    },
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { authRoutes } from "../auth/routes.js";
+import { NotFoundError } from "../errors.js";
+import type { Services } from "../services.js";
+import { version } from "../version.js";
+import { errorResponder } from "./errors.js";
+import { type AppEnv, csrfProtection, loadSession, requireSession } from "./session.js";
+import { mountWeb } from "./web.js";
+
+const API_BODY_LIMIT = 1024 * 1024;
+
+/** Composes every route. Order matters: public surfaces first, then the session-guarded API, then pages. */
+export function createApp(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(errorResponder(services.log));
+
+  app.get("/up", (c) =>
+    c.json({ status: "ok", version, database: services.database.kind, vector: services.database.vector }),
+  );
+
+  const api = new Hono<AppEnv>();
+  api.use(bodyLimit({ maxSize: API_BODY_LIMIT }));
+  api.use(loadSession(services));
+  api.use(csrfProtection);
+  api.route("/", authRoutes(services));
+  api.use(requireSession);
+  api.all("*", (c) => {
+    throw new NotFoundError(`API route ${c.req.method} ${c.req.path}`);
+  });
+  app.route("/api", api);
+
+  app.use(loadSession(services));
+  mountWeb(app, services);
+  return app;
+}

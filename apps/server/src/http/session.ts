@@ -1,0 +1,92 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { resumeSession } from "../auth/sessions.js";
+import { type Current, runWithCurrent } from "../current.js";
+import { ForbiddenError, UnauthorizedError } from "../errors.js";
+import type { Services } from "../services.js";
+
+export const SESSION_COOKIE = "cybros_session";
+const SESSION_MAX_AGE_S = 60 * 60 * 24 * 30;
+
+export type AppEnv = { Variables: { current?: Current } };
+
+function isHttps(c: Context): boolean {
+  const forwarded = c.req.header("x-forwarded-proto");
+  if (forwarded) return forwarded.split(",")[0]!.trim() === "https";
+  return new URL(c.req.url).protocol === "https:";
+}
+
+export async function writeSessionCookie(c: Context, services: Services, token: string): Promise<void> {
+  await setSignedCookie(c, SESSION_COOKIE, token, services.cookieSecret, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: isHttps(c),
+    path: "/",
+    maxAge: SESSION_MAX_AGE_S,
+  });
+}
+
+export function clearSessionCookie(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+}
+
+export function clientInfo(c: Context): { ip: string | null; userAgent: string | null } {
+  let ip: string | null = null;
+  try {
+    ip = getConnInfo(c).remote.address ?? null;
+  } catch {
+    // No socket behind in-process requests (tests); the address is informational only.
+  }
+  return { ip, userAgent: c.req.header("user-agent") ?? null };
+}
+
+/** Loads the session (if any) into c.var.current and AsyncLocalStorage for everything downstream. */
+export function loadSession(services: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = await getSignedCookie(c, services.cookieSecret, SESSION_COOKIE);
+    const current = token ? await resumeSession(services.db, token) : undefined;
+    if (!current) return next();
+    c.set("current", current);
+    return runWithCurrent(current, next);
+  };
+}
+
+export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!c.var.current) throw new UnauthorizedError();
+  return next();
+};
+
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function requestHost(c: Context): string {
+  return c.req.header("x-forwarded-host") ?? c.req.header("host") ?? new URL(c.req.url).host;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Cookie-authenticated writes must come from our own origin: the browser's Sec-Fetch-Site or Origin says so,
+ * or the request carries the session's CSRF token (for clients that send neither header).
+ */
+export const csrfProtection: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (SAFE_METHODS.has(c.req.method)) return next();
+  if (!c.req.header("cookie")?.includes(SESSION_COOKIE)) return next();
+  const site = c.req.header("sec-fetch-site");
+  if (site === "same-origin") return next();
+  if (site && site !== "none") throw new ForbiddenError("Cross-site request refused", "csrf_rejected");
+  const origin = c.req.header("origin");
+  if (origin) {
+    if (originHost(origin) === requestHost(c)) return next();
+    throw new ForbiddenError("Cross-site request refused", "csrf_rejected");
+  }
+  const token = c.req.header("x-csrf-token");
+  if (token && c.var.current && token === c.var.current.session.csrfToken) return next();
+  throw new ForbiddenError("Missing CSRF token", "csrf_rejected");
+};

@@ -1,0 +1,76 @@
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import type { Config } from "./config.js";
+import { type Database, openDatabase } from "./db/index.js";
+import { createApp } from "./http/app.js";
+import type { AppEnv } from "./http/session.js";
+import { type Queue, startQueue, stopQueue } from "./jobs/queue.js";
+import type { Logger } from "./log.js";
+import { loadMasterKey, SecretBox } from "./secrets/index.js";
+import { seed } from "./seeds.js";
+import type { Services } from "./services.js";
+
+export interface Server {
+  services: Services;
+  app: Hono<AppEnv>;
+  /** Starts accepting HTTP connections; resolves with the bound URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots one Cybros process: database (migrated), secrets, seeds, job queue, HTTP app. Nothing listens until
+ * everything below it is ready, so /up answering means the instance is usable.
+ */
+export async function createServer(
+  config: Config,
+  log: Logger,
+  options: { database?: Database } = {},
+): Promise<Server> {
+  // A database handed in (tests reuse one across servers) stays open when this server closes.
+  const ownsDatabase = !options.database;
+  const database: Database =
+    options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.pgliteDir, log }));
+  let queue: Queue | undefined;
+  try {
+    const masterKey = loadMasterKey(config.dataDir, config.secretKey);
+    queue = await startQueue(database, log, config.databaseUrl);
+    const services: Services = {
+      config,
+      log,
+      database,
+      db: database.db,
+      queue,
+      secrets: new SecretBox(masterKey),
+      cookieSecret: SecretBox.derive(masterKey, "cookies").toString("base64url"),
+    };
+    await seed(services);
+    const app = createApp(services);
+    let httpServer: ReturnType<typeof serve> | undefined;
+
+    return {
+      services,
+      app,
+      listen: () =>
+        new Promise((resolve, reject) => {
+          httpServer = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+            resolve(`http://${info.address.includes(":") ? `[${info.address}]` : info.address}:${info.port}`);
+          });
+          httpServer.once("error", reject);
+        }),
+      close: async () => {
+        if (httpServer) {
+          const closing = new Promise<void>((resolve) => httpServer!.close(() => resolve()));
+          (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          await closing;
+        }
+        await stopQueue(queue!);
+        if (ownsDatabase) await database.close();
+      },
+    };
+  } catch (error) {
+    if (queue) await stopQueue(queue).catch(() => {});
+    if (ownsDatabase) await database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./account.js";
+export * from "./auth.js";
+export * from "./errors.js";

@@ -1,0 +1,36 @@
+// Builds what `npm start` serves: the web app (Vite) and the server bundle (esbuild).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { sourceStamp } from "./source-stamp.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const serverDir = path.join(root, "apps/server");
+
+export async function buildAll() {
+  const started = Date.now();
+  execFileSync(process.execPath, [path.join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {
+    cwd: path.join(root, "apps/web"),
+    stdio: "inherit",
+  });
+  const pkg = JSON.parse(fs.readFileSync(path.join(serverDir, "package.json"), "utf8"));
+  // Workspace packages are bundled (they ship TypeScript); registry packages stay external.
+  const external = Object.keys(pkg.dependencies).filter((name) => !name.startsWith("@cybros/"));
+  await build({
+    entryPoints: [path.join(serverDir, "src/main.ts")],
+    outfile: path.join(serverDir, "dist/main.js"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: true,
+    external: [...external, ...external.map((name) => `${name}/*`)],
+    logLevel: "warning",
+  });
+  fs.writeFileSync(path.join(serverDir, "dist/.source-stamp"), sourceStamp(root));
+  console.log(`Built web app and server in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAll();
