@@ -1,11 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { OWNER, startSignedIn, startTestServer, type TestServer } from "../testing/harness.js";
 
-let server: TestServer | undefined;
+let server: TestServer;
 afterEach(async () => {
-  await server?.close();
-  server = undefined;
+  await server.close();
 });
+
+async function signedIn() {
+  const started = await startSignedIn();
+  server = started.server;
+  return started.client;
+}
 
 const setupBody = { ...OWNER, passwordConfirmation: OWNER.password };
 
@@ -101,7 +106,7 @@ describe("sessions", () => {
   });
 
   it("logs in with the right password, any email case, and one generic error otherwise", async () => {
-    ({ server } = await startSignedIn());
+    await signedIn();
     const client = server.client();
     const ok = await client.post("/api/session", { email: OWNER.email.toUpperCase(), password: OWNER.password });
     expect(ok.status).toBe(201);
@@ -115,7 +120,7 @@ describe("sessions", () => {
   });
 
   it("rate-limits repeated failed logins", async () => {
-    ({ server } = await startSignedIn());
+    await signedIn();
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       const r = await server.client().post("/api/session", { email: OWNER.email, password: `wrong-${i}` });
@@ -126,8 +131,7 @@ describe("sessions", () => {
   });
 
   it("rejects a forged or tampered cookie", async () => {
-    let client;
-    ({ server, client } = await startSignedIn());
+    const client = await signedIn();
     const value = client.cookie("cybros_session")!;
     client.setCookie("cybros_session", `x${value}`);
     expect((await (await client.get("/api/session")).json()).user).toBeNull();
@@ -135,8 +139,7 @@ describe("sessions", () => {
   });
 
   it("logout ends this session; sign-out-all ends every session", async () => {
-    let first;
-    ({ server, client: first } = await startSignedIn());
+    const first = await signedIn();
     const second = server.client();
     await second.post("/api/session", { email: OWNER.email, password: OWNER.password });
     const third = server.client();
@@ -158,8 +161,7 @@ describe("sessions", () => {
   });
 
   it("changes the password only with the current one, and signs out other devices", async () => {
-    let client;
-    ({ server, client } = await startSignedIn());
+    const client = await signedIn();
     const other = server.client();
     await other.post("/api/session", { email: OWNER.email, password: OWNER.password });
 
@@ -186,8 +188,7 @@ describe("sessions", () => {
 
 describe("CSRF", () => {
   it("refuses cookie-authenticated writes from another origin or without proof", async () => {
-    let client;
-    ({ server, client } = await startSignedIn());
+    const client = await signedIn();
     client.origin = "https://evil.example";
     expect((await client.delete("/api/sessions")).status).toBe(403);
     client.origin = "";
@@ -203,8 +204,7 @@ describe("CSRF", () => {
   });
 
   it("accepts same-origin requests", async () => {
-    let client;
-    ({ server, client } = await startSignedIn());
+    const client = await signedIn();
     client.origin = "";
     expect((await client.delete("/api/session", { "sec-fetch-site": "same-origin" })).status).toBe(204);
   });
@@ -212,7 +212,7 @@ describe("CSRF", () => {
 
 describe("API guard", () => {
   it("requires a session on every API route but the public ones", async () => {
-    ({ server } = await startSignedIn());
+    await signedIn();
     const anonymous = server.client();
     expect((await anonymous.get("/api/sessions")).status).toBe(401);
     expect((await anonymous.get("/api/anything-else")).status).toBe(401);

@@ -108,6 +108,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
+/** Test responses read JSON loosely: assertions, not types, check the shape. */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on the shape
+export type TestResponse = Omit<Response, "json"> & { json(): Promise<any> };
+
 /** Talks to the app in-process (no socket) and keeps cookies like a browser. */
 export class TestClient {
   private readonly cookies = new Map<string, string>();
@@ -126,7 +130,12 @@ export class TestClient {
     this.cookies.set(name, value);
   }
 
-  async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  async request(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<TestResponse> {
     const init: RequestInit = { method, headers: { ...headers } };
     const h = init.headers as Record<string, string>;
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
