@@ -1,0 +1,80 @@
+import { z } from "zod";
+import type { Account } from "../current.js";
+import type { Logger } from "../log.js";
+import type { Services } from "../services.js";
+
+/** What a tool may touch while it runs: the world via services, scoped to one agent and conversation. */
+export interface ToolContext {
+  services: Services;
+  log: Logger;
+  account: Account;
+  agent: { id: string; name: string; localPath: string };
+  conversationId: string;
+  /** Aborted when the run is canceled; long tools must honour it. */
+  signal: AbortSignal;
+}
+
+/** What the model reads back (`output`), what people see (`title`), and structured extras for the inspector. */
+export interface ToolResult {
+  title: string;
+  output: string;
+  metadata?: Record<string, unknown>;
+  /** The tool ran but failed in a way the model should see and may correct. */
+  isError?: boolean;
+}
+
+export interface Tool<P extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  parameters: P;
+  execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
+}
+
+/** Tool errors the model can act on: the message goes to the model verbatim, no stack, no internals. */
+export class ToolError extends Error {}
+
+export function defineTool<P extends z.ZodType>(
+  name: string,
+  spec: { description: string; parameters: P; execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult> },
+): Tool<P> {
+  return { name, ...spec };
+}
+
+/** JSON Schema for the model; stable key order so the tools section of the prompt never changes needlessly. */
+export function toolJsonSchema(tool: Tool): Record<string, unknown> {
+  return z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<string, unknown>;
+}
+
+export const MAX_TOOL_OUTPUT_CHARS = 50_000;
+
+/**
+ * Runs a tool the way every call must run: arguments validated against its schema, errors turned into results
+ * the model can read, output truncated, time measured. The one wrapper all tools go through.
+ */
+export async function runTool(
+  tool: Tool,
+  rawArgs: unknown,
+  context: ToolContext,
+): Promise<ToolResult & { durationMs: number }> {
+  const started = performance.now();
+  const finish = (result: ToolResult) => ({
+    ...result,
+    output:
+      result.output.length > MAX_TOOL_OUTPUT_CHARS
+        ? `${result.output.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n…[truncated ${result.output.length - MAX_TOOL_OUTPUT_CHARS} characters]`
+        : result.output,
+    durationMs: Math.round(performance.now() - started),
+  });
+  const parsed = tool.parameters.safeParse(rawArgs);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
+    return finish({ title: `${tool.name}: invalid arguments`, output: `Invalid arguments: ${problems}`, isError: true });
+  }
+  try {
+    return finish(await tool.execute(parsed.data, context));
+  } catch (error) {
+    if (error instanceof ToolError) return finish({ title: `${tool.name} failed`, output: error.message, isError: true });
+    context.log.error({ err: error, tool: tool.name }, "tool crashed");
+    return finish({ title: `${tool.name} failed`, output: "The tool failed unexpectedly.", isError: true });
+  }
+}

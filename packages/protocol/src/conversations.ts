@@ -1,0 +1,112 @@
+import { z } from "zod";
+import { runError, runState } from "./events.js";
+
+export const conversationSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  agentProgramId: z.string(),
+  agentName: z.string(),
+  archivedAt: z.string().nullable(),
+  lastActivityAt: z.string(),
+  createdAt: z.string(),
+});
+export type ConversationSummary = z.infer<typeof conversationSummary>;
+
+export const runSummary = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  turnId: z.string(),
+  /** The node currently being produced; explicit, never inferred from the latest leaf. */
+  activeNodeId: z.string().nullable(),
+  state: runState,
+  error: runError.nullable(),
+  retryOfId: z.string().nullable(),
+  queuedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  heartbeatAt: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof runSummary>;
+
+export const conversationDetail = z.object({
+  conversation: conversationSummary,
+  /** The running run, else the oldest queued one, else null. */
+  activeRun: runSummary.nullable(),
+  /** Set when no enabled provider serves any of the agent's preferred models. */
+  modelWarning: z
+    .object({ code: z.literal("no_provider_for_model"), message: z.string(), models: z.array(z.string()) })
+    .nullable(),
+});
+export type ConversationDetail = z.infer<typeof conversationDetail>;
+
+export const toolCallState = z.enum(["pending", "running", "completed", "error"]);
+
+/** Message parts: one union for the database JSON, the API, the SSE payloads and React. */
+export const messagePart = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text"), text: z.string() }),
+  z.object({
+    type: z.literal("tool_call"),
+    /** The task node's id. */
+    id: z.string(),
+    callId: z.string(),
+    name: z.string(),
+    args: z.unknown(),
+    state: toolCallState,
+    result: z.unknown().optional(),
+    error: z.string().optional(),
+    durationMs: z.number().optional(),
+  }),
+]);
+export type MessagePart = z.infer<typeof messagePart>;
+
+export const messageState = z.enum(["pending", "streaming", "completed", "errored", "canceled"]);
+export type MessageState = z.infer<typeof messageState>;
+
+/** One bubble in the transcript: a user message or one agent message node (with its tool calls). */
+export const transcriptMessage = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  turnId: z.string(),
+  runId: z.string().nullable(),
+  role: z.enum(["user", "assistant"]),
+  state: messageState,
+  /** The text so far (the full text once completed). */
+  text: z.string(),
+  parts: z.array(messagePart),
+  error: runError.nullable(),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export type TranscriptMessage = z.infer<typeof transcriptMessage>;
+
+export const messagesPage = z.object({
+  messages: z.array(transcriptMessage),
+  /** Pass as `before` to load older messages; null at the start of the conversation. */
+  olderCursor: z.string().nullable(),
+  /** The event cursor this page is consistent with: subscribe to events from here. */
+  eventCursor: z.number().int(),
+});
+export type MessagesPage = z.infer<typeof messagesPage>;
+
+export const createConversationInput = z.object({
+  agentProgramId: z.string().uuid("is not a valid agent id"),
+  title: z.string().trim().max(200, "is too long").optional(),
+});
+export type CreateConversationInput = z.infer<typeof createConversationInput>;
+
+export const updateConversationInput = z.object({
+  title: z.string().trim().min(1, "is required").max(200, "is too long"),
+});
+
+export const postMessageInput = z.object({
+  content: z.string().trim().min(1, "is required").max(200_000, "is too long"),
+  /** A client-made id; resending with the same one returns the first result instead of a duplicate. */
+  clientMessageId: z.string().max(100).optional(),
+});
+export type PostMessageInput = z.infer<typeof postMessageInput>;
+
+export const postMessageResult = z.object({
+  message: transcriptMessage,
+  run: runSummary,
+});
+export type PostMessageResult = z.infer<typeof postMessageResult>;
