@@ -1,0 +1,61 @@
+import { test as base, expect, type Page } from "@playwright/test";
+import { Instance } from "./instance";
+
+export const OWNER = { email: "owner@example.com", password: "correct horse battery" };
+
+type WorkerFixtures = { instance: Instance };
+type TestFixtures = { signedIn: Page; consoleErrors: string[] };
+
+/**
+ * `instance`: one fresh Cybros process per worker. `signedIn`: a page whose context has a session (setup runs
+ * through the API the first time). `consoleErrors`: console errors and failed requests seen by the page.
+ */
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  instance: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies by destructuring
+    async ({}, use) => {
+      const instance = await new Instance().start();
+      await use(instance);
+      await instance.dispose();
+    },
+    { scope: "worker", timeout: 60_000 },
+  ],
+  baseURL: async ({ instance }, use) => {
+    await use(instance.url);
+  },
+  consoleErrors: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(`console: ${message.text()}`);
+    });
+    page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+    page.on("requestfailed", (request) => {
+      const failure = request.failure()?.errorText ?? "";
+      // Navigations and closed event streams abort requests by design.
+      if (/ERR_ABORTED/.test(failure)) return;
+      errors.push(`requestfailed: ${request.method()} ${request.url()} ${failure}`);
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 500) errors.push(`http ${response.status()}: ${response.url()}`);
+    });
+    await use(errors);
+  },
+  signedIn: async ({ page, instance }, use) => {
+    const request = page.context().request;
+    const state = await (await request.get(`${instance.url}/api/session`)).json();
+    const headers = { origin: instance.url };
+    if (state.setupRequired) {
+      const created = await request.post(`${instance.url}/api/setup`, {
+        data: { ...OWNER, passwordConfirmation: OWNER.password },
+        headers,
+      });
+      expect(created.status()).toBe(201);
+    } else {
+      const login = await request.post(`${instance.url}/api/session`, { data: OWNER, headers });
+      expect(login.status()).toBe(201);
+    }
+    await use(page);
+  },
+});
+
+export { expect };
