@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -102,4 +102,188 @@ export const agentPrograms = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex("agent_programs_account_name_idx").on(t.accountId, sql`lower(${t.name})`)],
+);
+
+// ── Conversations ───────────────────────────────────────────────────────────────────────────────────────────
+// See conversations/index.ts for the model: turns order everything; nodes are the graph's vertices; each node's
+// `parent_id` is its causal edge within a turn and `version_of_id` the lineage edge to the node it replaced.
+
+export const conversations = pgTable(
+  "conversations",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    agentProgramId: uuid("agent_program_id")
+      .notNull()
+      .references(() => agentPrograms.id, { onDelete: "restrict" }),
+    title: text("title").notNull(),
+    /** The last event cursor handed out; events take seqs from here under this row's lock. */
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    /** The last turn number handed out. */
+    lastTurnSeq: integer("last_turn_seq").notNull().default(0),
+    archivedAt: timestamp("archived_at", { withTimezone: true }),
+    lastActivityAt: timestamp("last_activity_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("conversations_user_activity_idx").on(t.userId, t.lastActivityAt),
+    index("conversations_title_search_idx").using("gin", sql`to_tsvector('simple', ${t.title})`),
+  ],
+);
+
+/** One user exchange: the user message and everything produced in answer to it. */
+export const turns = pgTable(
+  "turns",
+  {
+    id: uuid("id").primaryKey(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    /** Volatile context fixed when the turn began (time, memory hits), replayed verbatim so prompts stay cacheable. */
+    context: jsonb("context").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("turns_conversation_seq_idx").on(t.conversationId, t.seq)],
+);
+
+export const nodeKinds = [
+  "user_message",
+  "agent_message",
+  "character_message",
+  "task",
+  "summary",
+  "system_message",
+  "developer_message",
+] as const;
+export const nodeStates = ["pending", "running", "finished", "errored", "stopped", "skipped"] as const;
+
+export const nodes = pgTable(
+  "nodes",
+  {
+    id: uuid("id").primaryKey(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    turnId: uuid("turn_id")
+      .notNull()
+      .references(() => turns.id, { onDelete: "cascade" }),
+    turnSeq: integer("turn_seq").notNull(),
+    /** Order within the turn. */
+    position: integer("position").notNull(),
+    kind: text("kind", { enum: nodeKinds }).notNull(),
+    state: text("state", { enum: nodeStates }).notNull(),
+    parentId: uuid("parent_id"),
+    versionOfId: uuid("version_of_id"),
+    runId: uuid("run_id"),
+    /** User input, agent output text, summary text. */
+    content: text("content").notNull().default(""),
+    /** Kind-specific data: an agent message's tool calls and finish reason; a task's call, result, error. */
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    error: jsonb("error").$type<{ code: string; message: string; status?: number }>(),
+    /** Set when a newer version replaced this node: it leaves the transcript and every later prompt. */
+    supersededAt: timestamp("superseded_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("nodes_conversation_order_idx").on(t.conversationId, t.turnSeq, t.position),
+    index("nodes_run_idx").on(t.runId),
+  ],
+);
+
+export const runStates = ["queued", "running", "succeeded", "failed", "canceled"] as const;
+
+export const conversationRuns = pgTable(
+  "conversation_runs",
+  {
+    id: uuid("id").primaryKey(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    turnId: uuid("turn_id")
+      .notNull()
+      .references(() => turns.id, { onDelete: "cascade" }),
+    turnSeq: integer("turn_seq").notNull(),
+    state: text("state", { enum: runStates }).notNull(),
+    /** The node being produced right now: tracked explicitly, never inferred from the latest leaf. */
+    activeNodeId: uuid("active_node_id"),
+    retryOfId: uuid("retry_of_id"),
+    error: jsonb("error").$type<{ code: string; message: string; status?: number; details?: Record<string, unknown> }>(),
+    /** Which process runs it ("host:pid:boot"), for logs and reaping. */
+    workerId: text("worker_id"),
+    cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
+    queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("conversation_runs_queue_idx").on(t.conversationId, t.state, t.queuedAt),
+    // At most one running run per conversation, enforced by the database.
+    uniqueIndex("conversation_runs_one_running_idx")
+      .on(t.conversationId)
+      .where(sql`${t.state} = 'running'`),
+    index("conversation_runs_running_idx")
+      .on(t.heartbeatAt)
+      .where(sql`${t.state} = 'running'`),
+  ],
+);
+
+/** The durable event log behind SSE resume: `seq` is the per-conversation cursor. */
+export const conversationEvents = pgTable(
+  "conversation_events",
+  {
+    id: uuid("id").primaryKey(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    turnId: uuid("turn_id"),
+    runId: uuid("run_id"),
+    nodeId: uuid("node_id"),
+    kind: text("kind").notNull(),
+    text: text("text"),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("conversation_events_cursor_idx").on(t.conversationId, t.seq),
+    index("conversation_events_node_idx").on(t.nodeId, t.kind),
+  ],
+);
+
+/** One row per provider call: what was sent (section hashes), what it cost, how fast it was. */
+export const llmCalls = pgTable(
+  "llm_calls",
+  {
+    id: uuid("id").primaryKey(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    runId: uuid("run_id").notNull(),
+    nodeId: uuid("node_id").notNull(),
+    agentProgramId: uuid("agent_program_id"),
+    agentCommit: text("agent_commit"),
+    providerId: uuid("provider_id"),
+    providerName: text("provider_name").notNull(),
+    model: text("model").notNull(),
+    sections: jsonb("sections").$type<{ name: string; hash: string; tokens: number; stable: boolean }[]>().notNull(),
+    messageCount: integer("message_count").notNull(),
+    promptTokens: integer("prompt_tokens"),
+    completionTokens: integer("completion_tokens"),
+    cachedTokens: integer("cached_tokens"),
+    ttftMs: integer("ttft_ms"),
+    durationMs: integer("duration_ms"),
+    finishReason: text("finish_reason"),
+    error: jsonb("error").$type<{ code: string; message: string; status?: number }>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("llm_calls_run_idx").on(t.runId), index("llm_calls_conversation_idx").on(t.conversationId)],
 );
