@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -286,4 +299,49 @@ export const llmCalls = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("llm_calls_run_idx").on(t.runId), index("llm_calls_conversation_idx").on(t.conversationId)],
+);
+
+/** Postgres full-text document; only ever written by the database (a generated column). */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * What an agent program remembers (memory/index.ts). Scoped to the agent program: no verb reads across programs.
+ * Embeddings live in agent_memory_embeddings, created at start only when pgvector exists (memory/vector.ts).
+ */
+export const agentMemoryEntries = pgTable(
+  "agent_memory_entries",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    agentProgramId: uuid("agent_program_id")
+      .notNull()
+      .references(() => agentPrograms.id, { onDelete: "cascade" }),
+    /** Where it was learned; the memory outlives the conversation (like ChatGPT's memory). */
+    conversationId: uuid("conversation_id").references(() => conversations.id, { onDelete: "set null" }),
+    content: text("content").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    searchVector: tsvector("search_vector").notNull().generatedAlwaysAs(sql`to_tsvector('english', content)`),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("agent_memory_entries_scope_idx").on(t.accountId, t.agentProgramId, t.id),
+    index("agent_memory_entries_search_idx").using("gin", t.searchVector),
+    index("agent_memory_entries_metadata_idx").using("gin", sql`${t.metadata} jsonb_path_ops`),
+  ],
+);
+
+/** Account-level secrets by name (e.g. a web search API key), AES-GCM sealed by services.secrets; never presented. */
+export const accountSecrets = pgTable(
+  "account_secrets",
+  {
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    valueEncrypted: text("value_encrypted").notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
 );
