@@ -3,3 +3,4 @@ export * from "./auth.js";
 export * from "./conversations.js";
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./providers.js";
