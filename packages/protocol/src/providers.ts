@@ -46,7 +46,10 @@ export const providerHeaders = z.unknown().transform((value, ctx): Record<string
     }
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    ctx.addIssue({ code: "custom", message: 'must be a JSON object of header names to values, like {"X-Title": "Cybros"}' });
+    ctx.addIssue({
+      code: "custom",
+      message: 'must be a JSON object of header names to values, like {"X-Title": "Cybros"}',
+    });
     return z.NEVER;
   }
   const headers: Record<string, string> = {};
