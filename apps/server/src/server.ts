@@ -6,6 +6,7 @@ import { createApp } from "./http/app.js";
 import type { AppEnv } from "./http/session.js";
 import { type Queue, startQueue, stopQueue } from "./jobs/queue.js";
 import type { Logger } from "./log.js";
+import { ensureVectorFeatures } from "./memory/vector.js";
 import { loadMasterKey, SecretBox } from "./secrets/index.js";
 import { seed } from "./seeds.js";
 import type { Services } from "./services.js";
@@ -33,6 +34,8 @@ export async function createServer(
     options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.pgliteDir, log }));
   let queue: Queue | undefined;
   try {
+    // Memory's pgvector half lives outside the migrations: the extension may be missing (DESIGN.md §3).
+    await ensureVectorFeatures(database, log);
     const masterKey = loadMasterKey(config.dataDir, config.secretKey);
     queue = await startQueue(database, log, config.databaseUrl);
     const services: Services = {
