@@ -1,0 +1,118 @@
+import { AgentProgramError } from "./errors.js";
+import { listProgramFolder, openProgramFolder, type ProgramFolder, readProgramFile } from "./files.js";
+import { readHeadCommit } from "./git.js";
+import { type AgentManifest, MANIFEST_FILE, parseManifest } from "./manifest.js";
+import { PROMPTS_FOLDER, PromptTemplates, type PromptVariables, promptScope, SYSTEM_TEMPLATE_NAME } from "./prompt.js";
+import { readSkillsIndex, type SkillSummary } from "./skills.js";
+
+export const LOAD_TIMEOUT_MS = 5_000;
+export const INSTRUCTION_FILES = { agent: "AGENT.md", soul: "SOUL.md", user: "USER.md" } as const;
+
+/** An agent program as read from its folder at one moment; load again to see edits. */
+export interface AgentDefinition {
+  /** The folder as given, and its real path (what every file was resolved against). */
+  localPath: string;
+  realPath: string;
+  manifest: AgentManifest;
+  /** agent.yml as written. */
+  manifestText: string;
+  /** AGENT.md, SOUL.md, USER.md; null when the file is absent. */
+  instructions: { agent: string | null; soul: string | null; user: string | null };
+  /** prompts/*.liquid compiled; null without prompts/system.md.liquid. */
+  templates: PromptTemplates | null;
+  skills: SkillSummary[];
+  /** Things that did not stop the load but the author should fix (unknown keys, a broken skill). */
+  warnings: string[];
+  /** HEAD when the folder is a git repository's root: records which version of the agent produced a reply. */
+  gitCommit: string | null;
+}
+
+export interface LoadOptions {
+  timeoutMs?: number;
+  /** Aborts the load (e.g. the run was canceled). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads an agent program folder fresh: edits take effect on the next load. Unchanged files are not re-read
+ * or re-parsed (files.ts). Fails with an AgentProgramError naming the file and field, or when the whole
+ * load takes longer than 5 s.
+ */
+export async function loadAgentProgram(localPath: string, options: LoadOptions = {}): Promise<AgentDefinition> {
+  const timeoutMs = options.timeoutMs ?? LOAD_TIMEOUT_MS;
+  const controller = new AbortController();
+  const abort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", abort, { once: true });
+  if (options.signal?.aborted) abort();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(
+        new AgentProgramError(
+          `loading the agent program took longer than ${timeoutMs >= 1000 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`} (is its folder on a slow or unavailable disk?)`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([readProgram(localPath, controller.signal), timedOut]);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", abort);
+  }
+}
+
+async function readProgram(localPath: string, signal: AbortSignal): Promise<AgentDefinition> {
+  const folder = await openProgramFolder(localPath, signal);
+  const [manifest, agent, soul, user, templates, skillsIndex, gitCommit] = await Promise.all([
+    readProgramFile(folder, MANIFEST_FILE, "manifest", (text) => ({ text, ...parseManifest(text) })),
+    readProgramFile(folder, INSTRUCTION_FILES.agent, "text", (text) => text),
+    readProgramFile(folder, INSTRUCTION_FILES.soul, "text", (text) => text),
+    readProgramFile(folder, INSTRUCTION_FILES.user, "text", (text) => text),
+    readTemplates(folder),
+    readSkillsIndex(folder),
+    readHeadCommit(folder.realPath, signal),
+  ]);
+  if (!manifest) throw new AgentProgramError("is missing", { file: MANIFEST_FILE });
+  return {
+    localPath,
+    realPath: folder.realPath,
+    manifest: manifest.manifest,
+    manifestText: manifest.text,
+    instructions: { agent, soul, user },
+    templates,
+    skills: skillsIndex.skills,
+    warnings: [...manifest.warnings, ...skillsIndex.warnings],
+    gitCommit,
+  };
+}
+
+// Compiled templates per program folder, reused while every prompts/*.liquid source is unchanged.
+const compiledTemplates = new Map<string, PromptTemplates>();
+
+async function readTemplates(folder: ProgramFolder): Promise<PromptTemplates | null> {
+  const names = (await listProgramFolder(folder, PROMPTS_FOLDER)).filter((name) => name.endsWith(".liquid"));
+  if (!names.includes(SYSTEM_TEMPLATE_NAME)) return null;
+  const texts = await Promise.all(
+    names.map((name) => readProgramFile(folder, `${PROMPTS_FOLDER}/${name}`, "text", (text) => text)),
+  );
+  const sources: Record<string, string> = {};
+  names.forEach((name, index) => {
+    if (texts[index] !== null) sources[name] = texts[index]!;
+  });
+  const previous = compiledTemplates.get(folder.realPath);
+  if (previous?.sameSources(sources)) return previous;
+  const compiled = new PromptTemplates(sources);
+  compiledTemplates.set(folder.realPath, compiled);
+  return compiled;
+}
+
+/**
+ * The rendered prompts/system.md.liquid, or "" when the program has none. Deterministic: the same definition
+ * and variables always give the same bytes, so the prompt prefix stays cacheable turn after turn.
+ */
+export function renderSystemPrompt(definition: AgentDefinition, variables: PromptVariables = {}): string {
+  if (!definition.templates) return "";
+  return definition.templates.renderSystem(promptScope(definition.manifest, variables));
+}

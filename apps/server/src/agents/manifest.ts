@@ -1,0 +1,115 @@
+import YAML from "yaml";
+import { z } from "zod";
+import { AgentProgramError } from "./errors.js";
+
+export const MANIFEST_FILE = "agent.yml";
+
+const text = (what = "a string") =>
+  z.string({ error: (issue) => (issue.input === undefined ? "is required" : `must be ${what}`) });
+
+// One message at the list's own path ("model.prefer: …") rather than one per bad element.
+const stringList = () =>
+  z
+    .custom<string[]>((v) => Array.isArray(v) && v.every((s) => typeof s === "string" && s.trim() !== ""), {
+      error: "must be a list of strings",
+    })
+    .transform((list) => list.map((s) => s.trim()));
+
+const toolName = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * agent.yml. Typed keys are strict about their values; unknown keys are tolerated (the roadmap adds more) and
+ * reported as warnings, so a typo like `tools.alow` is visible instead of silently leaving the agent toolless.
+ * `strict` only changes how unknown keys are treated.
+ */
+function manifestSchema(strict: boolean) {
+  const object = strict ? z.strictObject : z.looseObject;
+  return object({
+    name: text().trim().min(1, "must not be empty").max(80, "must be at most 80 characters"),
+    description: text().trim().max(1000, "must be at most 1000 characters").default(""),
+    model: object({ prefer: stringList().default([]) }, { error: "must be a mapping" }).default({ prefer: [] }),
+    tools: object(
+      {
+        allow: stringList()
+          .refine((names) => names.every((n) => toolName.test(n)), "must be tool names like memory_search")
+          .default([]),
+        // Phase 1: agent-defined tools, tools/<name>.yml plus an executable.
+        custom: stringList().default([]),
+      },
+      { error: "must be a mapping" },
+    ).default({ allow: [], custom: [] }),
+    // Phase 2: personas/<name>/ folders and how the active one is chosen.
+    personas: object(
+      {
+        default: text().trim().min(1).optional(),
+        available: stringList().default([]),
+        router: z.enum(["auto", "explicit", "hook"], { error: "must be auto, explicit or hook" }).default("explicit"),
+      },
+      { error: "must be a mapping" },
+    ).optional(),
+    // Phase 1: executables under hooks/, run through Nexus.
+    hooks: object(
+      {
+        before_inference: text("a path").optional(),
+        after_tool_call: text("a path").optional(),
+        on_conversation_start: text("a path").optional(),
+      },
+      { error: "must be a mapping" },
+    ).optional(),
+    capabilities: object(
+      {
+        self_modify: z.boolean({ error: "must be true or false" }).default(false),
+        spawn_subagents: z.boolean({ error: "must be true or false" }).default(false),
+      },
+      { error: "must be a mapping" },
+    ).optional(),
+    /** Defaults for the template's `args`; an AgentProgram row's args override them. */
+    args: z.record(z.string(), z.unknown(), { error: "must be a mapping" }).default({}),
+  });
+}
+
+const looseManifest = manifestSchema(false);
+const strictManifest = manifestSchema(true);
+
+export type AgentManifest = z.infer<typeof looseManifest>;
+
+function fieldPath(path: PropertyKey[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".") || "(top level)";
+}
+
+/** Parses agent.yml text; errors name the file and the field. Answers the manifest and warnings. */
+export function parseManifest(source: string): { manifest: AgentManifest; warnings: string[] } {
+  const document = YAML.parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  const [yamlError] = document.errors;
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line;
+    const reason = yamlError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw new AgentProgramError(line ? `line ${line}: ${reason}` : reason, { file: MANIFEST_FILE });
+  }
+  const raw = document.toJS({ maxAliasCount: 100 }) ?? {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new AgentProgramError("must be a mapping of keys to values", { file: MANIFEST_FILE });
+  }
+  const parsed = looseManifest.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AgentProgramError(issue.message, { file: MANIFEST_FILE, field: fieldPath(issue.path) });
+  }
+  const warnings: string[] = [];
+  const strict = strictManifest.safeParse(raw);
+  for (const issue of strict.success ? [] : strict.error.issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    for (const key of issue.keys) {
+      warnings.push(`${MANIFEST_FILE}: ${fieldPath([...issue.path, key])}: unknown key, ignored`);
+    }
+  }
+  return { manifest: parsed.data, warnings };
+}
+
+/** Rewrites name (and description) in agent.yml text, keeping comments and layout. */
+export function renameManifest(source: string, name: string, description?: string): string {
+  const document = YAML.parseDocument(source);
+  document.set("name", name);
+  if (description !== undefined) document.set("description", description);
+  return document.toString();
+}
