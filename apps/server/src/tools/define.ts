@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Account } from "../current.js";
 import type { Logger } from "../log.js";
+import type { Embedder } from "../memory/embedder.js";
 import type { Services } from "../services.js";
 
 /** What a tool may touch while it runs: the world via services, scoped to one agent and conversation. */
@@ -12,6 +13,8 @@ export interface ToolContext {
   conversationId: string;
   /** Aborted when the run is canceled; long tools must honour it. */
   signal: AbortSignal;
+  /** The embedding model for memory tools; without one, memory is stored unembedded and searched by words. */
+  embedder?: Embedder;
 }
 
 /** What the model reads back (`output`), what people see (`title`), and structured extras for the inspector. */
