@@ -1,0 +1,88 @@
+/**
+ * The streaming indicator of one run, anchored to the run's active assistant bubble:
+ * idle → queued → streaming → completed | errored | canceled, with a `stuck` sub-state while streaming:
+ * - "silent": nothing at all (no text, no tool event, no heartbeat) for `silentMs` — the server or the
+ *   connection is in trouble;
+ * - "stalled": heartbeats keep coming but no text or tool progress for `stalledMs` — the model is hanging;
+ * - "reported": the server's reaper said so (run_stuck).
+ * New progress clears it. Terminal phases are final: a retry is a new run with its own indicator.
+ */
+export type IndicatorPhase = "idle" | "queued" | "streaming" | "completed" | "errored" | "canceled";
+export type StuckReason = "silent" | "stalled" | "reported";
+
+export interface Indicator {
+  phase: IndicatorPhase;
+  stuck: StuckReason | null;
+  /** Client clock (ms) of the last sign of life; the server's clock is never compared with ours. */
+  lastSignalAt: number | null;
+  /** Client clock (ms) of the last text or tool progress. */
+  lastProgressAt: number | null;
+}
+
+export type IndicatorInput =
+  | { type: "queued"; at: number }
+  | { type: "started"; at: number }
+  /** Text or a tool event. */
+  | { type: "progress"; at: number }
+  /** A heartbeat: alive, but no progress. */
+  | { type: "heartbeat"; at: number }
+  | { type: "tick"; at: number }
+  | { type: "stuck"; at: number }
+  | { type: "succeeded"; at: number }
+  | { type: "failed"; at: number }
+  | { type: "canceled"; at: number };
+
+export interface StuckThresholds {
+  silentMs: number;
+  stalledMs: number;
+}
+
+/** The server heartbeats every 5 s while a run runs; 20 s of total silence means trouble. */
+export const DEFAULT_THRESHOLDS: StuckThresholds = { silentMs: 20_000, stalledMs: 60_000 };
+
+export const idleIndicator: Indicator = { phase: "idle", stuck: null, lastSignalAt: null, lastProgressAt: null };
+
+const terminal: ReadonlySet<IndicatorPhase> = new Set(["completed", "errored", "canceled"]);
+
+export function isTerminalPhase(phase: IndicatorPhase): boolean {
+  return terminal.has(phase);
+}
+
+export function nextIndicator(
+  state: Indicator,
+  input: IndicatorInput,
+  thresholds: StuckThresholds = DEFAULT_THRESHOLDS,
+): Indicator {
+  if (terminal.has(state.phase)) return state;
+  const at = input.at;
+  switch (input.type) {
+    case "queued":
+      return state.phase === "idle" ? { ...state, phase: "queued", lastSignalAt: at } : state;
+    case "started":
+      if (state.phase === "streaming") return state;
+      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
+    case "progress":
+      if (state.phase === "streaming" && !state.stuck && state.lastProgressAt === at) return state;
+      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
+    case "heartbeat": {
+      if (state.phase !== "streaming") return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
+      // A heartbeat clears silence, not a stall or the server's verdict.
+      const stuck = state.stuck === "silent" ? null : state.stuck;
+      return { ...state, stuck, lastSignalAt: at };
+    }
+    case "tick": {
+      if (state.phase !== "streaming" || state.stuck) return state;
+      if (at - (state.lastSignalAt ?? at) >= thresholds.silentMs) return { ...state, stuck: "silent" };
+      if (at - (state.lastProgressAt ?? at) >= thresholds.stalledMs) return { ...state, stuck: "stalled" };
+      return state;
+    }
+    case "stuck":
+      return { ...state, phase: "streaming", stuck: "reported" };
+    case "succeeded":
+      return { ...state, phase: "completed", stuck: null, lastSignalAt: at };
+    case "failed":
+      return { ...state, phase: "errored", stuck: null, lastSignalAt: at };
+    case "canceled":
+      return { ...state, phase: "canceled", stuck: null, lastSignalAt: at };
+  }
+}

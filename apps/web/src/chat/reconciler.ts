@@ -1,0 +1,947 @@
+import type {
+  EventEnvelope,
+  EventKind,
+  MessagePart,
+  MessageState,
+  MessagesPage,
+  PostMessageResult,
+  RunError,
+  RunState,
+  RunSummary,
+  TranscriptMessage,
+} from "@cybros/protocol";
+import {
+  DEFAULT_THRESHOLDS,
+  type Indicator,
+  type IndicatorInput,
+  idleIndicator,
+  nextIndicator,
+  type StuckThresholds,
+} from "./indicator";
+
+/**
+ * The chat's client state, rebuilt from two sources: the messages page (HTTP, the truth) and the event stream
+ * (best effort, possibly duplicated, reordered or with holes). Every function here is pure and idempotent, so
+ * applying an event twice, late, or after a snapshot that already holds it changes nothing.
+ * Messages are ordered by (turn, role, id) — ids and turn ids are UUIDv7 — never by arrival.
+ */
+
+export type ToolPart = Extract<MessagePart, { type: "tool_call" }>;
+
+export interface LocalStatus {
+  /** Send order on this page; optimistic bubbles sort after every server message, in this order. */
+  order: number;
+  status: "queued" | "sending" | "failed";
+  error: string | null;
+}
+
+export interface ChatMessage {
+  /** The server's node id, or `local:<clientMessageId>` before the server acknowledged the message. */
+  id: string;
+  clientMessageId: string | null;
+  turnId: string | null;
+  runId: string | null;
+  role: "user" | "assistant";
+  state: MessageState;
+  text: string;
+  tools: readonly ToolPart[];
+  error: RunError | null;
+  createdAt: string;
+  completedAt: string | null;
+  /** A chunk starting beyond the text held arrived: the text stays as it is until the gap is filled. */
+  gap: boolean;
+  /** Chunks that arrived ahead of the text held, applied as soon as the gap closes. */
+  ahead: readonly { offset: number; text: string }[];
+  /** Seq at which we learned of this message (an event's or a snapshot's cursor); null if unknown. */
+  origin: number | null;
+  /** Known only from streamed events so far (no message_created or snapshot yet). */
+  placeholder: boolean;
+  local: LocalStatus | null;
+}
+
+export interface RunView {
+  id: string;
+  turnId: string | null;
+  state: RunState;
+  error: RunError | null;
+  /** The node being produced, as the server said (never inferred from the latest message). */
+  activeNodeId: string | null;
+  retryOfId: string | null;
+  indicator: Indicator;
+}
+
+export interface ChatState {
+  conversationId: string;
+  messages: ReadonlyMap<string, ChatMessage>;
+  /** Message ids in display order. */
+  order: readonly string[];
+  runs: ReadonlyMap<string, RunView>;
+  /** Every event with seq ≤ floor is reflected (a snapshot's eventCursor). */
+  floor: number;
+  /** Seqs above the floor already applied, so replays and duplicates are dropped but late events are not. */
+  seen: ReadonlySet<number>;
+  /** Highest seq applied: where a stream resumes. */
+  cursor: number;
+  /** A gap or divergence was found: the messages page should be fetched again. */
+  resync: boolean;
+  /** Node ids with a typing_start not yet followed by typing_stop. */
+  typing: ReadonlyMap<string, number>;
+  counts: Readonly<Partial<Record<EventKind, number>>>;
+  /** Duplicates and stale events dropped. */
+  dropped: number;
+  lastHeartbeatAt: number | null;
+  olderCursor: string | null;
+  loaded: boolean;
+  nextLocalOrder: number;
+  /** Nodes replaced by a retry: gone from the transcript, and late events must not bring them back. */
+  superseded: ReadonlySet<string>;
+  thresholds: StuckThresholds;
+}
+
+const SEEN_LIMIT = 1024;
+const AHEAD_LIMIT = 512;
+
+export function emptyChatState(conversationId: string, thresholds: StuckThresholds = DEFAULT_THRESHOLDS): ChatState {
+  return {
+    conversationId,
+    messages: new Map(),
+    order: [],
+    runs: new Map(),
+    floor: 0,
+    seen: new Set(),
+    cursor: 0,
+    resync: false,
+    typing: new Map(),
+    counts: {},
+    dropped: 0,
+    lastHeartbeatAt: null,
+    olderCursor: null,
+    loaded: false,
+    nextLocalOrder: 1,
+    superseded: new Set(),
+    thresholds,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ordering
+
+const roleRank = { user: 0, assistant: 1 } as const;
+
+export function compareMessages(a: ChatMessage, b: ChatMessage): number {
+  if (a.local && b.local) return a.local.order - b.local.order;
+  if (a.local) return 1;
+  if (b.local) return -1;
+  const turn = compareStrings(a.turnId ?? "", b.turnId ?? "");
+  if (turn !== 0) return turn;
+  const role = roleRank[a.role] - roleRank[b.role];
+  if (role !== 0) return role;
+  return compareStrings(a.id, b.id);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A draft: copies made once per batch, mutated while the batch applies, frozen into the next state.
+
+interface Draft {
+  base: ChatState;
+  messages: Map<string, ChatMessage>;
+  touched: Set<string>;
+  order: string[] | null;
+  runs: Map<string, RunView>;
+  seen: Set<number>;
+  typing: Map<string, number>;
+  counts: Partial<Record<EventKind, number>>;
+  floor: number;
+  cursor: number;
+  resync: boolean;
+  dropped: number;
+  lastHeartbeatAt: number | null;
+  nextLocalOrder: number;
+  superseded: Set<string> | null;
+}
+
+function draft(state: ChatState): Draft {
+  return {
+    base: state,
+    messages: new Map(state.messages),
+    touched: new Set(),
+    order: null,
+    runs: new Map(state.runs),
+    seen: new Set(state.seen),
+    typing: new Map(state.typing),
+    counts: { ...state.counts },
+    floor: state.floor,
+    cursor: state.cursor,
+    resync: state.resync,
+    dropped: state.dropped,
+    lastHeartbeatAt: state.lastHeartbeatAt,
+    nextLocalOrder: state.nextLocalOrder,
+    superseded: null,
+  };
+}
+
+function finish(d: Draft, extra: Partial<ChatState> = {}): ChatState {
+  return {
+    ...d.base,
+    messages: d.messages,
+    order: d.order ?? d.base.order,
+    runs: d.runs,
+    seen: d.seen,
+    typing: d.typing,
+    counts: d.counts,
+    floor: d.floor,
+    cursor: d.cursor,
+    resync: d.resync,
+    dropped: d.dropped,
+    lastHeartbeatAt: d.lastHeartbeatAt,
+    nextLocalOrder: d.nextLocalOrder,
+    superseded: d.superseded ?? d.base.superseded,
+    ...extra,
+  };
+}
+
+function orderOf(d: Draft): string[] {
+  if (!d.order) d.order = [...d.base.order];
+  return d.order;
+}
+
+/** Writes a message and keeps the display order sorted (binary insertion; ids move only when their key does). */
+function put(d: Draft, message: ChatMessage, previous?: ChatMessage) {
+  const existing = previous ?? d.messages.get(message.id);
+  d.messages.set(message.id, message);
+  d.touched.add(message.id);
+  if (existing && compareMessages(existing, message) === 0 && existing.id === message.id) return;
+  const order = orderOf(d);
+  if (existing) remove(order, existing.id);
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const other = d.messages.get(order[mid]!)!;
+    if (compareMessages(other, message) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  order.splice(lo, 0, message.id);
+}
+
+function drop(d: Draft, id: string) {
+  if (!d.messages.delete(id)) return;
+  remove(orderOf(d), id);
+}
+
+function remove(order: string[], id: string) {
+  const index = order.indexOf(id);
+  if (index !== -1) order.splice(index, 1);
+}
+
+/** The message to modify: the batch's own copy, made on first touch. */
+function editable(d: Draft, id: string): ChatMessage | undefined {
+  const message = d.messages.get(id);
+  if (!message || d.touched.has(id)) return message;
+  const copy = { ...message };
+  d.messages.set(id, copy);
+  d.touched.add(id);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Messages
+
+const stateRank: Record<MessageState, number> = { pending: 0, streaming: 1, completed: 2, errored: 2, canceled: 2 };
+const toolRank = { pending: 0, running: 1, completed: 2, error: 2 } as const;
+
+function isTerminal(state: MessageState) {
+  return stateRank[state] === 2;
+}
+
+function fromTranscript(m: TranscriptMessage, origin: number | null, clientMessageId: string | null): ChatMessage {
+  return {
+    id: m.id,
+    clientMessageId,
+    turnId: m.turnId,
+    runId: m.runId,
+    role: m.role,
+    state: m.state,
+    text: m.text,
+    tools: m.parts.filter((p): p is ToolPart => p.type === "tool_call"),
+    error: m.error,
+    createdAt: m.createdAt,
+    completedAt: m.completedAt,
+    gap: false,
+    ahead: [],
+    origin,
+    placeholder: false,
+    local: null,
+  };
+}
+
+function mergeTools(held: readonly ToolPart[], incoming: readonly ToolPart[]): readonly ToolPart[] {
+  if (incoming.length === 0) return held;
+  const next = [...held];
+  for (const part of incoming) upsertTool(next, part);
+  return next;
+}
+
+/** Tool parts merge field by field; their state only moves forward (a late tool_call never undoes a result). */
+function upsertTool(tools: ToolPart[], part: Partial<ToolPart> & { id: string }) {
+  const index = tools.findIndex((t) => t.id === part.id);
+  const held = index === -1 ? undefined : tools[index]!;
+  const defined = Object.fromEntries(Object.entries(part).filter(([, v]) => v !== undefined)) as Partial<ToolPart>;
+  if (!held) {
+    tools.push({
+      type: "tool_call",
+      callId: part.id,
+      name: "",
+      args: undefined,
+      state: "running",
+      ...defined,
+      id: part.id,
+    });
+    return;
+  }
+  const forward = !part.state || toolRank[part.state] >= toolRank[held.state];
+  if (forward) {
+    tools[index] = { ...held, ...defined };
+    return;
+  }
+  // A late, older event only fills what is still missing.
+  tools[index] = {
+    ...held,
+    name: held.name || defined.name || "",
+    args: held.args ?? defined.args,
+    callId: held.callId === held.id && defined.callId ? defined.callId : held.callId,
+  };
+}
+
+/**
+ * A server message meets what we hold. A terminal server message is final (its full text wins); otherwise text
+ * only grows, and state never moves backwards.
+ */
+function mergeServerMessage(held: ChatMessage, incoming: ChatMessage): ChatMessage {
+  const base: ChatMessage = {
+    ...held,
+    turnId: incoming.turnId ?? held.turnId,
+    runId: incoming.runId ?? held.runId,
+    role: incoming.role,
+    createdAt: held.placeholder ? incoming.createdAt : held.createdAt,
+    origin: held.origin ?? incoming.origin,
+    placeholder: false,
+    clientMessageId: held.clientMessageId ?? incoming.clientMessageId,
+    tools: mergeTools(held.tools, incoming.tools),
+  };
+  if (isTerminal(incoming.state)) {
+    return {
+      ...base,
+      state: incoming.state,
+      text: incoming.text,
+      error: incoming.error ?? held.error,
+      completedAt: incoming.completedAt ?? held.completedAt,
+      gap: false,
+      ahead: [],
+    };
+  }
+  if (isTerminal(held.state)) return base;
+  return drainAhead({
+    ...base,
+    state: stateRank[incoming.state] > stateRank[held.state] ? incoming.state : held.state,
+    text: incoming.text.length > held.text.length ? incoming.text : held.text,
+    error: incoming.error ?? held.error,
+  });
+}
+
+/** Applies buffered chunks that now touch the text; the gap stays open while any remain beyond it. */
+function drainAhead(message: ChatMessage): ChatMessage {
+  if (message.ahead.length === 0) return message.gap ? { ...message, gap: false } : message;
+  let text = message.text;
+  const rest = [...message.ahead].sort((a, b) => a.offset - b.offset);
+  const left: { offset: number; text: string }[] = [];
+  for (const chunk of rest) {
+    if (chunk.offset > text.length) {
+      left.push(chunk);
+      continue;
+    }
+    const end = chunk.offset + chunk.text.length;
+    if (end > text.length) text += chunk.text.slice(text.length - chunk.offset);
+  }
+  const still = left.filter((c) => c.offset + c.text.length > text.length);
+  return { ...message, text, ahead: still, gap: still.length > 0 };
+}
+
+/** The optimistic bubble a server user message answers: by clientMessageId, else the one in flight with that text. */
+function findLocalFor(d: Draft, message: ChatMessage, clientMessageId: string | null): ChatMessage | undefined {
+  if (message.role !== "user") return undefined;
+  if (clientMessageId) {
+    const byId = d.messages.get(`local:${clientMessageId}`);
+    if (byId) return byId;
+  }
+  for (const held of d.messages.values()) {
+    if (held.local?.status === "sending" && held.text.trim() === message.text.trim()) return held;
+  }
+  return undefined;
+}
+
+/** Inserts or merges a message coming from the server (snapshot, event or POST answer). */
+function upsertServerMessage(d: Draft, incoming: ChatMessage) {
+  const held = d.messages.get(incoming.id);
+  if (held) {
+    put(d, mergeServerMessage(held, incoming), held);
+    return;
+  }
+  const local = findLocalFor(d, incoming, incoming.clientMessageId);
+  if (local) {
+    drop(d, local.id);
+    put(d, { ...incoming, clientMessageId: local.clientMessageId });
+    return;
+  }
+  put(d, incoming);
+}
+
+/** A message first heard of through a chunk or tool event: kept where its turn puts it until details arrive. */
+function placeholder(d: Draft, e: EventEnvelope, id: string): ChatMessage {
+  const held = d.messages.get(id);
+  if (held) return editable(d, id)!;
+  const message: ChatMessage = {
+    id,
+    clientMessageId: null,
+    turnId: e.turn_id,
+    runId: e.run_id,
+    role: "assistant",
+    state: "pending",
+    text: "",
+    tools: [],
+    error: null,
+    createdAt: e.created_at,
+    completedAt: null,
+    gap: false,
+    ahead: [],
+    origin: e.seq,
+    placeholder: true,
+    local: null,
+  };
+  put(d, message);
+  return message;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs
+
+const runRank: Record<RunState, number> = { queued: 0, running: 1, succeeded: 2, failed: 2, canceled: 2 };
+
+function runFor(d: Draft, id: string, turnId: string | null): RunView {
+  const held = d.runs.get(id);
+  if (held) return held;
+  return {
+    id,
+    turnId,
+    state: "queued",
+    error: null,
+    activeNodeId: null,
+    retryOfId: null,
+    indicator: idleIndicator,
+  };
+}
+
+function setRun(d: Draft, run: RunView) {
+  d.runs.set(run.id, run);
+}
+
+function indicate(d: Draft, run: RunView, input: IndicatorInput): RunView {
+  const indicator = nextIndicator(run.indicator, input, d.base.thresholds);
+  return indicator === run.indicator ? run : { ...run, indicator };
+}
+
+const inputForState: Record<RunState, IndicatorInput["type"]> = {
+  queued: "queued",
+  running: "started",
+  succeeded: "succeeded",
+  failed: "failed",
+  canceled: "canceled",
+};
+
+/** Merges a run summary; states only move forward, so a late `running` never revives a finished run. */
+function upsertRun(d: Draft, summary: Partial<RunSummary> & { id: string }, now: number) {
+  const held = runFor(d, summary.id, summary.turnId ?? null);
+  const state = summary.state && runRank[summary.state] > runRank[held.state] ? summary.state : held.state;
+  let run: RunView = {
+    ...held,
+    turnId: summary.turnId ?? held.turnId,
+    state,
+    error: summary.error ?? held.error,
+    activeNodeId: summary.activeNodeId ?? held.activeNodeId,
+    retryOfId: summary.retryOfId ?? held.retryOfId,
+  };
+  if (summary.state && state === summary.state) run = indicate(d, run, { type: inputForState[state], at: now });
+  setRun(d, run);
+  if (runRank[state] === 2) settleRunMessages(d, run);
+}
+
+/** A finished run marks its active bubble: errored or canceled if it was still going, with the run's error. */
+function settleRunMessages(d: Draft, run: RunView) {
+  if (run.state === "succeeded" || !run.activeNodeId) return;
+  const message = d.messages.get(run.activeNodeId);
+  if (!message) return;
+  const state: MessageState = run.state === "failed" ? "errored" : "canceled";
+  if (isTerminal(message.state) && message.state !== "completed") return;
+  const next = editable(d, message.id)!;
+  if (!isTerminal(next.state)) next.state = state;
+  if (run.state === "failed") next.error = next.error ?? run.error;
+}
+
+function isSuperseded(d: Draft, id: string | null): boolean {
+  return id !== null && (d.superseded ?? d.base.superseded).has(id);
+}
+
+function supersede(d: Draft, ids: readonly unknown[]) {
+  for (const id of ids) {
+    if (typeof id !== "string") continue;
+    d.superseded ??= new Set(d.base.superseded);
+    d.superseded.add(id);
+    drop(d, id);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events
+
+function readObject(value: unknown): Record<string, unknown> | null {
+  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+function readString(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+function isTranscriptMessage(value: unknown): value is TranscriptMessage {
+  const m = readObject(value);
+  return !!m && typeof m.id === "string" && (m.role === "user" || m.role === "assistant") && Array.isArray(m.parts);
+}
+
+function isRunSummary(value: unknown): value is RunSummary {
+  const r = readObject(value);
+  return !!r && typeof r.id === "string" && typeof r.state === "string";
+}
+
+/** The message a tool event belongs to: `payload.messageId`, else the envelope's node. */
+function toolOwner(e: EventEnvelope): string | null {
+  return readString(e.payload.messageId) ?? readString(e.payload.parentNodeId) ?? e.node_id;
+}
+
+function readToolPart(e: EventEnvelope): (Partial<ToolPart> & { id: string }) | null {
+  const raw = readObject(e.payload.part) ?? e.payload;
+  const id = readString(raw.id) ?? readString(e.payload.taskNodeId);
+  if (!id) return null;
+  const state = readString(raw.state);
+  return {
+    id,
+    callId: readString(raw.callId) ?? undefined,
+    name: readString(raw.name) ?? undefined,
+    args: raw.args,
+    state:
+      state && state in toolRank
+        ? (state as ToolPart["state"])
+        : e.kind === "tool_result"
+          ? raw.error
+            ? "error"
+            : "completed"
+          : "running",
+    result: raw.result,
+    error: typeof raw.error === "string" ? raw.error : undefined,
+    durationMs: typeof raw.durationMs === "number" ? raw.durationMs : undefined,
+  };
+}
+
+/** Marks a seq applied; false when it was applied before or is already reflected by a snapshot. */
+function admit(d: Draft, seq: number | null): boolean {
+  if (seq === null) return true;
+  if (seq <= d.floor || d.seen.has(seq)) return false;
+  d.seen.add(seq);
+  if (seq > d.cursor) d.cursor = seq;
+  if (d.seen.size > SEEN_LIMIT) {
+    // Raise the floor over the oldest seqs: anything older than them arriving now is too late to matter.
+    const sorted = [...d.seen].sort((a, b) => a - b);
+    const cut = sorted.length - SEEN_LIMIT / 2;
+    d.floor = sorted[cut - 1]!;
+    d.seen = new Set(sorted.slice(cut));
+  }
+  return true;
+}
+
+function applyChunk(d: Draft, e: EventEnvelope, now: number) {
+  const nodeId = e.node_id;
+  const text = e.text ?? readString(e.payload.text) ?? "";
+  if (!nodeId) return;
+  const offset = typeof e.payload.offset === "number" ? e.payload.offset : null;
+  const message = placeholder(d, e, nodeId);
+  if (isTerminal(message.state)) return;
+  if (message.state === "pending") message.state = "streaming";
+  if (!message.runId) message.runId = e.run_id;
+  if (offset === null) {
+    // No offset means the delta is meant to follow the text held.
+    message.text += text;
+  } else if (offset > message.text.length) {
+    if (message.ahead.length < AHEAD_LIMIT) message.ahead = [...message.ahead, { offset, text }];
+    message.gap = true;
+    d.resync = true;
+  } else {
+    const overlap = message.text.length - offset;
+    const shared = Math.min(overlap, text.length);
+    if (shared > 0 && text.slice(0, shared) !== message.text.slice(offset, offset + shared)) {
+      // The same offset holds different text: trust the newer delta and have the page confirm.
+      message.text = message.text.slice(0, offset) + text;
+      d.resync = true;
+    } else if (offset + text.length > message.text.length) {
+      message.text += text.slice(overlap);
+    }
+    if (message.ahead.length > 0) Object.assign(message, drainAhead(message));
+  }
+  if (e.run_id) touchRun(d, e, nodeId, now, "progress");
+}
+
+/** A sign of life from a run: progress (text, tools) or a heartbeat; it proves the run is running. */
+function touchRun(d: Draft, e: EventEnvelope, nodeId: string | null, now: number, kind: "progress" | "heartbeat") {
+  if (!e.run_id) return;
+  let run = runFor(d, e.run_id, e.turn_id);
+  if (runRank[run.state] === 2) return;
+  if (nodeId && run.activeNodeId !== nodeId) run = { ...run, activeNodeId: nodeId };
+  if (run.state === "queued") run = { ...run, state: "running" };
+  setRun(d, indicate(d, run, { type: kind, at: now }));
+}
+
+function applyOne(d: Draft, e: EventEnvelope, now: number) {
+  if (e.conversation_id !== d.base.conversationId) return;
+  if (!admit(d, e.seq)) {
+    d.dropped++;
+    return;
+  }
+  d.counts[e.kind] = (d.counts[e.kind] ?? 0) + 1;
+  if (e.kind !== "run_queued" && (isSuperseded(d, e.node_id) || isSuperseded(d, readString(e.payload.messageId))))
+    return;
+  switch (e.kind) {
+    case "message_created": {
+      const raw = e.payload.message;
+      const clientMessageId = readString(e.payload.clientMessageId);
+      if (isTranscriptMessage(raw)) {
+        if (raw.role === "assistant" && e.run_id) touchRun(d, e, raw.id, now, "progress");
+        upsertServerMessage(d, fromTranscript(raw, e.seq, clientMessageId));
+      } else if (e.node_id) {
+        const role = e.payload.role === "user" ? "user" : "assistant";
+        upsertServerMessage(d, {
+          id: e.node_id,
+          clientMessageId,
+          turnId: e.turn_id,
+          runId: e.run_id,
+          role,
+          state: role === "user" ? "completed" : "pending",
+          text: readString(e.payload.text) ?? e.text ?? "",
+          tools: [],
+          error: null,
+          createdAt: e.created_at,
+          completedAt: null,
+          gap: false,
+          ahead: [],
+          origin: e.seq,
+          placeholder: false,
+          local: null,
+        });
+      }
+      return;
+    }
+    case "stream_chunk":
+      applyChunk(d, e, now);
+      return;
+    case "stream_complete": {
+      if (!e.node_id) return;
+      const raw = e.payload.message;
+      const text = e.text ?? readString(e.payload.text) ?? (isTranscriptMessage(raw) ? raw.text : null);
+      const message = placeholder(d, e, e.node_id);
+      if (isTranscriptMessage(raw)) {
+        Object.assign(message, mergeServerMessage(message, fromTranscript(raw, e.seq, null)));
+      }
+      if (text !== null) Object.assign(message, { text, gap: false, ahead: [] });
+      if (!isTerminal(message.state)) message.state = completedState(e.payload.state);
+      const error = readObject(e.payload.error) as RunError | null;
+      if (error && message.state === "errored") message.error = message.error ?? error;
+      message.completedAt = message.completedAt ?? e.created_at;
+      if (e.run_id) touchRun(d, e, null, now, "progress");
+      return;
+    }
+    case "tool_call":
+    case "tool_result": {
+      const owner = toolOwner(e);
+      const part = readToolPart(e);
+      if (!owner || !part) return;
+      const message = placeholder(d, e, owner);
+      const tools = [...message.tools];
+      upsertTool(tools, part);
+      message.tools = tools;
+      if (message.state === "pending") message.state = "streaming";
+      if (e.run_id) touchRun(d, e, null, now, "progress");
+      return;
+    }
+    case "typing_start":
+    case "typing_stop": {
+      if (!e.node_id) return;
+      const last = d.typing.get(e.node_id);
+      const at = e.seq ?? Number.MAX_SAFE_INTEGER;
+      if (e.kind === "typing_start") {
+        if (last === undefined || last < at) d.typing.set(e.node_id, at);
+      } else if (last !== undefined && (e.seq === null || last <= at)) {
+        d.typing.delete(e.node_id);
+      }
+      return;
+    }
+    case "run_heartbeat":
+      d.lastHeartbeatAt = now;
+      if (e.run_id) touchRun(d, e, null, now, "heartbeat");
+      return;
+    case "run_queued":
+    case "run_started":
+    case "run_succeeded":
+    case "run_failed":
+    case "run_canceled": {
+      const runId = e.run_id ?? (isRunSummary(e.payload.run) ? e.payload.run.id : null);
+      if (!runId) return;
+      const summary = isRunSummary(e.payload.run) ? e.payload.run : null;
+      const state = runStateFor[e.kind];
+      if (Array.isArray(e.payload.supersededNodeIds)) supersede(d, e.payload.supersededNodeIds);
+      const error = (summary?.error ?? readObject(e.payload.error)) as RunError | null;
+      upsertRun(
+        d,
+        {
+          ...(summary ?? {}),
+          id: runId,
+          turnId: summary?.turnId ?? e.turn_id ?? undefined,
+          state,
+          error: error ?? undefined,
+          activeNodeId: summary?.activeNodeId ?? e.node_id ?? undefined,
+          retryOfId: summary?.retryOfId ?? readString(e.payload.retryOfId) ?? undefined,
+        },
+        now,
+      );
+      return;
+    }
+    case "run_stuck": {
+      if (!e.run_id) return;
+      const run = runFor(d, e.run_id, e.turn_id);
+      setRun(d, indicate(d, run, { type: "stuck", at: now }));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** stream_complete's `payload.state`: a message state, or the node's (finished, errored, stopped). */
+function completedState(value: unknown): MessageState {
+  if (value === "errored") return "errored";
+  if (value === "stopped" || value === "canceled" || value === "skipped") return "canceled";
+  return "completed";
+}
+
+const runStateFor = {
+  run_queued: "queued",
+  run_started: "running",
+  run_succeeded: "succeeded",
+  run_failed: "failed",
+  run_canceled: "canceled",
+} as const;
+
+/** Applies a batch of envelopes (one render's worth). `now` is the client clock, for the stuck timer. */
+export function applyEvents(state: ChatState, events: readonly EventEnvelope[], now: number): ChatState {
+  if (events.length === 0) return state;
+  const d = draft(state);
+  for (const e of events) applyOne(d, e, now);
+  return finish(d);
+}
+
+export function applyEvent(state: ChatState, event: EventEnvelope, now: number): ChatState {
+  return applyEvents(state, [event], now);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Snapshots (GET /messages), runs (GET /conversations/:id, POST answers), optimistic sends
+
+/**
+ * Merges a messages page. Events at or below its eventCursor are reflected in it, so they are dropped from now
+ * on; messages we learned of at or below that cursor, inside the page's range, but missing from the page were
+ * removed on the server (e.g. a failed reply replaced by its retry) and go.
+ */
+export function applySnapshot(
+  state: ChatState,
+  page: MessagesPage,
+  options: { runs?: readonly RunSummary[]; now?: number; older?: boolean } = {},
+): ChatState {
+  const d = draft(state);
+  const now = options.now ?? 0;
+  if (!options.older && page.eventCursor > d.floor) {
+    d.floor = page.eventCursor;
+    for (const seq of d.seen) if (seq <= d.floor) d.seen.delete(seq);
+    if (d.cursor < d.floor) d.cursor = d.floor;
+  }
+  const incoming = page.messages.map((m) => fromTranscript(m, page.eventCursor, null));
+  if (!options.older && incoming.length > 0) {
+    const ids = new Set(incoming.map((m) => m.id));
+    const oldest = incoming.reduce((a, b) => (compareMessages(a, b) <= 0 ? a : b));
+    const inRange = (m: ChatMessage) => page.olderCursor === null || compareMessages(oldest, m) <= 0;
+    for (const held of [...d.messages.values()]) {
+      if (held.local || ids.has(held.id)) continue;
+      if (held.origin !== null && held.origin <= page.eventCursor && inRange(held)) drop(d, held.id);
+    }
+  }
+  for (const message of incoming) upsertServerMessage(d, message);
+  for (const run of options.runs ?? []) upsertRun(d, run, now);
+  // An errored or canceled reply means its run ended so (a completed one may be one step of a tool loop).
+  for (const message of incoming) {
+    const state = message.state === "errored" ? "failed" : message.state === "canceled" ? "canceled" : null;
+    if (state && message.runId && message.role === "assistant") {
+      upsertRun(d, { id: message.runId, turnId: message.turnId ?? undefined, state, activeNodeId: message.id }, now);
+    }
+  }
+  // Gaps the page did not fill (it predates the chunks beyond them) ask for another, later resync.
+  if (!options.older) d.resync = [...d.messages.values()].some((m) => m.gap);
+  const olderCursor = options.older || !state.loaded ? page.olderCursor : state.olderCursor;
+  return finish(d, { loaded: true, olderCursor });
+}
+
+/** A run summary from the API (conversation detail, POST answers, cancel/retry answers). */
+export function applyRun(state: ChatState, run: RunSummary, now: number): ChatState {
+  const d = draft(state);
+  upsertRun(d, run, now);
+  return finish(d);
+}
+
+/** Re-evaluates the stuck timers; returns the same state object when nothing changed. */
+export function tick(state: ChatState, now: number): ChatState {
+  let runs: Map<string, RunView> | null = null;
+  for (const run of state.runs.values()) {
+    const indicator = nextIndicator(run.indicator, { type: "tick", at: now }, state.thresholds);
+    if (indicator === run.indicator) continue;
+    runs ??= new Map(state.runs);
+    runs.set(run.id, { ...run, indicator });
+  }
+  return runs ? { ...state, runs } : state;
+}
+
+/** After a reconnect: the silence while disconnected is not the run's fault. */
+export function touchActiveRuns(state: ChatState, now: number): ChatState {
+  let runs: Map<string, RunView> | null = null;
+  for (const run of state.runs.values()) {
+    if (run.indicator.phase !== "streaming" || run.indicator.stuck) continue;
+    runs ??= new Map(state.runs);
+    runs.set(run.id, {
+      ...run,
+      indicator: nextIndicator(run.indicator, { type: "heartbeat", at: now }, state.thresholds),
+    });
+  }
+  return runs ? { ...state, runs } : state;
+}
+
+export function addLocalMessage(state: ChatState, input: { clientMessageId: string; text: string; now: number }) {
+  const d = draft(state);
+  const id = `local:${input.clientMessageId}`;
+  if (d.messages.has(id)) return state;
+  put(d, {
+    id,
+    clientMessageId: input.clientMessageId,
+    turnId: null,
+    runId: null,
+    role: "user",
+    state: "completed",
+    text: input.text,
+    tools: [],
+    error: null,
+    createdAt: new Date(input.now).toISOString(),
+    completedAt: null,
+    gap: false,
+    ahead: [],
+    origin: null,
+    placeholder: false,
+    local: { order: d.nextLocalOrder++, status: "queued", error: null },
+  });
+  return finish(d);
+}
+
+export function setLocalStatus(
+  state: ChatState,
+  clientMessageId: string,
+  status: LocalStatus["status"],
+  error: string | null = null,
+): ChatState {
+  const id = `local:${clientMessageId}`;
+  const held = state.messages.get(id);
+  if (!held?.local) return state;
+  const d = draft(state);
+  const order = status === "sending" && held.local.status === "failed" ? d.nextLocalOrder++ : held.local.order;
+  put(d, { ...held, local: { order, status, error } }, held);
+  return finish(d);
+}
+
+/** The POST answer: the optimistic bubble becomes the server's message (unless the stream brought it first). */
+export function acknowledgeLocal(
+  state: ChatState,
+  clientMessageId: string,
+  result: PostMessageResult,
+  now: number,
+): ChatState {
+  const d = draft(state);
+  const localId = `local:${clientMessageId}`;
+  const local = d.messages.get(localId);
+  if (local) drop(d, localId);
+  upsertServerMessage(d, { ...fromTranscript(result.message, null, clientMessageId) });
+  upsertRun(d, result.run, now);
+  return finish(d);
+}
+
+export function removeLocal(state: ChatState, clientMessageId: string): ChatState {
+  const id = `local:${clientMessageId}`;
+  if (!state.messages.has(id)) return state;
+  const d = draft(state);
+  drop(d, id);
+  return finish(d);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Selectors
+
+export function orderedMessages(state: ChatState): ChatMessage[] {
+  return state.order.map((id) => state.messages.get(id)!);
+}
+
+/** Replies replaced by a retry (their run is some other run's retryOfId) are hidden once the retry exists. */
+export function supersededRuns(state: ChatState): Set<string> {
+  const ids = new Set<string>();
+  for (const run of state.runs.values()) if (run.retryOfId) ids.add(run.retryOfId);
+  return ids;
+}
+
+/**
+ * Runs we think are unfinished but the server's conversation detail does not name as active: after a resync
+ * their events may lie below the page's cursor, so ask for each (GET /api/runs/:id) to settle them.
+ */
+export function runsToSettle(state: ChatState, activeRunId: string | null): string[] {
+  const ids: string[] = [];
+  for (const run of state.runs.values()) {
+    if (run.id !== activeRunId && runRank[run.state] < 2) ids.push(run.id);
+  }
+  return ids;
+}
+
+/** The run in progress: running first, else the oldest queued (runs are UUIDv7, so ids order them). */
+export function activeRun(state: ChatState): RunView | null {
+  let queued: RunView | null = null;
+  for (const run of state.runs.values()) {
+    if (run.state === "running") return run;
+    if (run.state === "queued" && (!queued || run.id < queued.id)) queued = run;
+  }
+  return queued;
+}
+
+export function isStreamingMessage(state: ChatState, message: ChatMessage): boolean {
+  if (!message.runId || message.role !== "assistant") return false;
+  const run = state.runs.get(message.runId);
+  return !!run && run.activeNodeId === message.id && run.indicator.phase === "streaming";
+}
