@@ -1,0 +1,11 @@
+export { Badge, StatusDot, type Tone } from "./Badge";
+export { Button, ButtonLink, buttonClass, IconButton } from "./Button";
+export { Card, EmptyState, LoadError, Section, Skeleton, Spinner } from "./Card";
+export { ConfirmDialog } from "./ConfirmDialog";
+export { cn } from "./cn";
+export { Dialog } from "./Dialog";
+export { Drawer } from "./Drawer";
+export { Field, Input, Select, Switch, sentence, Textarea } from "./Field";
+export { hasOpenLayer, useFocusTrap } from "./focus";
+export { Menu, type MenuItem } from "./Menu";
+export { ToastProvider, useToast } from "./toast";
