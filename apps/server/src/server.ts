@@ -7,6 +7,12 @@ import type { AppEnv } from "./http/session.js";
 import { type Queue, startQueue, stopQueue } from "./jobs/queue.js";
 import type { Logger } from "./log.js";
 import { ensureVectorFeatures } from "./memory/vector.js";
+import { MockLlm } from "./mock-llm/index.js";
+import { reachableSelfUrl } from "./providers/base-url.js";
+import { Realtime } from "./realtime/index.js";
+import { StreamWriter } from "./realtime/stream-writer.js";
+import { startReaper } from "./runs/reaper.js";
+import { RunScheduler } from "./runs/scheduler.js";
 import { loadMasterKey, SecretBox } from "./secrets/index.js";
 import { seed } from "./seeds.js";
 import type { Services } from "./services.js";
@@ -38,6 +44,7 @@ export async function createServer(
     await ensureVectorFeatures(database, log);
     const masterKey = loadMasterKey(config.dataDir, config.secretKey);
     queue = await startQueue(database, log, config.databaseUrl);
+    const realtime = new Realtime(database, log);
     const services: Services = {
       config,
       log,
@@ -46,8 +53,16 @@ export async function createServer(
       queue,
       secrets: new SecretBox(masterKey),
       cookieSecret: SecretBox.derive(masterKey, "cookies").toString("base64url"),
+      mockLlm: config.mockLlm ? new MockLlm() : undefined,
+      self: {},
+      realtime,
+      streams: new StreamWriter(database.db, realtime, log),
+      runs: new RunScheduler(queue, database, log),
     };
     await seed(services);
+    await realtime.start();
+    await services.runs.start(services);
+    await startReaper(services, queue);
     const app = createApp(services);
     let httpServer: ReturnType<typeof serve> | undefined;
 
@@ -57,6 +72,7 @@ export async function createServer(
       listen: () =>
         new Promise((resolve, reject) => {
           httpServer = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+            services.self.url = reachableSelfUrl(info.address, info.port);
             resolve(`http://${info.address.includes(":") ? `[${info.address}]` : info.address}:${info.port}`);
           });
           httpServer.once("error", reject);
@@ -67,6 +83,9 @@ export async function createServer(
           (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
           await closing;
         }
+        await services.runs.stop();
+        await services.streams.stop();
+        await services.realtime.stop();
         await stopQueue(queue!);
         if (ownsDatabase) await database.close();
       },

@@ -1,7 +1,12 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { agentRoutes } from "../agents/routes.js";
 import { authRoutes } from "../auth/routes.js";
+import { conversationRoutes } from "../conversations/routes.js";
 import { NotFoundError } from "../errors.js";
+import { mockLlmRoutes } from "../mock-llm/index.js";
+import { providerRoutes } from "../providers/routes.js";
+import { runRoutes } from "../runs/routes.js";
 import type { Services } from "../services.js";
 import { version } from "../version.js";
 import { errorResponder } from "./errors.js";
@@ -19,12 +24,19 @@ export function createApp(services: Services): Hono<AppEnv> {
     c.json({ status: "ok", version, database: services.database.kind, vector: services.database.vector }),
   );
 
+  // Outside /api: no session, no body limit (prompts can be megabytes).
+  if (services.mockLlm) app.route("/mock_llm/v1", mockLlmRoutes(services.mockLlm));
+
   const api = new Hono<AppEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_LIMIT }));
   api.use(loadSession(services));
   api.use(csrfProtection);
   api.route("/", authRoutes(services));
   api.use(requireSession);
+  api.route("/providers", providerRoutes(services));
+  api.route("/agents", agentRoutes(services));
+  api.route("/conversations", conversationRoutes(services));
+  api.route("/runs", runRoutes(services));
   api.all("*", (c) => {
     throw new NotFoundError(`API route ${c.req.method} ${c.req.path}`);
   });

@@ -56,7 +56,7 @@ async function emptyDatabase(database: Database): Promise<void> {
   await database.exec(`
     DO $$ DECLARE t text; BEGIN
       FOR t IN SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables
-        WHERE schemaname = 'public' OR (schemaname = 'pgboss' AND tablename <> 'version')
+        WHERE schemaname = 'public' OR (schemaname = 'pgboss' AND tablename NOT IN ('version', 'queue'))
       LOOP EXECUTE 'TRUNCATE ' || t || ' CASCADE'; END LOOP;
     END $$;`);
 }
@@ -65,6 +65,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse a database URL (two processes on one database) instead of creating one. */
   databaseUrl?: string;
+  /** Open this PGlite folder instead of a throwaway in-memory database. */
+  pgliteDir?: string;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -81,10 +83,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });
-  if (!databaseUrl) config.pgliteDir = "memory://";
+  if (!databaseUrl) config.pgliteDir = options.pgliteDir ?? "memory://";
   const lines: string[] = [];
   const log: Logger = createLogger("debug", { write: (line: string) => void lines.push(line) });
-  const pooled = databaseUrl ? undefined : await takePgliteDatabase(log);
+  const pooled = databaseUrl || options.pgliteDir ? undefined : await takePgliteDatabase(log);
   const server = await createServer(config, log, { database: pooled });
   let baseUrl: string | undefined;
   return {
@@ -115,7 +117,8 @@ export type TestResponse = Omit<Response, "json"> & { json(): Promise<any> };
 /** Talks to the app in-process (no socket) and keeps cookies like a browser. */
 export class TestClient {
   private readonly cookies = new Map<string, string>();
-  origin = "http://localhost";
+  /** The Origin header sent on writes; by default this server's own origin (a same-origin browser request). */
+  origin: string | undefined;
 
   constructor(
     private readonly server: Server,
@@ -139,12 +142,13 @@ export class TestClient {
     const init: RequestInit = { method, headers: { ...headers } };
     const h = init.headers as Record<string, string>;
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (method !== "GET" && method !== "HEAD" && !("origin" in h) && this.origin) h.origin = this.origin;
+    const base = this.baseUrl();
+    const origin = this.origin ?? (base ? new URL(base).origin : "http://localhost");
+    if (method !== "GET" && method !== "HEAD" && !("origin" in h) && origin) h.origin = origin;
     if (body !== undefined) {
       h["content-type"] ??= "application/json";
       init.body = typeof body === "string" ? body : JSON.stringify(body);
     }
-    const base = this.baseUrl();
     const response = base ? await fetch(new URL(url, base), init) : await this.server.app.request(url, init);
     for (const header of response.headers.getSetCookie()) {
       const [pair] = header.split(";");

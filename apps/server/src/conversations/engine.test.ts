@@ -1,0 +1,226 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { repoRoot } from "../config.js";
+import { agentPrograms } from "../db/schema.js";
+import { EventStreamReader } from "../testing/events.js";
+import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
+
+let server: TestServer;
+let client: TestClient;
+let agentsDir: string;
+const readers: EventStreamReader[] = [];
+
+afterEach(async () => {
+  for (const reader of readers.splice(0)) reader.close();
+  await server.close();
+  fs.rmSync(agentsDir, { recursive: true, force: true });
+});
+
+/** A signed-in server whose bundled agents are a private copy, so a test may edit AGENT.md. */
+async function boot() {
+  agentsDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
+  fs.cpSync(path.join(repoRoot, "agents"), agentsDir, { recursive: true });
+  ({ server, client } = await startSignedIn({ env: { CYBROS_AGENTS_DIR: agentsDir } }));
+  await server.url();
+}
+
+async function newConversation(): Promise<string> {
+  const [agent] = await server.services.db
+    .select()
+    .from(agentPrograms)
+    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
+  const created = await client.post("/api/conversations", { agentProgramId: agent.id });
+  expect(created.status).toBe(201);
+  return (await created.json()).id;
+}
+
+async function subscribe(conversationId: string, cursor?: number) {
+  const reader = await EventStreamReader.open(client, conversationId, cursor);
+  readers.push(reader);
+  return reader;
+}
+
+async function send(conversationId: string, content: string) {
+  const response = await client.post(`/api/conversations/${conversationId}/messages`, { content });
+  expect(response.status).toBe(202);
+  return response.json();
+}
+
+async function transcript(conversationId: string) {
+  const page = await (await client.get(`/api/conversations/${conversationId}/messages?limit=200`)).json();
+  return page.messages as {
+    id: string;
+    role: string;
+    text: string;
+    state: string;
+    turnId: string;
+    parts: { type: string; name?: string; state?: string }[];
+  }[];
+}
+
+describe("conversation engine", () => {
+  it("sends the exact history to the model over a multi-turn conversation", async () => {
+    await boot();
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    await send(id, "Hello there");
+    await events.runsEnded(1);
+    await send(id, "And again");
+    await events.runsEnded(2);
+
+    const requests = server.services.mockLlm!.requests();
+    const last = requests.at(-1)!;
+    expect(last.model).toBe("mock-model");
+    const roles = last.messages.map((m) => m.role);
+    expect(roles).toEqual(["system", "user", "assistant", "user"]);
+    expect(last.messages.slice(1).map((m) => m.content)).toEqual([
+      "Hello there",
+      "Mock reply: Hello there",
+      "And again",
+    ]);
+    // The system prompt is byte-identical across turns: the cacheable prefix never moves.
+    expect(requests.at(-2)!.messages[0]!.content).toBe(last.messages[0]!.content);
+    expect(last.cachedTokens).toBeGreaterThan(0);
+
+    const messages = await transcript(id);
+    expect(messages.map((m) => [m.role, m.text, m.state])).toEqual([
+      ["user", "Hello there", "completed"],
+      ["assistant", "Mock reply: Hello there", "completed"],
+      ["user", "And again", "completed"],
+      ["assistant", "Mock reply: And again", "completed"],
+    ]);
+  });
+
+  it("picks up edits to AGENT.md and SOUL.md on the next turn", async () => {
+    await boot();
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    await send(id, "first");
+    await events.runsEnded(1);
+    const before = server.services.mockLlm!.requests().at(-1)!.messages[0]!.content as string;
+    fs.writeFileSync(path.join(agentsDir, "default-assistant/AGENT.md"), "You answer only in haiku.\n");
+    fs.appendFileSync(path.join(agentsDir, "default-assistant/SOUL.md"), "\nYou love the sea.\n");
+    await send(id, "second");
+    await events.runsEnded(2);
+    const after = server.services.mockLlm!.requests().at(-1)!.messages[0]!.content as string;
+    expect(before).not.toContain("haiku");
+    expect(after).toContain("You answer only in haiku.");
+    expect(after).toContain("You love the sea.");
+  });
+
+  it("answers ten rapid sends in order, each paired with its own reply", async () => {
+    await boot();
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    const sent = await Promise.all(Array.from({ length: 10 }, (_, i) => send(id, `message ${i}`)));
+    const turnIds = new Set(sent.map((s) => s.message.turnId));
+    expect(turnIds.size).toBe(10);
+    await events.runsEnded(10);
+    const messages = await transcript(id);
+    expect(messages).toHaveLength(20);
+    const order = messages.filter((m) => m.role === "user").map((m) => m.text);
+    // Concurrent posts may commit in any order; the transcript keeps commit order and pairs each reply.
+    expect([...order].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `message ${i}`).sort());
+    for (let i = 0; i < 20; i += 2) {
+      expect(messages[i]!.role).toBe("user");
+      expect(messages[i + 1]!.role).toBe("assistant");
+      expect(messages[i + 1]!.turnId).toBe(messages[i]!.turnId);
+      expect(messages[i + 1]!.text).toBe(`Mock reply: ${messages[i]!.text}`);
+    }
+  });
+
+  it("cancels mid-stream: the provider request closes and nothing more is broadcast", async () => {
+    await boot();
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    const { run } = await send(id, "/mock long kb=20 delay=20 chunk_size=50");
+    await events.waitFor((e) => e.kind === "stream_chunk");
+    const request = server.services.mockLlm!.requests().at(-1)!;
+    const canceled = await client.post(`/api/runs/${run.id}/cancellation`);
+    expect(canceled.status).toBe(200);
+    expect((await canceled.json()).state).toBe("canceled");
+    expect(await request.finished).toBe("client_closed");
+    await events.waitFor((e) => e.kind === "run_canceled");
+    const count = events.events.length;
+    // Something the run would have sent next is a stream chunk; give the stream a moment of real traffic.
+    await send(id, "after the stop");
+    await events.runsEnded(2);
+    const afterCancel = events.events.slice(count).filter((e) => e.run_id === run.id);
+    expect(afterCancel).toEqual([]);
+    const messages = await transcript(id);
+    expect(messages[1]!.state).toBe("canceled");
+    expect(messages[1]!.text.length).toBeGreaterThan(0);
+    expect(messages[3]!.text).toBe("Mock reply: after the stop");
+  });
+
+  it("fails a run on a provider error, then a retry succeeds and replaces the failed reply", async () => {
+    await boot();
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    const scenario = await client.post("/mock_llm/v1/scenarios", {
+      name: "flaky",
+      steps: [
+        { reply: "error", status: 400, message: "bad request from the provider" },
+        { reply: "text", text: "Recovered." },
+      ],
+    });
+    expect(scenario.status).toBeLessThan(300);
+    const { run } = await send(id, "/mock scenario name=flaky");
+    const failed = await events.waitFor((e) => e.kind === "run_failed");
+    expect(failed.payload.error).toMatchObject({ code: "http_error", status: 400 });
+    let messages = await transcript(id);
+    expect(messages[1]!.state).toBe("errored");
+
+    const retried = await client.post(`/api/runs/${run.id}/retry`);
+    expect(retried.status).toBe(202);
+    expect((await retried.json()).retryOfId).toBe(run.id);
+    await events.waitFor((e) => e.kind === "run_succeeded");
+    messages = await transcript(id);
+    expect(messages.map((m) => [m.role, m.text])).toEqual([
+      ["user", "/mock scenario name=flaky"],
+      ["assistant", "Recovered."],
+    ]);
+  });
+
+  it("resumes from every cursor of a finished run with the full text exactly once", async () => {
+    await boot();
+    const id = await newConversation();
+    const live = await subscribe(id, 0);
+    await send(id, "/mock long kb=8 delay=1 chunk_size=64");
+    await live.runsEnded(1);
+    const final = (await transcript(id))[1]!.text;
+    expect(final.length).toBeGreaterThanOrEqual(8 * 1024);
+    const agentNode = (await transcript(id))[1]!.id;
+    // Every persisted event the live subscriber saw, compacted chunks included: a client that stopped at any
+    // of these cursors holds their text; resuming after it must converge on the final text, never more.
+    const seen = live.events.filter((e) => e.seq !== null);
+    expect(seen.filter((e) => e.kind === "stream_chunk").length).toBeGreaterThan(3);
+    for (const stop of seen) {
+      const held = assemble(seen.filter((e) => e.seq! <= stop.seq!));
+      const page = (await (await client.get(`/api/conversations/${id}/events/poll?cursor=${stop.seq}`)).json()).events;
+      const resumed = assemble(page, held);
+      expect(resumed.get(agentNode) ?? "", `cursor ${stop.seq}`).toBe(final);
+    }
+  });
+});
+
+/** What a client holding nothing would show per node after applying the events. */
+function assemble(
+  events: { kind: string; node_id: string | null; text?: string; payload: { offset?: unknown } }[],
+  held = new Map<string, string>(),
+) {
+  const text = new Map(held);
+  for (const event of events) {
+    if (!event.node_id) continue;
+    if (event.kind === "stream_chunk") {
+      const have = text.get(event.node_id) ?? "";
+      const offset = Number(event.payload.offset ?? 0);
+      if (offset <= have.length) text.set(event.node_id, have + (event.text ?? "").slice(have.length - offset));
+    }
+    if (event.kind === "stream_complete") text.set(event.node_id, event.text ?? "");
+  }
+  return text;
+}

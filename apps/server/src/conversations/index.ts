@@ -1,0 +1,343 @@
+import type {
+  ConversationSummary,
+  CreateConversationInput,
+  MessagesPage,
+  PostMessageInput,
+  PostMessageResult,
+  TranscriptMessage,
+} from "@cybros/protocol";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import type { Current } from "../current.js";
+import { agentPrograms, conversationEvents, conversationRuns, conversations, nodes, turns } from "../db/schema.js";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { uuidv7 } from "../ids.js";
+import type { Services } from "../services.js";
+import { type ConversationRow, type NodeRow, presentConversation, presentMessage, presentRun } from "./present.js";
+
+export const DEFAULT_TITLE = "New conversation";
+const TITLE_FROM_MESSAGE_CHARS = 60;
+
+/** Loads a conversation the current user owns; anything else is "not found" (no probing of ids). */
+export async function findOwned(services: Services, current: Current, id: string): Promise<ConversationRow> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError("Conversation");
+  const [row] = await services.db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.id, id), eq(conversations.userId, current.user.id)));
+  if (!row) throw new NotFoundError("Conversation");
+  return row;
+}
+
+async function agentNameOf(services: Services, agentProgramId: string): Promise<string> {
+  const [row] = await services.db
+    .select({ name: agentPrograms.name })
+    .from(agentPrograms)
+    .where(eq(agentPrograms.id, agentProgramId));
+  return row?.name ?? "Unknown agent";
+}
+
+export async function present(services: Services, row: ConversationRow): Promise<ConversationSummary> {
+  return presentConversation(row, await agentNameOf(services, row.agentProgramId));
+}
+
+export async function createConversation(
+  services: Services,
+  current: Current,
+  input: CreateConversationInput,
+): Promise<ConversationSummary> {
+  const [agent] = await services.db
+    .select()
+    .from(agentPrograms)
+    .where(and(eq(agentPrograms.id, input.agentProgramId), eq(agentPrograms.accountId, current.account.id)));
+  if (!agent) throw new ValidationError({ agentProgramId: "does not name an agent of this account" });
+  const [row] = await services.db
+    .insert(conversations)
+    .values({
+      id: uuidv7(),
+      accountId: current.account.id,
+      userId: current.user.id,
+      agentProgramId: agent.id,
+      title: input.title || DEFAULT_TITLE,
+    })
+    .returning();
+  return presentConversation(row!, agent.name);
+}
+
+export interface ListOptions {
+  q?: string;
+  archived?: boolean;
+  /** ISO time of the oldest activity already shown. */
+  before?: string;
+  limit?: number;
+}
+
+export async function listConversations(
+  services: Services,
+  current: Current,
+  options: ListOptions,
+): Promise<{ conversations: ConversationSummary[]; olderCursor: string | null }> {
+  const limit = Math.min(Math.max(options.limit ?? 30, 1), 100);
+  const filters = [
+    eq(conversations.userId, current.user.id),
+    options.archived ? isNotNull(conversations.archivedAt) : isNull(conversations.archivedAt),
+  ];
+  if (options.q) filters.push(sql`${conversations.title} ILIKE ${`%${options.q.replace(/[\\%_]/g, "\\$&")}%`}`);
+  if (options.before) {
+    const [time, id] = options.before.split("|");
+    const at = new Date(time ?? "");
+    if (!Number.isNaN(at.getTime())) {
+      filters.push(
+        id
+          ? or(
+              lt(conversations.lastActivityAt, at),
+              and(eq(conversations.lastActivityAt, at), lt(conversations.id, id)),
+            )!
+          : lt(conversations.lastActivityAt, at),
+      );
+    }
+  }
+  const rows = await services.db
+    .select({ conversation: conversations, agentName: agentPrograms.name })
+    .from(conversations)
+    .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
+    .where(and(...filters))
+    .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1)?.conversation;
+  return {
+    conversations: page.map((r) => presentConversation(r.conversation, r.agentName)),
+    olderCursor: rows.length > limit && last ? `${last.lastActivityAt.toISOString()}|${last.id}` : null,
+  };
+}
+
+export async function renameConversation(services: Services, row: ConversationRow, title: string) {
+  const [updated] = await services.db
+    .update(conversations)
+    .set({ title, updatedAt: new Date() })
+    .where(eq(conversations.id, row.id))
+    .returning();
+  await services.realtime.emit(services.db, [
+    { conversationId: row.id, kind: "conversation_updated", payload: { title } },
+  ]);
+  return present(services, updated!);
+}
+
+export async function setArchived(services: Services, row: ConversationRow, archived: boolean) {
+  const [updated] = await services.db
+    .update(conversations)
+    .set({ archivedAt: archived ? new Date() : null, updatedAt: new Date() })
+    .where(eq(conversations.id, row.id))
+    .returning();
+  return present(services, updated!);
+}
+
+/** Everything goes: turns, nodes, runs, events (foreign keys cascade). Active work is canceled first. */
+export async function deleteConversation(services: Services, row: ConversationRow): Promise<void> {
+  await services.runs.cancelAllFor(row.id);
+  await services.db.delete(conversations).where(eq(conversations.id, row.id));
+}
+
+/**
+ * Appends a user message as a new turn with its queued run, serialized per conversation by the row lock:
+ * concurrent sends get consecutive turns and never fork. Answers at once; the run starts right after commit.
+ */
+export async function appendUserMessage(
+  services: Services,
+  row: ConversationRow,
+  input: PostMessageInput,
+): Promise<PostMessageResult> {
+  if (row.archivedAt) throw new ConflictError("conversation_archived", "Restore the conversation to continue it");
+  try {
+    return await appendInTransaction(services, row, input);
+  } catch (error) {
+    if (error instanceof DuplicateSend) return error.result;
+    throw error;
+  }
+}
+
+/** A resend with a known clientMessageId: the first result, not a second turn. */
+class DuplicateSend extends Error {
+  constructor(readonly result: PostMessageResult) {
+    super("duplicate send");
+  }
+}
+
+async function appendInTransaction(
+  services: Services,
+  row: ConversationRow,
+  input: PostMessageInput,
+): Promise<PostMessageResult> {
+  const result = await services.db.transaction(async (tx) => {
+    const [locked] = await tx
+      .update(conversations)
+      .set({
+        lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`,
+        lastActivityAt: new Date(),
+        ...(row.title === DEFAULT_TITLE ? { title: titleFrom(input.content) } : {}),
+      })
+      .where(eq(conversations.id, row.id))
+      .returning();
+    if (input.clientMessageId) {
+      const [existing] = await tx
+        .select()
+        .from(nodes)
+        .where(
+          and(
+            eq(nodes.conversationId, row.id),
+            eq(nodes.kind, "user_message"),
+            sql`${nodes.data}->>'clientMessageId' = ${input.clientMessageId}`,
+          ),
+        );
+      if (existing) {
+        const [run] = await tx
+          .select()
+          .from(conversationRuns)
+          .where(eq(conversationRuns.turnId, existing.turnId))
+          .orderBy(desc(conversationRuns.queuedAt))
+          .limit(1);
+        throw new DuplicateSend({ message: presentMessage(existing), run: presentRun(run!) });
+      }
+    }
+    const turnSeq = locked!.lastTurnSeq;
+    const [turn] = await tx.insert(turns).values({ id: uuidv7(), conversationId: row.id, seq: turnSeq }).returning();
+    const runId = uuidv7();
+    const [node] = await tx
+      .insert(nodes)
+      .values({
+        id: uuidv7(),
+        conversationId: row.id,
+        turnId: turn!.id,
+        turnSeq,
+        position: 0,
+        kind: "user_message",
+        state: "finished",
+        runId,
+        content: input.content,
+        data: input.clientMessageId ? { clientMessageId: input.clientMessageId } : {},
+        finishedAt: new Date(),
+      })
+      .returning();
+    const [run] = await tx
+      .insert(conversationRuns)
+      .values({ id: runId, conversationId: row.id, turnId: turn!.id, turnSeq, state: "queued" })
+      .returning();
+    const message = presentMessage(node!);
+    const events = await services.realtime.record(tx, [
+      {
+        conversationId: row.id,
+        turnId: turn!.id,
+        runId,
+        nodeId: node!.id,
+        kind: "message_created",
+        text: input.content,
+        payload: { message },
+      },
+      { conversationId: row.id, turnId: turn!.id, runId, kind: "run_queued", payload: { run: presentRun(run!) } },
+      ...(locked!.title !== row.title
+        ? [{ conversationId: row.id, kind: "conversation_updated" as const, payload: { title: locked!.title } }]
+        : []),
+    ]);
+    return { created: { message, run: presentRun(run!) }, events };
+  });
+  const { created, events } = result;
+  services.realtime.publish(events);
+  await services.runs.enqueue(row.id, created.run.id);
+  return created;
+}
+
+function titleFrom(content: string): string {
+  const line = content.replace(/\s+/g, " ").trim();
+  return line.length > TITLE_FROM_MESSAGE_CHARS
+    ? `${line.slice(0, TITLE_FROM_MESSAGE_CHARS - 1)}…`
+    : line || DEFAULT_TITLE;
+}
+
+/** Text of a node still streaming: the live buffer when produced here, else its persisted chunks. */
+async function streamingText(services: Services, node: NodeRow): Promise<string> {
+  const live = services.streams.streamOf(node.id);
+  if (live) return live.text;
+  const chunks = await services.db
+    .select({ text: conversationEvents.text })
+    .from(conversationEvents)
+    .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")))
+    .orderBy(asc(conversationEvents.seq));
+  return chunks.map((c) => c.text ?? "").join("");
+}
+
+const VISIBLE_KINDS = ["user_message", "agent_message", "character_message"] as const;
+
+/** The transcript, newest page first in the database but returned oldest-first for display. */
+export async function messagesPage(
+  services: Services,
+  row: ConversationRow,
+  options: { before?: string; limit?: number },
+): Promise<MessagesPage> {
+  const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);
+  // The cursor is read first: events after it may already be in the page, and clients apply them idempotently.
+  const [{ lastSeq } = { lastSeq: 0 }] = await services.db
+    .select({ lastSeq: conversations.lastSeq })
+    .from(conversations)
+    .where(eq(conversations.id, row.id));
+  const filters = [
+    eq(nodes.conversationId, row.id),
+    inArray(nodes.kind, [...VISIBLE_KINDS]),
+    isNull(nodes.supersededAt),
+  ];
+  if (options.before) {
+    const [turnSeq, position] = options.before.split(".").map(Number);
+    if (Number.isInteger(turnSeq) && Number.isInteger(position)) {
+      filters.push(or(lt(nodes.turnSeq, turnSeq!), and(eq(nodes.turnSeq, turnSeq!), lt(nodes.position, position!)))!);
+    }
+  }
+  const rows = await services.db
+    .select()
+    .from(nodes)
+    .where(and(...filters))
+    .orderBy(desc(nodes.turnSeq), desc(nodes.position))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit).reverse();
+  const messages = await presentNodes(services, page);
+  const oldest = page[0];
+  return {
+    messages,
+    olderCursor: rows.length > limit && oldest ? `${oldest.turnSeq}.${oldest.position}` : null,
+    eventCursor: Number(lastSeq),
+  };
+}
+
+export async function presentNodes(services: Services, page: NodeRow[]): Promise<TranscriptMessage[]> {
+  const agentIds = page.filter((n) => n.kind !== "user_message").map((n) => n.id);
+  const tasks = agentIds.length
+    ? await services.db
+        .select()
+        .from(nodes)
+        .where(and(inArray(nodes.parentId, agentIds), eq(nodes.kind, "task")))
+        .orderBy(asc(nodes.turnSeq), asc(nodes.position))
+    : [];
+  const tasksByParent = new Map<string, NodeRow[]>();
+  for (const task of tasks) {
+    const list = tasksByParent.get(task.parentId!) ?? [];
+    list.push(task);
+    tasksByParent.set(task.parentId!, list);
+  }
+  const messages: TranscriptMessage[] = [];
+  for (const node of page) {
+    const text = node.state === "running" ? await streamingText(services, node) : undefined;
+    messages.push(presentMessage(node, tasksByParent.get(node.id), text));
+  }
+  return messages;
+}
+
+/** The run doing work now: the running one, else the oldest queued. */
+export async function activeRun(services: Services, conversationId: string) {
+  const [run] = await services.db
+    .select()
+    .from(conversationRuns)
+    .where(
+      and(eq(conversationRuns.conversationId, conversationId), inArray(conversationRuns.state, ["running", "queued"])),
+    )
+    .orderBy(sql`CASE WHEN ${conversationRuns.state} = 'running' THEN 0 ELSE 1 END`, asc(conversationRuns.queuedAt))
+    .limit(1);
+  return run ? presentRun(run) : null;
+}

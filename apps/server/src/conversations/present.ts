@@ -1,0 +1,114 @@
+import type {
+  ConversationSummary,
+  MessagePart,
+  MessageState,
+  RunError,
+  RunSummary,
+  TranscriptMessage,
+} from "@cybros/protocol";
+import type { conversationRuns, conversations, nodes } from "../db/schema.js";
+import type { LlmToolCallRef } from "../llm/index.js";
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type NodeRow = typeof nodes.$inferSelect;
+export type RunRow = typeof conversationRuns.$inferSelect;
+
+/** Stored on an agent message node: the tool calls exactly as the model sent them (argsText verbatim). */
+export type ToolCallRecord = LlmToolCallRef;
+
+/** Stored on a task node. */
+export interface TaskData {
+  callId: string;
+  name: string;
+  argsText: string;
+  args?: unknown;
+  output?: string;
+  title?: string;
+  metadata?: Record<string, unknown>;
+  isError?: boolean;
+  durationMs?: number;
+}
+
+export function presentConversation(row: ConversationRow, agentName: string): ConversationSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    agentProgramId: row.agentProgramId,
+    agentName,
+    archivedAt: row.archivedAt?.toISOString() ?? null,
+    lastActivityAt: row.lastActivityAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function presentRun(row: RunRow): RunSummary {
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    turnId: row.turnId,
+    activeNodeId: row.activeNodeId,
+    state: row.state,
+    error: (row.error as RunError | null) ?? null,
+    retryOfId: row.retryOfId,
+    queuedAt: row.queuedAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    heartbeatAt: row.heartbeatAt?.toISOString() ?? null,
+  };
+}
+
+const MESSAGE_STATES: Record<NodeRow["state"], MessageState> = {
+  pending: "pending",
+  running: "streaming",
+  finished: "completed",
+  errored: "errored",
+  stopped: "canceled",
+  skipped: "canceled",
+};
+
+export function presentToolPart(task: NodeRow): MessagePart {
+  const data = task.data as unknown as TaskData;
+  const state =
+    task.state === "finished"
+      ? data.isError
+        ? "error"
+        : "completed"
+      : task.state === "running"
+        ? "running"
+        : task.state === "pending"
+          ? "pending"
+          : "error";
+  return {
+    type: "tool_call",
+    id: task.id,
+    callId: data.callId,
+    name: data.name,
+    args: data.args ?? data.argsText,
+    state,
+    ...(data.output !== undefined && !data.isError ? { result: data.output } : {}),
+    ...(data.isError ? { error: data.output ?? task.error?.message ?? "failed" } : {}),
+    ...(task.state !== "finished" && task.error ? { error: task.error.message } : {}),
+    ...(data.durationMs !== undefined ? { durationMs: data.durationMs } : {}),
+  };
+}
+
+/** A user or agent node as a transcript bubble; `text` overrides the stored content while streaming. */
+export function presentMessage(node: NodeRow, tasks: NodeRow[] = [], text?: string): TranscriptMessage {
+  const body = text ?? node.content;
+  const parts: MessagePart[] = [];
+  if (body) parts.push({ type: "text", text: body });
+  for (const task of tasks) parts.push(presentToolPart(task));
+  return {
+    id: node.id,
+    conversationId: node.conversationId,
+    turnId: node.turnId,
+    runId: node.runId,
+    role: node.kind === "user_message" ? "user" : "assistant",
+    state: node.kind === "user_message" ? "completed" : MESSAGE_STATES[node.state],
+    text: body,
+    parts,
+    error: (node.error as RunError | null) ?? null,
+    createdAt: node.createdAt.toISOString(),
+    completedAt: node.finishedAt?.toISOString() ?? null,
+  };
+}

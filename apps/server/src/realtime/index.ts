@@ -1,0 +1,207 @@
+import type { EventEnvelope } from "@cybros/protocol";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { Database, Db } from "../db/index.js";
+import { conversationEvents } from "../db/schema.js";
+import { uuidv7 } from "../ids.js";
+import type { Logger } from "../log.js";
+import { type EventDraft, type EventRow, envelopeOf, ephemeralEnvelope } from "./envelope.js";
+
+export type { EventDraft } from "./envelope.js";
+export type Listener = (event: EventEnvelope) => void;
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type Writer = Db | Tx;
+
+const EVENTS_CHANNEL = "cybros_events";
+const EPHEMERAL_CHANNEL = "cybros_ephemeral";
+
+/**
+ * The conversation event log and its fan-out. Writers record events inside their own transaction (so a write
+ * and its events commit together), then publish: local subscribers get them at once, other processes through
+ * LISTEN/NOTIFY (they read the rows by cursor). Ephemeral events skip the log.
+ */
+export class Realtime {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  /** Highest seq published here per conversation, so cross-process catch-up neither skips nor repeats. */
+  private readonly published = new Map<string, number>();
+  private unlisten: (() => Promise<void>)[] = [];
+  readonly counts = new Map<string, number>();
+  /** Identifies this instance in NOTIFY payloads so it ignores its own. */
+  private readonly processId = uuidv7();
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+  ) {}
+
+  /** Cross-process fan-out; PGlite has one process, so it needs none. */
+  async start(): Promise<void> {
+    if (this.database.kind !== "postgres") return;
+    this.unlisten.push(
+      await this.database.listen(EVENTS_CHANNEL, (payload) => void this.onRemoteEvents(payload)),
+      await this.database.listen(EPHEMERAL_CHANNEL, (payload) => this.onRemoteEphemeral(payload)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const unlisten of this.unlisten) await unlisten();
+    this.unlisten = [];
+  }
+
+  /**
+   * Persists events with fresh seqs. Seqs come from each conversation's `last_seq` under its row lock, so
+   * commits for one conversation happen in seq order and a reader's cursor never skips a late commit.
+   */
+  async record(writer: Writer, drafts: EventDraft[]): Promise<EventEnvelope[]> {
+    if (drafts.length === 0) return [];
+    const perConversation = new Map<string, number>();
+    for (const draft of drafts)
+      perConversation.set(draft.conversationId, (perConversation.get(draft.conversationId) ?? 0) + 1);
+    const values = sql.join(
+      [...perConversation].map(([id, n]) => sql`(${id}::uuid, ${n}::int)`),
+      sql`, `,
+    );
+    const allocated = (await writer.execute(
+      sql`UPDATE conversations c SET last_seq = c.last_seq + v.n, last_activity_at = now()
+          FROM (VALUES ${values}) AS v(id, n) WHERE c.id = v.id RETURNING c.id, c.last_seq`,
+    )) as unknown as
+      | { rows?: { id: string; last_seq: string | number }[] }
+      | { id: string; last_seq: string | number }[];
+    const rows = Array.isArray(allocated) ? allocated : (allocated.rows ?? []);
+    const next = new Map<string, number>();
+    for (const row of rows) next.set(row.id, Number(row.last_seq) - perConversation.get(row.id)! + 1);
+    const now = new Date();
+    const inserted: EventRow[] = drafts
+      .filter((draft) => next.has(draft.conversationId))
+      .map((draft) => {
+        const seq = next.get(draft.conversationId)!;
+        next.set(draft.conversationId, seq + 1);
+        return {
+          id: uuidv7(),
+          conversationId: draft.conversationId,
+          seq,
+          turnId: draft.turnId ?? null,
+          runId: draft.runId ?? null,
+          nodeId: draft.nodeId ?? null,
+          kind: draft.kind,
+          text: draft.text ?? null,
+          payload: draft.payload ?? {},
+          createdAt: now,
+        };
+      });
+    if (inserted.length) await writer.insert(conversationEvents).values(inserted);
+    return inserted.map(envelopeOf);
+  }
+
+  /** Records and publishes in one step, for writes that need no other statement in the transaction. */
+  async emit(writer: Writer, drafts: EventDraft[]): Promise<EventEnvelope[]> {
+    const events = await this.record(writer, drafts);
+    this.publish(events);
+    return events;
+  }
+
+  /** Delivers committed events here and tells other processes. Call only after the commit. */
+  publish(events: EventEnvelope[]): void {
+    if (events.length === 0) return;
+    const latest = new Map<string, number>();
+    for (const event of events) {
+      this.deliver(event);
+      latest.set(event.conversation_id, Math.max(latest.get(event.conversation_id) ?? 0, event.seq ?? 0));
+    }
+    if (this.database.kind === "postgres") {
+      for (const [conversationId, seq] of latest) {
+        const payload = JSON.stringify({ o: this.processId, c: conversationId, s: seq });
+        this.database.notify(EVENTS_CHANNEL, payload).catch((error) => this.log.warn({ err: error }, "notify failed"));
+      }
+    }
+  }
+
+  /** Live-only events (text deltas, heartbeats). `crossProcess` also sends small ones to other processes. */
+  publishEphemeral(draft: EventDraft, crossProcess = false): void {
+    const event = ephemeralEnvelope(draft);
+    this.deliver(event);
+    if (crossProcess && this.database.kind === "postgres") {
+      this.database
+        .notify(EPHEMERAL_CHANNEL, JSON.stringify({ o: this.processId, e: event }))
+        .catch((error) => this.log.warn({ err: error }, "notify failed"));
+    }
+  }
+
+  subscribe(conversationId: string, listener: Listener): () => void {
+    let set = this.listeners.get(conversationId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(conversationId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) {
+        this.listeners.delete(conversationId);
+        this.published.delete(conversationId);
+      }
+    };
+  }
+
+  /** A subscriber replayed the log up to `seq`; cross-process catch-up continues from there. */
+  noteReplayed(conversationId: string, seq: number): void {
+    if (seq > (this.published.get(conversationId) ?? 0)) this.published.set(conversationId, seq);
+  }
+
+  subscriberCount(conversationId?: string): number {
+    if (conversationId) return this.listeners.get(conversationId)?.size ?? 0;
+    let total = 0;
+    for (const set of this.listeners.values()) total += set.size;
+    return total;
+  }
+
+  async eventsAfter(db: Db, conversationId: string, cursor: number, limit = 1000): Promise<EventEnvelope[]> {
+    const rows = await db
+      .select()
+      .from(conversationEvents)
+      .where(and(eq(conversationEvents.conversationId, conversationId), gt(conversationEvents.seq, cursor)))
+      .orderBy(asc(conversationEvents.seq))
+      .limit(limit);
+    return rows.map(envelopeOf);
+  }
+
+  private deliver(event: EventEnvelope): void {
+    this.counts.set(event.kind, (this.counts.get(event.kind) ?? 0) + 1);
+    if (event.seq !== null) {
+      const last = this.published.get(event.conversation_id) ?? 0;
+      if (event.seq > last) this.published.set(event.conversation_id, event.seq);
+    }
+    const set = this.listeners.get(event.conversation_id);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.error({ err: error }, "event listener failed");
+      }
+    }
+  }
+
+  private async onRemoteEvents(payload: string): Promise<void> {
+    let message: { o: string; c: string; s: number };
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (message.o === this.processId || !this.listeners.has(message.c)) return;
+    // Subscribers note what they replayed; without a note, read from the start (they drop what they hold).
+    const since = this.published.get(message.c) ?? 0;
+    if (message.s <= since) return;
+    const events = await this.eventsAfter(this.database.db, message.c, since);
+    for (const event of events) if ((event.seq ?? 0) > (this.published.get(message.c) ?? 0)) this.deliver(event);
+  }
+
+  private onRemoteEphemeral(payload: string): void {
+    try {
+      const message = JSON.parse(payload) as { o: string; e: EventEnvelope };
+      if (message.o !== this.processId) this.deliver(message.e);
+    } catch {
+      // malformed notification: ignore
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { asc, eq } from "drizzle-orm";
+import type { RunRow } from "../conversations/present.js";
+import { presentToolPart } from "../conversations/present.js";
+import { llmCalls, nodes } from "../db/schema.js";
+import type { Services } from "../services.js";
+
+/** What the inspector shows for a run: each provider call (model, prompt sections, usage, timings) and tool calls. */
+export async function runDetail(services: Services, run: RunRow) {
+  const calls = await services.db
+    .select()
+    .from(llmCalls)
+    .where(eq(llmCalls.runId, run.id))
+    .orderBy(asc(llmCalls.createdAt));
+  const tasks = await services.db.select().from(nodes).where(eq(nodes.runId, run.id)).orderBy(asc(nodes.position));
+  return {
+    llmCalls: calls.map((call) => ({
+      id: call.id,
+      nodeId: call.nodeId,
+      provider: call.providerName,
+      model: call.model,
+      agentCommit: call.agentCommit,
+      sections: call.sections,
+      messageCount: call.messageCount,
+      usage: {
+        promptTokens: call.promptTokens,
+        completionTokens: call.completionTokens,
+        cachedTokens: call.cachedTokens,
+      },
+      ttftMs: call.ttftMs,
+      durationMs: call.durationMs,
+      finishReason: call.finishReason,
+      error: call.error,
+      createdAt: call.createdAt.toISOString(),
+    })),
+    toolCalls: tasks.filter((n) => n.kind === "task").map(presentToolPart),
+  };
+}

@@ -1,0 +1,396 @@
+import type { RunError } from "@cybros/protocol";
+import { and, eq, sql } from "drizzle-orm";
+import { type AgentDefinition, loadAgentProgram } from "../agents/loader.js";
+import { contextNodes, toPromptMessages } from "../conversations/context.js";
+import {
+  presentMessage,
+  presentRun,
+  presentToolPart,
+  type RunRow,
+  type TaskData,
+  type ToolCallRecord,
+} from "../conversations/present.js";
+import type { Account } from "../current.js";
+import {
+  accounts,
+  agentPrograms,
+  conversationEvents,
+  conversationRuns,
+  conversations,
+  llmCalls,
+  nodes,
+  users,
+} from "../db/schema.js";
+import { uuidv7 } from "../ids.js";
+import { LlmError, streamChat } from "../llm/index.js";
+import { assemblePrompt } from "../prompts/assemble.js";
+import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
+import type { NodeStream } from "../realtime/stream-writer.js";
+import type { Services } from "../services.js";
+import { runTool, type Tool } from "../tools/define.js";
+import { toolsFor } from "../tools/registry.js";
+import { finishRun, HEARTBEAT_INTERVAL_MS } from "./index.js";
+
+export const MAX_STEPS_PER_TURN = 10;
+export const MAX_TOOL_CALLS_PER_RESPONSE = 20;
+
+/** The abort reason used when the server shuts down: the run ends failed and retryable, not canceled. */
+export const SHUTDOWN = "shutdown";
+const INTERRUPTED: RunError = {
+  code: "interrupted",
+  message: "The server stopped while this reply was being written. Retry to run it again.",
+};
+
+class RunFailure extends Error {
+  constructor(readonly error: RunError) {
+    super(error.message);
+  }
+}
+
+interface RunScope {
+  services: Services;
+  run: RunRow;
+  signal: AbortSignal;
+  account: Account;
+  agent: typeof agentPrograms.$inferSelect;
+  position: number;
+}
+
+/**
+ * Executes one claimed run: load the agent program, resolve the model, then the tool loop (an agent message,
+ * its tool calls as task nodes, the next agent message…) until a reply without tool calls. Every exit ends the
+ * run exactly once through finishRun; a canceled run publishes nothing more.
+ */
+export async function executeRun(services: Services, run: RunRow, signal: AbortSignal): Promise<void> {
+  const heartbeat = startHeartbeat(services, run);
+  try {
+    const [row] = await services.db
+      .select({ conversation: conversations, agent: agentPrograms, account: accounts, user: users })
+      .from(conversations)
+      .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
+      .innerJoin(accounts, eq(accounts.id, conversations.accountId))
+      .innerJoin(users, eq(users.id, conversations.userId))
+      .where(eq(conversations.id, run.conversationId));
+    if (!row) return; // deleted meanwhile
+    await services.realtime.emit(services.db, [
+      {
+        conversationId: run.conversationId,
+        turnId: run.turnId,
+        runId: run.id,
+        kind: "run_started",
+        payload: { run: presentRun(run) },
+      },
+      { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, kind: "typing_start", payload: {} },
+    ]);
+    const [{ maxPosition } = { maxPosition: 0 }] = await services.db
+      .select({ maxPosition: sql<number>`coalesce(max(${nodes.position}), 0)::int` })
+      .from(nodes)
+      .where(eq(nodes.turnId, run.turnId));
+    const scope: RunScope = {
+      services,
+      run,
+      signal,
+      account: row.account,
+      agent: row.agent,
+      position: maxPosition,
+    };
+    const definition = await loadAgentProgram(row.agent.localPath, { signal }).catch((error) => {
+      if (signal.aborted) throw error;
+      throw new RunFailure({
+        code: "agent_program_error",
+        message: `The agent program could not be loaded: ${(error as Error).message}`,
+      });
+    });
+    const choice = await resolveModel(services, row.account, definition.manifest.model.prefer).catch((error) => {
+      if (error instanceof NoProviderForModelError) {
+        throw new RunFailure({
+          code: "no_provider_for_model",
+          message: error.message,
+          details: { models: error.models },
+        });
+      }
+      throw error;
+    });
+    const tools = toolsFor(definition.manifest.tools.allow);
+    const variables = {
+      user: { name: row.user.displayName ?? "" },
+      conversation: { id: row.conversation.id, title: row.conversation.title },
+      args: row.agent.args,
+    };
+    for (let step = 0; step < MAX_STEPS_PER_TURN; step++) {
+      const outcome = await runStep(scope, definition, choice, tools, variables);
+      if (signal.aborted) return;
+      if (outcome.toolCalls.length === 0) {
+        await finishRun(services, run, { state: "succeeded" });
+        return;
+      }
+      await runTools(scope, definition, tools, outcome.nodeId, outcome.toolCalls);
+      if (signal.aborted) return;
+    }
+    await finishRun(services, run, {
+      state: "failed",
+      error: {
+        code: "tool_loop_limit",
+        message: `The agent used tools for ${MAX_STEPS_PER_TURN} steps without answering.`,
+      },
+    });
+  } catch (error) {
+    if (signal.aborted) {
+      await finishRun(
+        services,
+        run,
+        signal.reason === SHUTDOWN ? { state: "failed", error: INTERRUPTED } : { state: "canceled" },
+      );
+      return;
+    }
+    const runError = toRunError(error);
+    if (runError.code === "internal_error") services.log.error({ err: error, runId: run.id }, "run crashed");
+    else services.log.warn({ runId: run.id, code: runError.code, status: runError.status }, "run failed");
+    await finishRun(services, run, { state: "failed", error: runError });
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+function toRunError(error: unknown): RunError {
+  if (error instanceof RunFailure) return error.error;
+  if (error instanceof LlmError) {
+    return { code: error.code, message: error.message, ...(error.status ? { status: error.status } : {}) } as RunError;
+  }
+  return { code: "internal_error", message: "Something went wrong while running the agent." };
+}
+
+function startHeartbeat(services: Services, run: RunRow): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    services.db
+      .update(conversationRuns)
+      .set({ heartbeatAt: new Date() })
+      .where(and(eq(conversationRuns.id, run.id), eq(conversationRuns.state, "running")))
+      .then(() =>
+        services.realtime.publishEphemeral(
+          {
+            conversationId: run.conversationId,
+            turnId: run.turnId,
+            runId: run.id,
+            kind: "run_heartbeat",
+            payload: { at: new Date().toISOString() },
+          },
+          true,
+        ),
+      )
+      .catch((error) => services.log.warn({ err: error, runId: run.id }, "heartbeat failed"));
+  }, HEARTBEAT_INTERVAL_MS);
+  timer.unref();
+  return timer;
+}
+
+async function createNode(
+  scope: RunScope,
+  values: Pick<typeof nodes.$inferInsert, "kind" | "state" | "parentId" | "data">,
+) {
+  scope.position += 1;
+  const [node] = await scope.services.db
+    .insert(nodes)
+    .values({
+      id: uuidv7(),
+      conversationId: scope.run.conversationId,
+      turnId: scope.run.turnId,
+      turnSeq: scope.run.turnSeq,
+      position: scope.position,
+      runId: scope.run.id,
+      ...values,
+    })
+    .returning();
+  return node!;
+}
+
+async function runStep(
+  scope: RunScope,
+  definition: AgentDefinition,
+  choice: Awaited<ReturnType<typeof resolveModel>>,
+  tools: Tool[],
+  variables: Record<string, Record<string, unknown>>,
+): Promise<{ nodeId: string; toolCalls: ToolCallRecord[] }> {
+  const { services, run, signal } = scope;
+  const node = await createNode(scope, { kind: "agent_message", state: "running", parentId: null, data: {} });
+  await services.db.update(conversationRuns).set({ activeNodeId: node.id }).where(eq(conversationRuns.id, run.id));
+  await services.realtime.emit(services.db, [
+    {
+      conversationId: run.conversationId,
+      turnId: run.turnId,
+      runId: run.id,
+      nodeId: node.id,
+      kind: "message_created",
+      payload: { message: presentMessage(node) },
+    },
+  ]);
+  const context = await contextNodes(services.db, run.conversationId, run.turnSeq);
+  const prompt = assemblePrompt({ definition, variables, tools, history: toPromptMessages(context, node.id) });
+  const stream: NodeStream = services.streams.openStream({
+    conversationId: run.conversationId,
+    turnId: run.turnId,
+    runId: run.id,
+    nodeId: node.id,
+  });
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof streamChat>> | undefined;
+  let failure: unknown;
+  try {
+    result = await streamChat({
+      provider: choice.provider,
+      model: choice.model,
+      messages: prompt.messages,
+      tools: prompt.tools,
+      signal,
+      onTextDelta: (delta) => stream.push(delta),
+    });
+  } catch (error) {
+    failure = error;
+  }
+  await services.streams.close(stream);
+  await services.db.insert(llmCalls).values({
+    id: uuidv7(),
+    conversationId: run.conversationId,
+    runId: run.id,
+    nodeId: node.id,
+    agentProgramId: scope.agent.id,
+    agentCommit: definition.gitCommit,
+    providerId: choice.provider.id,
+    providerName: choice.provider.name,
+    model: choice.model,
+    sections: prompt.sections,
+    messageCount: prompt.messages.length,
+    promptTokens: result?.usage.promptTokens ?? null,
+    completionTokens: result?.usage.completionTokens ?? null,
+    cachedTokens: result?.usage.cachedTokens ?? null,
+    ttftMs: result?.timing.ttftMs ?? null,
+    durationMs: Math.round(performance.now() - started),
+    finishReason: result?.finishReason ?? null,
+    error: failure && !signal.aborted ? toRunError(failure) : null,
+  });
+  if (failure) {
+    // Keep what was streamed before the failure on the node; finishRun marks it errored or stopped.
+    await services.db.update(nodes).set({ content: stream.text }).where(eq(nodes.id, node.id));
+    throw failure;
+  }
+  const toolCalls: ToolCallRecord[] = result!.toolCalls.map((call) => ({
+    callId: call.callId,
+    name: call.name,
+    argsText: call.argsText,
+  }));
+  const text = stream.text;
+  // Finalize and compact in one transaction: the chunks go, stream_complete carries the full text.
+  const events = await services.db.transaction(async (tx) => {
+    const [finished] = await tx
+      .update(nodes)
+      .set({
+        state: "finished",
+        content: text,
+        data: { toolCalls, finishReason: result!.finishReason },
+        finishedAt: new Date(),
+      })
+      .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")))
+      .returning();
+    if (!finished) return [];
+    await tx
+      .delete(conversationEvents)
+      .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")));
+    return services.realtime.record(tx, [
+      {
+        conversationId: run.conversationId,
+        turnId: run.turnId,
+        runId: run.id,
+        nodeId: node.id,
+        kind: "stream_complete",
+        text,
+        payload: { state: "completed", message: presentMessage(finished) },
+      },
+    ]);
+  });
+  if (signal.aborted) return { nodeId: node.id, toolCalls: [] };
+  services.realtime.publish(events);
+  return { nodeId: node.id, toolCalls };
+}
+
+async function runTools(
+  scope: RunScope,
+  definition: AgentDefinition,
+  tools: Tool[],
+  agentNodeId: string,
+  calls: ToolCallRecord[],
+): Promise<void> {
+  const { services, run, signal } = scope;
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  for (const [index, call] of calls.entries()) {
+    if (signal.aborted) return;
+    let args: unknown;
+    let parseError: string | undefined;
+    try {
+      args = call.argsText.trim() ? JSON.parse(call.argsText) : {};
+    } catch {
+      parseError = "Invalid arguments: not valid JSON";
+    }
+    const task = await createNode(scope, {
+      kind: "task",
+      state: "running",
+      parentId: agentNodeId,
+      data: {
+        callId: call.callId,
+        name: call.name,
+        argsText: call.argsText,
+        args,
+      } satisfies TaskData as unknown as Record<string, unknown>,
+    });
+    const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId: task.id };
+    await services.db.update(conversationRuns).set({ activeNodeId: task.id }).where(eq(conversationRuns.id, run.id));
+    await services.realtime.emit(services.db, [
+      { ...base, kind: "tool_call", payload: { messageId: agentNodeId, part: presentToolPart(task) } },
+    ]);
+    const tool = byName.get(call.name);
+    const outcome =
+      index >= MAX_TOOL_CALLS_PER_RESPONSE
+        ? {
+            title: "Skipped",
+            output: `Too many tool calls in one response (the limit is ${MAX_TOOL_CALLS_PER_RESPONSE}); this one was not run.`,
+            isError: true,
+            durationMs: 0,
+          }
+        : parseError
+          ? { title: `${call.name}: invalid arguments`, output: parseError, isError: true, durationMs: 0 }
+          : !tool
+            ? {
+                title: `Unknown tool ${call.name}`,
+                output: `There is no tool named "${call.name}". Available tools: ${[...byName.keys()].join(", ") || "none"}.`,
+                isError: true,
+                durationMs: 0,
+              }
+            : await runTool(tool, args, {
+                services,
+                log: services.log,
+                account: scope.account,
+                agent: { id: scope.agent.id, name: definition.manifest.name, localPath: scope.agent.localPath },
+                conversationId: run.conversationId,
+                signal,
+              });
+    if (signal.aborted) return;
+    const data: TaskData = {
+      callId: call.callId,
+      name: call.name,
+      argsText: call.argsText,
+      args,
+      output: outcome.output,
+      title: outcome.title,
+      isError: Boolean(outcome.isError),
+      durationMs: outcome.durationMs,
+      ...("metadata" in outcome && outcome.metadata ? { metadata: outcome.metadata } : {}),
+    };
+    const [finished] = await services.db
+      .update(nodes)
+      .set({ state: "finished", data: data as unknown as Record<string, unknown>, finishedAt: new Date() })
+      .where(eq(nodes.id, task.id))
+      .returning();
+    await services.realtime.emit(services.db, [
+      { ...base, kind: "tool_result", payload: { messageId: agentNodeId, part: presentToolPart(finished!) } },
+    ]);
+  }
+}

@@ -1,0 +1,239 @@
+import type { RunError, RunSummary } from "@cybros/protocol";
+import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { presentRun, type RunRow } from "../conversations/present.js";
+import { conversationEvents, conversationRuns, nodes } from "../db/schema.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import { uuidv7 } from "../ids.js";
+import type { EventDraft } from "../realtime/index.js";
+import type { Services } from "../services.js";
+
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** A running run whose heartbeat is older than this is presumed dead and failed by the reaper. */
+export const STALE_AFTER_MS = 45_000;
+
+function isUniqueViolation(error: unknown): boolean {
+  const code =
+    (error as { code?: string; cause?: { code?: string } }).code ??
+    (error as { cause?: { code?: string } }).cause?.code;
+  return code === "23505";
+}
+
+/**
+ * Atomically moves the conversation's oldest queued run to running, unless one is running already. The partial
+ * unique index makes a lost race a no-op rather than a second running run.
+ */
+export async function claimNextRun(
+  services: Services,
+  conversationId: string,
+  workerId: string,
+): Promise<RunRow | undefined> {
+  try {
+    const result = (await services.db.execute(sql`
+      UPDATE conversation_runs SET state = 'running', started_at = now(), heartbeat_at = now(), worker_id = ${workerId}
+      WHERE id = (
+        SELECT id FROM conversation_runs
+        WHERE conversation_id = ${conversationId} AND state = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationId} AND r.state = 'running')
+        ORDER BY turn_seq, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+      ) AND state = 'queued'
+      RETURNING id`)) as unknown as { rows: { id: string }[] } | { id: string }[];
+    const rows = Array.isArray(result) ? result : result.rows;
+    if (!rows[0]) return undefined;
+    const [run] = await services.db.select().from(conversationRuns).where(eq(conversationRuns.id, rows[0].id));
+    return run;
+  } catch (error) {
+    if (isUniqueViolation(error)) return undefined;
+    throw error;
+  }
+}
+
+export async function findRun(services: Services, runId: string): Promise<RunRow> {
+  if (!/^[0-9a-f-]{36}$/i.test(runId)) throw new NotFoundError("Run");
+  const [run] = await services.db.select().from(conversationRuns).where(eq(conversationRuns.id, runId));
+  if (!run) throw new NotFoundError("Run");
+  return run;
+}
+
+/**
+ * Ends a run and every node it left unfinished, with its closing events, in one transaction. Conditional on the
+ * run still being active, so a cancel and a completion racing each other end it exactly once.
+ */
+export async function finishRun(
+  services: Services,
+  run: Pick<RunRow, "id" | "conversationId" | "turnId">,
+  outcome: { state: "succeeded" } | { state: "failed"; error: RunError } | { state: "canceled" },
+  extraEvents: EventDraft[] = [],
+): Promise<RunRow | undefined> {
+  const nodeState = outcome.state === "failed" ? "errored" : outcome.state === "canceled" ? "stopped" : "finished";
+  const error = outcome.state === "failed" ? outcome.error : null;
+  const result = await services.db.transaction(async (tx) => {
+    const [ended] = await tx
+      .update(conversationRuns)
+      .set({ state: outcome.state, error, finishedAt: new Date(), activeNodeId: null })
+      .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
+      .returning();
+    if (!ended) return undefined;
+    const open = await tx
+      .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
+      .from(nodes)
+      .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"])));
+    const unfinished: { id: string; kind: string; content: string }[] = [];
+    for (const node of open) {
+      // Keep the text people already saw: the live buffer here, else the persisted chunks; then compact them.
+      const live = services.streams.streamOf(node.id);
+      if (live) services.streams.abandon(live);
+      let content = live?.text ?? node.content;
+      if (!live && node.kind !== "task") {
+        const chunks = await tx
+          .select({ text: conversationEvents.text })
+          .from(conversationEvents)
+          .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")))
+          .orderBy(asc(conversationEvents.seq));
+        if (chunks.length) content = chunks.map((c) => c.text ?? "").join("");
+      }
+      await tx
+        .update(nodes)
+        .set({ state: nodeState, content, finishedAt: new Date(), ...(error ? { error } : {}) })
+        .where(eq(nodes.id, node.id));
+      await tx
+        .delete(conversationEvents)
+        .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")));
+      unfinished.push({ ...node, content });
+    }
+    const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
+    const drafts: EventDraft[] = [...extraEvents];
+    for (const node of unfinished) {
+      if (node.kind === "task") continue;
+      drafts.push({
+        ...base,
+        nodeId: node.id,
+        kind: "stream_complete",
+        text: node.content,
+        payload: { state: nodeState, error },
+      });
+    }
+    drafts.push({ ...base, kind: "typing_stop", payload: {} });
+    const kind =
+      outcome.state === "succeeded" ? "run_succeeded" : outcome.state === "failed" ? "run_failed" : "run_canceled";
+    drafts.push({ ...base, kind, payload: { run: presentRun(ended), ...(error ? { error } : {}) } });
+    const events = await services.realtime.record(tx, drafts);
+    return { ended, events };
+  });
+  if (!result) return undefined;
+  services.realtime.publish(result.events);
+  return result.ended;
+}
+
+/**
+ * Cancel: a queued run ends at once; a running one is aborted where it runs (this process or, through a
+ * notification, another) and ended here, so nothing more is broadcast for it.
+ */
+export async function cancelRun(services: Services, run: RunRow): Promise<RunSummary> {
+  if (run.state !== "queued" && run.state !== "running") {
+    throw new ConflictError("run_not_active", `The run is already ${run.state}`);
+  }
+  await services.db
+    .update(conversationRuns)
+    .set({ cancelRequestedAt: new Date() })
+    .where(eq(conversationRuns.id, run.id));
+  await services.runs.abort(run.id);
+  const ended = await finishRun(services, run, { state: "canceled" });
+  const latest = ended ?? (await findRun(services, run.id));
+  await services.runs.kick(run.conversationId);
+  return presentRun(latest);
+}
+
+const MAX_ATTEMPTS_PER_TURN = 10;
+
+/**
+ * Retry: a new run for the same turn. The nodes of earlier attempts are superseded, so the new reply replaces
+ * them in the transcript and no later prompt sees the stale one. A finished reply can be regenerated the same way.
+ */
+export async function retryRun(services: Services, run: RunRow): Promise<RunSummary> {
+  if (run.state === "queued" || run.state === "running") {
+    throw new ConflictError("run_still_active", "The run is still in progress; stop it first");
+  }
+  const result = await services.db.transaction(async (tx) => {
+    const attempts = await tx
+      .select({ id: conversationRuns.id, state: conversationRuns.state })
+      .from(conversationRuns)
+      .where(eq(conversationRuns.turnId, run.turnId));
+    if (attempts.some((a) => a.state === "queued" || a.state === "running")) {
+      throw new ConflictError("retry_already_queued", "A retry of this turn is already in progress");
+    }
+    if (attempts.length >= MAX_ATTEMPTS_PER_TURN) {
+      throw new ConflictError("retry_limit_reached", `A turn can be attempted ${MAX_ATTEMPTS_PER_TURN} times at most`);
+    }
+    const superseded = await tx
+      .update(nodes)
+      .set({ supersededAt: new Date() })
+      .where(and(eq(nodes.turnId, run.turnId), isNull(nodes.supersededAt), sql`${nodes.kind} <> 'user_message'`))
+      .returning({ id: nodes.id });
+    const [next] = await tx
+      .insert(conversationRuns)
+      .values({
+        id: uuidv7(),
+        conversationId: run.conversationId,
+        turnId: run.turnId,
+        turnSeq: run.turnSeq,
+        state: "queued",
+        retryOfId: run.id,
+      })
+      .returning();
+    const events = await services.realtime.record(tx, [
+      {
+        conversationId: run.conversationId,
+        turnId: run.turnId,
+        runId: next!.id,
+        kind: "run_queued",
+        payload: { run: presentRun(next!), supersededNodeIds: superseded.map((n) => n.id) },
+      },
+    ]);
+    return { next: next!, events };
+  });
+  services.realtime.publish(result.events);
+  await services.runs.enqueue(run.conversationId, result.next.id);
+  return presentRun(result.next);
+}
+
+/** Fails runs whose heartbeat went stale (their process died) and starts what was queued behind them. */
+export async function reapStaleRuns(services: Services, staleAfterMs = STALE_AFTER_MS): Promise<number> {
+  const stale = await services.db
+    .select()
+    .from(conversationRuns)
+    .where(
+      and(eq(conversationRuns.state, "running"), lt(conversationRuns.heartbeatAt, new Date(Date.now() - staleAfterMs))),
+    )
+    .orderBy(asc(conversationRuns.queuedAt));
+  return failRuns(services, stale, {
+    code: "stale_run",
+    message: "The run stopped responding (its worker went away). Retry to run it again.",
+  });
+}
+
+/** At start, PGlite's single process knows every running run was interrupted: fail them now, retryable. */
+export async function failInterruptedRuns(services: Services): Promise<number> {
+  const running = await services.db.select().from(conversationRuns).where(eq(conversationRuns.state, "running"));
+  return failRuns(services, running, {
+    code: "interrupted",
+    message: "The server restarted while this reply was being written. Retry to run it again.",
+  });
+}
+
+async function failRuns(services: Services, runs: RunRow[], error: RunError): Promise<number> {
+  let failed = 0;
+  for (const run of runs) {
+    const ended = await finishRun(services, run, { state: "failed", error }, [
+      { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, kind: "run_stuck", payload: { error } },
+    ]);
+    if (ended) {
+      failed++;
+      services.log.warn(
+        { runId: run.id, conversationId: run.conversationId, code: error.code },
+        "run failed by the reaper",
+      );
+      await services.runs.kick(run.conversationId);
+    }
+  }
+  return failed;
+}

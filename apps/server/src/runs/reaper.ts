@@ -1,0 +1,19 @@
+import type { Queue } from "../jobs/queue.js";
+import type { Services } from "../services.js";
+import { failInterruptedRuns, reapStaleRuns } from "./index.js";
+
+const REAP_JOB = "reap-stale-runs";
+
+/**
+ * At start, PGlite (one process) fails every run left running by the previous process at once; on a shared
+ * server only stale ones go, since other processes may be running theirs. Then a recurring job keeps reaping.
+ */
+export async function startReaper(services: Services, queue: Queue): Promise<void> {
+  if (services.database.kind === "pglite") await failInterruptedRuns(services);
+  else await reapStaleRuns(services);
+  await queue.createQueue(REAP_JOB);
+  await queue.schedule(REAP_JOB, "* * * * *");
+  await queue.work(REAP_JOB, async () => {
+    await reapStaleRuns(services);
+  });
+}

@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { findOwned } from "../conversations/index.js";
+import { presentRun } from "../conversations/present.js";
+import type { AppEnv } from "../http/session.js";
+import type { Services } from "../services.js";
+import { runDetail } from "./detail.js";
+import { cancelRun, findRun, retryRun } from "./index.js";
+
+export function runRoutes(services: Services) {
+  // Ownership: a run is visible through its conversation only.
+  const ownedRun = async (c: { var: AppEnv["Variables"] }, id: string) => {
+    const run = await findRun(services, id);
+    await findOwned(services, c.var.current!, run.conversationId);
+    return run;
+  };
+  return new Hono<AppEnv>()
+    .get("/:id", async (c) => {
+      const run = await ownedRun(c, c.req.param("id"));
+      return c.json({ run: presentRun(run), ...(await runDetail(services, run)) });
+    })
+    .post("/:id/cancellation", async (c) => c.json(await cancelRun(services, await ownedRun(c, c.req.param("id")))))
+    .post("/:id/retry", async (c) => c.json(await retryRun(services, await ownedRun(c, c.req.param("id"))), 202));
+}

@@ -1,0 +1,132 @@
+import os from "node:os";
+import { and, eq, inArray } from "drizzle-orm";
+import type { RunRow } from "../conversations/present.js";
+import type { Database } from "../db/index.js";
+import { conversationRuns } from "../db/schema.js";
+import type { Queue } from "../jobs/queue.js";
+import type { Logger } from "../log.js";
+import type { Services } from "../services.js";
+import { executeRun, SHUTDOWN } from "./execute.js";
+import { claimNextRun } from "./index.js";
+
+const RUN_JOB = "run-conversation";
+const CANCEL_CHANNEL = "cybros_run_cancel";
+
+/**
+ * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation.
+ * Durability comes from the database and the queue: every enqueue also sends a job, so if this process dies
+ * before starting the run, any process polling the queue picks it up; the reaper fails runs whose process died.
+ */
+export class RunScheduler {
+  readonly workerId = `${os.hostname()}:${process.pid}:${Date.now().toString(36)}`;
+  private readonly active = new Map<
+    string,
+    { conversationId: string; controller: AbortController; done: Promise<void> }
+  >();
+  private readonly kicking = new Map<string, Promise<void>>();
+  private stopping = false;
+  private services!: Services;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly database: Database,
+    private readonly log: Logger,
+  ) {}
+
+  async start(services: Services): Promise<void> {
+    this.services = services;
+    await this.queue.createQueue(RUN_JOB);
+    await this.queue.work<{ conversationId: string }>(
+      RUN_JOB,
+      { pollingIntervalSeconds: 2, batchSize: 5 },
+      async (jobs) => {
+        for (const job of jobs) await this.kick(job.data.conversationId);
+      },
+    );
+    if (this.database.kind === "postgres") {
+      this.unlisten = await this.database.listen(CANCEL_CHANNEL, (runId) => this.abortLocal(runId, "canceled"));
+    }
+  }
+
+  /** A queued run: wake this process now, and leave a durable job in case this process goes away first. */
+  async enqueue(conversationId: string, runId: string): Promise<void> {
+    await this.queue.send(RUN_JOB, { conversationId, runId }, { retryLimit: 3, expireInSeconds: 60 * 30 });
+    void this.kick(conversationId);
+  }
+
+  /** Claims and starts the conversation's next queued run unless one is running. Safe to call any time. */
+  kick(conversationId: string): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    // One claim attempt at a time per conversation in this process; a second kick waits for the first.
+    const previous = this.kicking.get(conversationId) ?? Promise.resolve();
+    const next = previous.then(() => this.claimAndStart(conversationId));
+    this.kicking.set(conversationId, next);
+    void next.finally(() => {
+      if (this.kicking.get(conversationId) === next) this.kicking.delete(conversationId);
+    });
+    return next;
+  }
+
+  private async claimAndStart(conversationId: string): Promise<void> {
+    if (this.stopping) return;
+    let run: RunRow | undefined;
+    try {
+      run = await claimNextRun(this.services, conversationId, this.workerId);
+    } catch (error) {
+      this.log.error({ err: error, conversationId }, "claiming a run failed");
+      return;
+    }
+    if (!run) return;
+    const controller = new AbortController();
+    const done = executeRun(this.services, run, controller.signal)
+      .catch((error) => this.log.error({ err: error, runId: run.id }, "run executor crashed"))
+      .finally(() => {
+        this.active.delete(run.id);
+        void this.kick(conversationId);
+      });
+    this.active.set(run.id, { conversationId, controller, done });
+    this.log.info({ runId: run.id, conversationId }, "run started");
+  }
+
+  private abortLocal(runId: string, reason: string): boolean {
+    const entry = this.active.get(runId);
+    if (!entry) return false;
+    entry.controller.abort(reason);
+    return true;
+  }
+
+  /** Aborts a run wherever it executes: here directly, elsewhere through a notification. */
+  async abort(runId: string): Promise<void> {
+    if (this.abortLocal(runId, "canceled")) return;
+    if (this.database.kind === "postgres") await this.database.notify(CANCEL_CHANNEL, runId);
+  }
+
+  /** Before a conversation is deleted: stop its runs so nothing writes to rows about to vanish. */
+  async cancelAllFor(conversationId: string): Promise<void> {
+    const runs = await this.services.db
+      .select({ id: conversationRuns.id })
+      .from(conversationRuns)
+      .where(
+        and(
+          eq(conversationRuns.conversationId, conversationId),
+          inArray(conversationRuns.state, ["queued", "running"]),
+        ),
+      );
+    for (const run of runs) await this.abort(run.id);
+    const local = [...this.active.values()].filter((entry) => entry.conversationId === conversationId);
+    await Promise.all(local.map((entry) => entry.done));
+  }
+
+  isRunningHere(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  /** Graceful shutdown: no new runs; running ones end as failed "interrupted" (retryable), not left running. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.unlisten?.();
+    for (const entry of this.active.values()) entry.controller.abort(SHUTDOWN);
+    await Promise.all([...this.active.values()].map((entry) => entry.done));
+  }
+}
