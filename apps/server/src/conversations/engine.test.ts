@@ -32,7 +32,7 @@ async function newConversation(): Promise<string> {
     .select()
     .from(agentPrograms)
     .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const created = await client.post("/api/conversations", { agentProgramId: agent.id });
+  const created = await client.post("/api/conversations", { agentProgramId: agent!.id });
   expect(created.status).toBe(201);
   return (await created.json()).id;
 }
