@@ -1,0 +1,137 @@
+import type { ConversationDetail } from "@cybros/protocol";
+import { AlertTriangle, Archive, MessageSquareX, MoreHorizontal } from "lucide-react";
+import { Link, useParams } from "react-router";
+import { ApiError, errorMessage } from "../lib/api";
+import { useTitle } from "../lib/useTitle";
+import { PageHeader } from "../shell/PageHeader";
+import { Button, ButtonLink, EmptyState, IconButton, LoadError, Menu, Spinner } from "../ui";
+import { useConversationActions } from "./actions";
+import { ChatPlaceholder } from "./ChatPlaceholder";
+import { useArchiveConversation, useConversation } from "./queries";
+
+/** /conversations/:id — the header (title, agent, actions, warnings) above the chat view. */
+export function ConversationPage() {
+  const { id = "" } = useParams();
+  const detail = useConversation(id);
+  const { itemsFor, dialogs } = useConversationActions();
+  useTitle(detail.data?.conversation.title ?? "Conversation");
+
+  if (detail.isPending) {
+    return (
+      <>
+        <PageHeader title={<span className="text-fg-subtle">Loading…</span>} />
+        <div className="flex flex-1 items-center justify-center">
+          <Spinner label="Loading conversation" />
+        </div>
+      </>
+    );
+  }
+  if (detail.isError) {
+    const missing = detail.error instanceof ApiError && detail.error.status === 404;
+    return (
+      <>
+        <PageHeader title="Conversation" />
+        <div className="flex flex-1 items-center justify-center p-6">
+          {missing ? (
+            <EmptyState
+              icon={<MessageSquareX />}
+              title="This conversation does not exist"
+              action={
+                <ButtonLink to="/conversations" variant="primary">
+                  Start a new conversation
+                </ButtonLink>
+              }
+            >
+              It may have been deleted.
+            </EmptyState>
+          ) : (
+            <LoadError message={errorMessage(detail.error)} onRetry={() => detail.refetch()} />
+          )}
+        </div>
+      </>
+    );
+  }
+
+  const { conversation } = detail.data;
+  return (
+    <>
+      <PageHeader
+        title={conversation.title || "Untitled"}
+        subtitle={conversation.agentName}
+        actions={
+          <Menu
+            items={itemsFor(conversation)}
+            trigger={(props) => (
+              <IconButton {...props} label="Conversation options">
+                <MoreHorizontal />
+              </IconButton>
+            )}
+          />
+        }
+      />
+      <ConversationBanners detail={detail.data} />
+      <div className="flex min-h-0 flex-1 flex-col">
+        <ChatPlaceholder key={conversation.id} conversationId={conversation.id} />
+      </div>
+      {dialogs}
+    </>
+  );
+}
+
+/** Archived state and the provider/model mismatch, said plainly with a way to fix each. */
+export function ConversationBanners({ detail }: { detail: ConversationDetail }) {
+  const archive = useArchiveConversation();
+  const { conversation, modelWarning } = detail;
+  return (
+    <>
+      {conversation.archivedAt ? (
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-line bg-surface-2 px-4 py-2.5 text-sm text-fg-muted md:px-5">
+          <Archive aria-hidden className="size-4 shrink-0" />
+          <span className="min-w-0 flex-1">
+            This conversation is archived. Restore it to see it in your list again.
+          </span>
+          <Button
+            size="sm"
+            busy={archive.isPending}
+            onClick={() => archive.mutate({ id: conversation.id, archived: false })}
+          >
+            Restore
+          </Button>
+        </div>
+      ) : null}
+      {modelWarning ? (
+        <div
+          role="alert"
+          className="flex flex-wrap items-start gap-x-3 gap-y-2 border-b border-warning-line bg-warning-soft px-4 py-3 text-sm text-warning-text md:px-5"
+        >
+          <AlertTriangle aria-hidden className="mt-0.5 size-4 shrink-0" />
+          <div className="min-w-0 flex-1">
+            <p className="font-medium">No provider serves this agent’s models</p>
+            <p className="mt-0.5 opacity-90">
+              {modelWarning.message}
+              {modelWarning.models.length ? (
+                <>
+                  {" "}
+                  Models tried:{" "}
+                  {modelWarning.models.map((m, i) => (
+                    <span key={m}>
+                      {i > 0 ? ", " : ""}
+                      <code className="rounded bg-black/5 px-1 font-mono text-xs dark:bg-white/10">{m}</code>
+                    </span>
+                  ))}
+                  .
+                </>
+              ) : null}
+            </p>
+          </div>
+          <Link
+            to="/system/settings#providers"
+            className="shrink-0 self-center rounded-md font-medium underline underline-offset-2 hover:no-underline"
+          >
+            Fix in System settings
+          </Link>
+        </div>
+      ) : null}
+    </>
+  );
+}

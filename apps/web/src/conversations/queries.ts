@@ -1,0 +1,118 @@
+import type { ConversationDetail, ConversationSummary, CreateConversationInput } from "@cybros/protocol";
+import {
+  type InfiniteData,
+  type QueryClient,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
+import { api, query } from "../lib/api";
+
+export type ConversationPage = { conversations: ConversationSummary[]; olderCursor: string | null };
+
+/** Query keys of the conversations concept; the chat view shares `detail` for the active run. */
+export const conversationKeys = {
+  all: ["conversations"] as const,
+  lists: () => [...conversationKeys.all, "list"] as const,
+  list: (filter: { q: string; archived: boolean }) => [...conversationKeys.lists(), filter] as const,
+  detail: (id: string) => [...conversationKeys.all, "detail", id] as const,
+};
+
+/** Newest activity first, a page at a time (`olderCursor` → `before`); filtered by title search. */
+export function useConversationList(filter: { q: string; archived: boolean }, enabled = true) {
+  return useInfiniteQuery({
+    queryKey: conversationKeys.list(filter),
+    queryFn: ({ pageParam }) =>
+      api.get<ConversationPage>(
+        `/api/conversations${query({ q: filter.q.trim(), archived: filter.archived, before: pageParam })}`,
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.olderCursor,
+    enabled,
+  });
+}
+
+export function useConversation(id: string | undefined) {
+  return useQuery({
+    queryKey: conversationKeys.detail(id ?? ""),
+    queryFn: () => api.get<ConversationDetail>(`/api/conversations/${id}`),
+    enabled: Boolean(id),
+  });
+}
+
+/** Writes a changed summary into every cached list and the detail, so the UI updates without a refetch. */
+function applySummary(client: QueryClient, summary: ConversationSummary) {
+  client.setQueriesData<InfiniteData<ConversationPage>>({ queryKey: conversationKeys.lists() }, (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((page) => ({
+            ...page,
+            conversations: page.conversations.map((c) => (c.id === summary.id ? summary : c)),
+          })),
+        }
+      : data,
+  );
+  client.setQueryData<ConversationDetail>(conversationKeys.detail(summary.id), (detail) =>
+    detail ? { ...detail, conversation: summary } : detail,
+  );
+}
+
+function removeFromLists(client: QueryClient, id: string) {
+  client.setQueriesData<InfiniteData<ConversationPage>>({ queryKey: conversationKeys.lists() }, (data) =>
+    data
+      ? {
+          ...data,
+          pages: data.pages.map((page) => ({
+            ...page,
+            conversations: page.conversations.filter((c) => c.id !== id),
+          })),
+        }
+      : data,
+  );
+}
+
+export function useCreateConversation() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: CreateConversationInput) => api.post<ConversationSummary>("/api/conversations", input),
+    onSuccess: () => client.invalidateQueries({ queryKey: conversationKeys.lists() }),
+  });
+}
+
+export function useRenameConversation() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, title }: { id: string; title: string }) =>
+      api.patch<ConversationSummary>(`/api/conversations/${id}`, { title }),
+    onSuccess: (summary) => applySummary(client, summary),
+  });
+}
+
+/** Archive (soft delete) or restore; the conversation moves between the normal and the archived list. */
+export function useArchiveConversation() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, archived }: { id: string; archived: boolean }) =>
+      archived
+        ? api.post<ConversationSummary>(`/api/conversations/${id}/archival`)
+        : api.delete<ConversationSummary>(`/api/conversations/${id}/archival`),
+    onSuccess: (summary) => {
+      removeFromLists(client, summary.id);
+      applySummary(client, summary);
+      return client.invalidateQueries({ queryKey: conversationKeys.lists() });
+    },
+  });
+}
+
+export function useDeleteConversation() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.delete(`/api/conversations/${id}`),
+    onSuccess: (_, id) => {
+      removeFromLists(client, id);
+      client.removeQueries({ queryKey: conversationKeys.detail(id) });
+    },
+  });
+}

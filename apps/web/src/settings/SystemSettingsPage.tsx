@@ -1,0 +1,17 @@
+import { useTitle } from "../lib/useTitle";
+import { ProvidersSection } from "../providers/ProvidersSection";
+import { PageHeader } from "../shell/PageHeader";
+import { SettingsBody } from "../shell/SettingsLayout";
+
+/** /system/settings — what the whole installation uses: providers, agent programs, account defaults. */
+export function SystemSettingsPage() {
+  useTitle("System settings");
+  return (
+    <>
+      <PageHeader title="System settings" />
+      <SettingsBody>
+        <ProvidersSection />
+      </SettingsBody>
+    </>
+  );
+}

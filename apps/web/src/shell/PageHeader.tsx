@@ -1,0 +1,48 @@
+import { Menu as MenuIcon, SquarePen } from "lucide-react";
+import type { ReactNode } from "react";
+import { Link } from "react-router";
+import { cn, IconButton } from "../ui";
+import { buttonClass } from "../ui/Button";
+import { useShell } from "./context";
+
+/**
+ * The bar at the top of the main pane: on phones it carries the sidebar button and a New conversation
+ * shortcut; elsewhere just the page's title and actions.
+ */
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+  className,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+  className?: string;
+}) {
+  const { mobile, openSidebar } = useShell();
+  return (
+    <header className={cn("flex h-14 shrink-0 items-center gap-2 border-b border-line bg-app px-3 md:px-5", className)}>
+      {mobile ? (
+        <IconButton label="Open sidebar" onClick={openSidebar} className="-ml-1">
+          <MenuIcon />
+        </IconButton>
+      ) : null}
+      <div className="min-w-0 flex-1">
+        <div className="truncate text-[15px] font-semibold text-fg">{title}</div>
+        {subtitle ? <div className="truncate text-xs text-fg-subtle">{subtitle}</div> : null}
+      </div>
+      {actions ? <div className="flex shrink-0 items-center gap-1">{actions}</div> : null}
+      {mobile ? (
+        <Link
+          to="/conversations"
+          aria-label="New conversation"
+          title="New conversation"
+          className={buttonClass("ghost", "md", "size-9 px-0")}
+        >
+          <SquarePen aria-hidden className="size-[18px]" />
+        </Link>
+      ) : null}
+    </header>
+  );
+}
