@@ -27,6 +27,8 @@ export async function openProgramFolder(localPath: string, signal?: AbortSignal)
     realPath = await fs.realpath(localPath);
   } catch (error) {
     if (isMissing(error)) throw new AgentProgramError("the agent folder does not exist");
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code && !signal?.aborted) throw new AgentProgramError(`the agent folder cannot be read (${code})`);
     throw error;
   }
   if (!(await fs.stat(realPath)).isDirectory()) throw new AgentProgramError("the agent path is not a folder");
@@ -53,6 +55,13 @@ export async function resolveInside(root: string, relative: string): Promise<str
   return real;
 }
 
+/** File-system failures as program errors naming the file; cancellations pass through untouched. */
+function unreadable(error: unknown, relative: string, signal?: AbortSignal): unknown {
+  if (signal?.aborted || error instanceof AgentProgramError) return error;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code ? new AgentProgramError(`cannot be read (${code})`, { file: relative }) : error;
+}
+
 interface CacheEntry {
   version: string;
   readStartedAt: number;
@@ -77,6 +86,20 @@ export async function readProgramFile<T>(
   kind: string,
   parse: (text: string) => T,
   maxBytes = MAX_PROGRAM_FILE_BYTES,
+): Promise<T | null> {
+  try {
+    return await readCached(folder, relative, kind, parse, maxBytes);
+  } catch (error) {
+    throw unreadable(error, relative, folder.signal);
+  }
+}
+
+async function readCached<T>(
+  folder: ProgramFolder,
+  relative: string,
+  kind: string,
+  parse: (text: string) => T,
+  maxBytes: number,
 ): Promise<T | null> {
   folder.signal?.throwIfAborted();
   const real = await resolveInside(folder.realPath, relative);
@@ -112,14 +135,16 @@ export function normalizeText(text: string): string {
 /** Names in a folder inside the program (hidden ones left out), sorted so what is built from them is stable. */
 export async function listProgramFolder(folder: ProgramFolder, relative: string): Promise<string[]> {
   folder.signal?.throwIfAborted();
-  const real = await resolveInside(folder.realPath, relative);
+  const real = await resolveInside(folder.realPath, relative).catch((error) => {
+    throw unreadable(error, relative, folder.signal);
+  });
   if (!real) return [];
   let names: string[];
   try {
     names = await fs.readdir(real);
   } catch (error) {
     if (isMissing(error)) return [];
-    throw error;
+    throw unreadable(error, relative, folder.signal);
   }
   return names.filter((name) => !name.startsWith(".")).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -39,6 +39,14 @@ export interface LoadOptions {
  * load takes longer than 5 s.
  */
 export async function loadAgentProgram(localPath: string, options: LoadOptions = {}): Promise<AgentDefinition> {
+  return withLoadTimeout((signal) => readProgram(localPath, signal), options);
+}
+
+/** Runs `work` with a signal that aborts on the caller's signal or after the timeout, which rejects clearly. */
+export async function withLoadTimeout<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  options: LoadOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? LOAD_TIMEOUT_MS;
   const controller = new AbortController();
   const abort = () => controller.abort(options.signal?.reason);
@@ -48,15 +56,16 @@ export async function loadAgentProgram(localPath: string, options: LoadOptions =
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
+      const limit = timeoutMs >= 1000 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`;
       reject(
         new AgentProgramError(
-          `loading the agent program took longer than ${timeoutMs >= 1000 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`} (is its folder on a slow or unavailable disk?)`,
+          `loading the agent program took longer than ${limit} (is its folder on a slow or unavailable disk?)`,
         ),
       );
     }, timeoutMs);
   });
   try {
-    return await Promise.race([readProgram(localPath, controller.signal), timedOut]);
+    return await Promise.race([work(controller.signal), timedOut]);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", abort);
