@@ -24,8 +24,9 @@ afterEach(async () => {
 
 /** A real server process we can kill without letting it clean up, like a crash or an OOM kill. */
 async function spawnServer(env: Record<string, string>): Promise<string> {
-  const tsx = path.join(repoRoot, "node_modules/tsx/dist/cli.mjs");
-  child = spawn(process.execPath, [tsx, path.join(repoRoot, "apps/server/src/main.ts")], {
+  // tsx as a loader in the same process (its CLI would fork a grandchild that survives our SIGKILL).
+  child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "apps/server/src/main.ts")], {
+    cwd: repoRoot,
     env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -69,7 +70,7 @@ it("fails a run whose worker died mid-stream, and the run can be retried", async
     await fetch(`${url}/api/conversations/${conversation.id}/messages`, {
       method: "POST",
       headers: authed,
-      body: JSON.stringify({ content: "/mock long kb=50 delay=50 chunk_size=20" }),
+      body: JSON.stringify({ content: "/mock long kb=2 delay=20 chunk_size=20" }),
     }),
   );
   const stream = new EventStreamReader(

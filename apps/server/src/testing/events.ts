@@ -61,7 +61,12 @@ export class EventStreamReader {
       const timer = setTimeout(
         () =>
           reject(
-            new Error(`no matching event within ${timeoutMs} ms; saw: ${this.events.map((e) => e.kind).join(", ")}`),
+            new Error(
+              `no matching event within ${timeoutMs} ms; last events: ${this.events
+                .slice(-20)
+                .map((e) => e.kind)
+                .join(", ")}`,
+            ),
           ),
         timeoutMs,
       );
