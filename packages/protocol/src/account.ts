@@ -1,11 +1,27 @@
 import { z } from "zod";
 
+/** The web_search backend as stored and shown: keys are never here, only whether one is set. */
 export const webSearchSettings = z.discriminatedUnion("backend", [
   z.object({ backend: z.literal("none") }),
   z.object({ backend: z.literal("searxng"), url: z.url("must be a URL") }),
   z.object({ backend: z.literal("brave"), apiKeySet: z.boolean().optional() }),
   z.object({ backend: z.literal("tavily"), apiKeySet: z.boolean().optional() }),
 ]);
+export type WebSearchSettings = z.infer<typeof webSearchSettings>;
+
+const apiKeyInput = z.string().trim().min(1, "must not be empty").max(500).optional();
+
+/**
+ * What System settings sends to choose the backend. `apiKey` is write-only: stored encrypted, never answered;
+ * omit it to keep the key already stored for that backend.
+ */
+export const webSearchInput = z.discriminatedUnion("backend", [
+  z.object({ backend: z.literal("none") }),
+  z.object({ backend: z.literal("searxng"), url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }) }),
+  z.object({ backend: z.literal("brave"), apiKey: apiKeyInput }),
+  z.object({ backend: z.literal("tavily"), apiKey: apiKeyInput }),
+]);
+export type WebSearchInput = z.infer<typeof webSearchInput>;
 
 /** Account-wide settings stored as JSONB. Unknown keys are dropped; missing ones take defaults. */
 export const accountSettings = z.object({
