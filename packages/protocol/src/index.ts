@@ -1,4 +1,5 @@
 export * from "./account.js";
+export * from "./agents.js";
 export * from "./auth.js";
 export * from "./conversations.js";
 export * from "./errors.js";

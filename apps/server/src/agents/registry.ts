@@ -3,6 +3,7 @@ import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import YAML from "yaml";
 import type { Account } from "../current.js";
+import { isUniqueViolation } from "../db/errors.js";
 import { agentPrograms } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
 import type { Services } from "../services.js";
@@ -33,12 +34,18 @@ export async function registerBundledAgents(services: Services, account: Account
       .select({ id: agentPrograms.id })
       .from(agentPrograms)
       .where(and(eq(agentPrograms.accountId, account.id), eq(agentPrograms.profileSource, profileSource)));
-    if (existing) {
-      await services.db.update(agentPrograms).set(values).where(eq(agentPrograms.id, existing.id));
-    } else {
-      await services.db
-        .insert(agentPrograms)
-        .values({ id: uuidv7(), accountId: account.id, profileSource, bundled: true, ...values });
+    try {
+      if (existing) {
+        await services.db.update(agentPrograms).set(values).where(eq(agentPrograms.id, existing.id));
+      } else {
+        await services.db
+          .insert(agentPrograms)
+          .values({ id: uuidv7(), accountId: account.id, profileSource, bundled: true, ...values });
+      }
+    } catch (error) {
+      // A user's agent already has this name: keep theirs and start anyway.
+      if (!isUniqueViolation(error, "agent_programs_account_name_idx")) throw error;
+      services.log.warn({ profile: entry.name, name: values.name }, "bundled agent skipped: its name is taken");
     }
   }
 }

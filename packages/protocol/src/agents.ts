@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { modelResolution } from "./providers.js";
+
+const requiredText = z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") });
+
+/** POST /api/agents: a new agent program copied from a bundled profile. */
+export const createAgentInput = z.object({
+  name: requiredText
+    .trim()
+    .min(1, "is required")
+    .max(80, "must be at most 80 characters")
+    .regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
+  profile: requiredText.trim().min(1, "is required"),
+  /** Replaces the profile's description in the new agent.yml when given. */
+  description: z.string({ error: "must be a string" }).trim().max(1000, "must be at most 1000 characters").optional(),
+});
+export type CreateAgentInput = z.infer<typeof createAgentInput>;
+
+export const agentListQuery = z.object({
+  q: z.string().trim().max(200, "is too long").optional(),
+});
+
+export const agentSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  /** Shipped in the app's agents/ folder (read-only) rather than created by the user. */
+  bundled: z.boolean(),
+  /** "bundled:<profile>" or "copy:<profile>". */
+  profileSource: z.string(),
+  createdAt: z.string(),
+});
+export type AgentSummary = z.infer<typeof agentSummary>;
+
+/** A bundled program new agents can be created from. */
+export const agentProfile = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+});
+export type AgentProfile = z.infer<typeof agentProfile>;
+
+export const agentFile = z.object({
+  /** Relative to the program folder, "/"-separated. */
+  path: z.string(),
+  content: z.string(),
+});
+export type AgentFile = z.infer<typeof agentFile>;
+
+export const agentSkill = z.object({ name: z.string(), description: z.string(), path: z.string() });
+export type AgentSkill = z.infer<typeof agentSkill>;
+
+/** GET /api/agents/:id. A program that does not load still answers, with `loadError` set. */
+export const agentDetail = z.object({
+  agent: agentSummary,
+  /** The folder on the server holding the program's files. */
+  localPath: z.string(),
+  /** agent.yml parsed (defaults applied); null when it does not load. */
+  manifest: z.record(z.string(), z.unknown()).nullable(),
+  /** agent.yml as written; null when the file is missing or unreadable. */
+  manifestText: z.string().nullable(),
+  /** AGENT.md, SOUL.md, USER.md, prompts/*.liquid and each skill's SKILL.md that exist, in that order. */
+  files: z.array(agentFile),
+  /** tools.allow from agent.yml. */
+  tools: z.array(z.string()),
+  /** model.prefer from agent.yml in order, each with the provider that would serve it now (null: none). */
+  models: z.array(modelResolution),
+  /** The account's default model, used when no preferred model resolves. */
+  defaultModel: modelResolution.nullable(),
+  skills: z.array(agentSkill),
+  /** HEAD of the program's git repository, when its folder is one. */
+  gitCommit: z.string().nullable(),
+  /** Why the program does not load ("agent.yml: model.prefer: must be a list of strings"), else null. */
+  loadError: z.string().nullable(),
+  /** Problems that did not stop the load: unknown agent.yml keys, skipped skills. */
+  warnings: z.array(z.string()),
+});
+export type AgentDetail = z.infer<typeof agentDetail>;
