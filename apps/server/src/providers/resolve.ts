@@ -1,0 +1,98 @@
+import type { ModelResolution, ModelResolutionList } from "@cybros/protocol";
+import { and, eq } from "drizzle-orm";
+import { settingsOf } from "../accounts/index.js";
+import type { Account } from "../current.js";
+import type { Db } from "../db/index.js";
+import { llmProviders } from "../db/schema.js";
+import { AppError } from "../errors.js";
+import type { Services } from "../services.js";
+import { reachableBaseUrl } from "./base-url.js";
+import { apiKeyOf, type LlmProvider, resolutionOrder } from "./index.js";
+
+/** A provider ready to call, for server-side use only: it holds the plaintext key. */
+export interface ResolvedProvider {
+  id: string;
+  name: string;
+  /** Absolute, even for the built-in mock (see base-url.ts). */
+  baseUrl: string;
+  apiKey: string | null;
+  headers: Record<string, string>;
+  apiFormat: string;
+}
+
+export interface ModelChoice {
+  provider: ResolvedProvider;
+  model: string;
+  /** "preferred" when one of the agent's models matched, "default" when the account's default model did. */
+  source: "preferred" | "default";
+}
+
+export class NoProviderForModelError extends AppError {
+  constructor(readonly models: string[]) {
+    super(
+      "no_provider_for_model",
+      models.length
+        ? `No enabled provider allows any of these models: ${models.join(", ")}`
+        : "No model to use: the agent prefers none and the account has no default model",
+      409,
+      { models },
+    );
+  }
+}
+
+/** Enabled providers of the account, in resolution order (priority, then age, then id). */
+async function enabledProviders(db: Db, account: Account): Promise<LlmProvider[]> {
+  return db
+    .select()
+    .from(llmProviders)
+    .where(and(eq(llmProviders.accountId, account.id), eq(llmProviders.enabled, true)))
+    .orderBy(...resolutionOrder);
+}
+
+function servingProvider(providers: LlmProvider[], model: string): LlmProvider | undefined {
+  return providers.find((provider) => provider.modelAllowlist.includes(model));
+}
+
+/**
+ * Picks the model and provider for a call: the first of the agent's preferred models that an enabled provider
+ * allows (the highest-priority such provider), else the account's default model, else no_provider_for_model
+ * naming every model tried.
+ */
+export async function resolveModel(services: Services, account: Account, prefer: string[]): Promise<ModelChoice> {
+  const providers = await enabledProviders(services.db, account);
+  const tried: string[] = [];
+  for (const model of prefer) {
+    tried.push(model);
+    const provider = servingProvider(providers, model);
+    if (provider) return { provider: readyToCall(services, provider), model, source: "preferred" };
+  }
+  const fallback = settingsOf(account).defaultModel;
+  if (fallback && !tried.includes(fallback)) {
+    tried.push(fallback);
+    const provider = servingProvider(providers, fallback);
+    if (provider) return { provider: readyToCall(services, provider), model: fallback, source: "default" };
+  }
+  throw new NoProviderForModelError(tried);
+}
+
+function readyToCall(services: Services, provider: LlmProvider): ResolvedProvider {
+  return {
+    id: provider.id,
+    name: provider.name,
+    baseUrl: reachableBaseUrl(services, provider.baseUrl),
+    apiKey: apiKeyOf(services, provider),
+    headers: provider.headers,
+    apiFormat: provider.apiFormat,
+  };
+}
+
+/** For each model, the provider that would serve it now (no default-model fallback), and the same for the default. */
+export async function resolutionsFor(db: Db, account: Account, models: string[]): Promise<ModelResolutionList> {
+  const providers = await enabledProviders(db, account);
+  const resolve = (model: string): ModelResolution => {
+    const provider = servingProvider(providers, model);
+    return { model, provider: provider ? { id: provider.id, name: provider.name } : null };
+  };
+  const defaultModel = settingsOf(account).defaultModel;
+  return { resolutions: models.map(resolve), defaultModel: defaultModel ? resolve(defaultModel) : null };
+}
