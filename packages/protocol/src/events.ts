@@ -65,6 +65,7 @@ export const runErrorCode = z.enum([
   "auth_failed",
   "context_too_long",
   "empty_response",
+  "invalid_response",
   "no_provider_for_model",
   "stale_run",
   "interrupted",

@@ -1,0 +1,157 @@
+import type { RunErrorCode } from "@cybros/protocol";
+import { APICallError, InvalidResponseDataError, JSONParseError, TypeValidationError } from "ai";
+
+/** The run error codes the LLM client (and model resolution) can produce. */
+export type LlmErrorCode = Extract<
+  RunErrorCode,
+  | "timeout"
+  | "connection_error"
+  | "http_error"
+  | "rate_limited"
+  | "auth_failed"
+  | "context_too_long"
+  | "empty_response"
+  | "invalid_response"
+  | "no_provider_for_model"
+>;
+
+/**
+ * A provider call that failed, with a stable code the UI words for people. `status` is the provider's HTTP
+ * status when there was one. `retryable` says whether trying again could help (the client only retries
+ * before any output arrived).
+ */
+export class LlmError extends Error {
+  readonly code: LlmErrorCode;
+  readonly status?: number;
+  readonly retryable: boolean;
+  /** From the provider's Retry-After header, when it sent one. */
+  readonly retryAfterMs?: number;
+  /** Output had reached the caller before the failure (so the call was not retried). */
+  outputStarted = false;
+  /** Attempts made, retries included. */
+  attempts = 1;
+
+  constructor(
+    code: LlmErrorCode,
+    message: string,
+    options: { status?: number; retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "LlmError";
+    this.code = code;
+    this.status = options.status;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+const CONTEXT_TOO_LONG =
+  /context_length_exceeded|context length|context window|maximum context|too many tokens|prompt is too long|reduce the length/i;
+
+/** Maps what the AI SDK or fetch threw into an LlmError; anything unrecognised (a bug of ours) is returned as is. */
+export function toLlmError(error: unknown, apiKey?: string | null): LlmError | unknown {
+  if (error instanceof LlmError) return error;
+  const redact = (text: string) => (apiKey ? text.split(apiKey).join("[redacted]") : text);
+
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const detail = redact(error.message);
+    // No status: the request never got an answer. A 2xx: the answer broke off while streaming.
+    if (status === undefined || status < 400) {
+      const what = status === undefined ? "Could not reach the provider" : "The connection broke while streaming";
+      return new LlmError("connection_error", `${what}: ${networkCause(error) ?? detail}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+    if (status === 401 || status === 403) {
+      return new LlmError("auth_failed", `The provider refused the credentials (HTTP ${status}): ${detail}`, {
+        status,
+        cause: error,
+      });
+    }
+    if (status === 429) {
+      return new LlmError("rate_limited", `The provider is rate limiting (HTTP 429): ${detail}`, {
+        status,
+        retryable: true,
+        retryAfterMs: retryAfterMs(error.responseHeaders?.["retry-after"]),
+        cause: error,
+      });
+    }
+    if (
+      (status === 400 || status === 413 || status === 422) &&
+      CONTEXT_TOO_LONG.test(`${error.message} ${error.responseBody ?? ""}`)
+    ) {
+      return new LlmError("context_too_long", `The prompt is too long for this model (HTTP ${status}): ${detail}`, {
+        status,
+        cause: error,
+      });
+    }
+    return new LlmError("http_error", `The provider answered HTTP ${status}: ${detail}`, {
+      status,
+      retryable: status >= 500 || status === 408,
+      cause: error,
+    });
+  }
+  if (InvalidResponseDataError.isInstance(error) && /without a finish reason/.test(error.message)) {
+    return new LlmError("connection_error", "The provider's stream ended before the reply was complete", {
+      cause: error,
+    });
+  }
+  if (
+    JSONParseError.isInstance(error) ||
+    TypeValidationError.isInstance(error) ||
+    InvalidResponseDataError.isInstance(error)
+  ) {
+    return new LlmError(
+      "invalid_response",
+      `The provider sent a malformed response: ${redact(firstLine(error.message))}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (isNetworkError(error)) {
+    return new LlmError("connection_error", `The connection to the provider failed: ${networkDetail(error)}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** fetch (undici) reports a dropped or refused connection as a TypeError whose cause carries a code. */
+function isNetworkError(error: unknown): error is TypeError {
+  if (!(error instanceof TypeError)) return false;
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return error.message === "terminated" || error.message === "fetch failed" || typeof cause?.code === "string";
+}
+
+function networkDetail(error: TypeError): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.message ? `${error.message} (${cause.code ?? cause.message})` : error.message;
+}
+
+/** The innermost cause's message ("other side closed"), which says more than the SDK's wrapper. */
+function networkCause(error: unknown): string | undefined {
+  let cause = (error as { cause?: unknown }).cause;
+  let message: string | undefined;
+  while (cause instanceof Error) {
+    message = cause.message;
+    cause = cause.cause;
+  }
+  return message;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!;
+}
+
+const MAX_RETRY_AFTER_MS = 60_000;
+
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
+}
