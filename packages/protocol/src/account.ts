@@ -26,6 +26,8 @@ export type WebSearchInput = z.infer<typeof webSearchInput>;
 /** Account-wide settings stored as JSONB. Unknown keys are dropped; missing ones take defaults. */
 export const accountSettings = z.object({
   defaultModel: z.string().trim().min(1).nullable().default(null),
+  /** The model memory embeds with (resolved like any model); null stores memory unembedded, searched by words. */
+  embeddingModel: z.string().trim().min(1).nullable().default(null),
   webSearch: webSearchSettings.default({ backend: "none" }),
   webFetchAllowlist: z.array(z.string().trim().min(1)).default([]),
   features: z.record(z.string(), z.boolean()).default({}),

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
 import { agentPrograms } from "../db/schema.js";
 import { EventStreamReader } from "../testing/events.js";
@@ -13,6 +13,7 @@ let client: TestClient;
 let agentsDir: string;
 const readers: EventStreamReader[] = [];
 
+beforeEach(boot);
 afterEach(async () => {
   for (const reader of readers.splice(0)) reader.close();
   await server.close();
@@ -63,7 +64,6 @@ async function transcript(conversationId: string) {
 
 describe("conversation engine", () => {
   it("sends the exact history to the model over a multi-turn conversation", async () => {
-    await boot();
     const id = await newConversation();
     const events = await subscribe(id, 0);
     await send(id, "Hello there");
@@ -95,7 +95,6 @@ describe("conversation engine", () => {
   });
 
   it("picks up edits to AGENT.md and SOUL.md on the next turn", async () => {
-    await boot();
     const id = await newConversation();
     const events = await subscribe(id, 0);
     await send(id, "first");
@@ -111,8 +110,34 @@ describe("conversation engine", () => {
     expect(after).toContain("You love the sea.");
   });
 
+  it("stores a memory with one tool call and finds it with another, both visible as task nodes", async () => {
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    await send(id, '/mock tool_calls\nmemory_store {"content":"The user\'s cat is called Miso"}');
+    await events.runsEnded(1);
+    await send(id, '/mock tool_calls\nmemory_search {"query":"cat"}');
+    await events.runsEnded(2);
+
+    const messages = await transcript(id);
+    const toolParts = messages.flatMap((m) => m.parts.filter((p) => p.type === "tool_call")) as unknown as {
+      name: string;
+      state: string;
+      result: string;
+    }[];
+    expect(toolParts.map((p) => [p.name, p.state])).toEqual([
+      ["memory_store", "completed"],
+      ["memory_search", "completed"],
+    ]);
+    expect(toolParts[1]!.result).toContain("Miso");
+    // The model saw the tool result and answered after it, in the same turn.
+    const lastRequest = server.services.mockLlm!.requests().at(-1)!;
+    expect(lastRequest.messages.at(-1)!.role).toBe("tool");
+    expect(String(lastRequest.messages.at(-1)!.content)).toContain("Miso");
+    expect(events.events.filter((e) => e.kind === "tool_call")).toHaveLength(2);
+    expect(events.events.filter((e) => e.kind === "tool_result")).toHaveLength(2);
+  });
+
   it("answers ten rapid sends in order, each paired with its own reply", async () => {
-    await boot();
     const id = await newConversation();
     const events = await subscribe(id, 0);
     const sent = await Promise.all(Array.from({ length: 10 }, (_, i) => send(id, `message ${i}`)));
@@ -133,7 +158,6 @@ describe("conversation engine", () => {
   });
 
   it("cancels mid-stream: the provider request closes and nothing more is broadcast", async () => {
-    await boot();
     const id = await newConversation();
     const events = await subscribe(id, 0);
     const { run } = await send(id, "/mock long kb=20 delay=20 chunk_size=50");
@@ -157,7 +181,6 @@ describe("conversation engine", () => {
   });
 
   it("fails a run on a provider error, then a retry succeeds and replaces the failed reply", async () => {
-    await boot();
     const id = await newConversation();
     const events = await subscribe(id, 0);
     const scenario = await client.post("/mock_llm/v1/scenarios", {
@@ -186,7 +209,6 @@ describe("conversation engine", () => {
   });
 
   it("resumes from every cursor of a finished run with the full text exactly once", async () => {
-    await boot();
     const id = await newConversation();
     const live = await subscribe(id, 0);
     await send(id, "/mock long kb=8 delay=1 chunk_size=64");

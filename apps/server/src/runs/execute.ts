@@ -23,6 +23,8 @@ import {
 } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
 import { LlmError, streamChat } from "../llm/index.js";
+import type { Embedder } from "../memory/embedder.js";
+import { embedderFor } from "../memory/provider-embedder.js";
 import { assemblePrompt } from "../prompts/assemble.js";
 import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { NodeStream } from "../realtime/stream-writer.js";
@@ -54,6 +56,7 @@ interface RunScope {
   account: Account;
   agent: typeof agentPrograms.$inferSelect;
   position: number;
+  embedder?: Embedder;
 }
 
 /**
@@ -112,6 +115,12 @@ export async function executeRun(services: Services, run: RunRow, signal: AbortS
       throw error;
     });
     const tools = toolsFor(definition.manifest.tools.allow);
+    if (tools.some((tool) => tool.name.startsWith("memory_"))) {
+      scope.embedder = await embedderFor(services, row.account, signal).catch((error) => {
+        services.log.warn({ err: error }, "memory embeddings unavailable; memory uses full-text search");
+        return undefined;
+      });
+    }
     const variables = {
       user: { name: row.user.displayName ?? "" },
       conversation: { id: row.conversation.id, title: row.conversation.title },
@@ -371,6 +380,7 @@ async function runTools(
                 agent: { id: scope.agent.id, name: definition.manifest.name, localPath: scope.agent.localPath },
                 conversationId: run.conversationId,
                 signal,
+                ...(scope.embedder ? { embedder: scope.embedder } : {}),
               });
     if (signal.aborted) return;
     const data: TaskData = {

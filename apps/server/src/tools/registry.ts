@@ -1,7 +1,24 @@
 import type { Tool } from "./define.js";
+import { memoryForgetTool } from "./memory-forget.js";
+import { memorySearchTool } from "./memory-search.js";
+import { memoryStoreTool } from "./memory-store.js";
+import { skillsListTool } from "./skills-list.js";
+import { skillsLoadTool } from "./skills-load.js";
+import { skillsReadFileTool } from "./skills-read-file.js";
+import { webFetchTool } from "./web-fetch.js";
+import { webSearchTool } from "./web-search.js";
 
 /** Every built-in tool by name. An agent is offered the ones its agent.yml allows that exist here. */
-const builtIn: Tool[] = [];
+const builtIn: Tool[] = [
+  memorySearchTool,
+  memoryStoreTool,
+  memoryForgetTool,
+  skillsListTool,
+  skillsLoadTool,
+  skillsReadFileTool,
+  webSearchTool,
+  webFetchTool,
+] as Tool[];
 
 const byName = new Map(builtIn.map((tool) => [tool.name, tool]));
 
