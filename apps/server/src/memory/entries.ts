@@ -23,8 +23,11 @@ export interface MemoryDeps {
 
 const MAX_METADATA_JSON = 4_000;
 
+const metadataScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Flat labels (values: scalars or lists of them): easy to filter with @>, and a plain JSON Schema for models. */
 export const memoryMetadata = z
-  .record(z.string(), z.json())
+  .record(z.string(), z.union([metadataScalar, z.array(metadataScalar)]))
   .refine((value) => JSON.stringify(value).length <= MAX_METADATA_JSON, {
     message: `must be at most ${MAX_METADATA_JSON} characters as JSON`,
   });
@@ -84,4 +87,13 @@ export function inScope(scope: MemoryScope) {
     eq(agentMemoryEntries.accountId, scope.accountId),
     eq(agentMemoryEntries.agentProgramId, scope.agentProgramId),
   );
+}
+
+/** The scope of a running agent (a ToolContext has this shape): its program's memory, learned in this conversation. */
+export function agentScope(context: {
+  account: { id: string };
+  agent: { id: string };
+  conversationId?: string | null;
+}): MemoryScope {
+  return { accountId: context.account.id, agentProgramId: context.agent.id, conversationId: context.conversationId };
 }
