@@ -875,7 +875,8 @@ export function setLocalStatus(
   const held = state.messages.get(id);
   if (!held?.local) return state;
   const d = draft(state);
-  const order = status === "sending" && held.local.status === "failed" ? d.nextLocalOrder++ : held.local.order;
+  // Sent again after failing: it goes after everything sent meanwhile, where the server will put it.
+  const order = status !== "failed" && held.local.status === "failed" ? d.nextLocalOrder++ : held.local.order;
   put(d, { ...held, local: { order, status, error } }, held);
   return finish(d);
 }
@@ -926,6 +927,25 @@ export function runsToSettle(state: ChatState, activeRunId: string | null): stri
   const ids: string[] = [];
   for (const run of state.runs.values()) {
     if (run.id !== activeRunId && runRank[run.state] < 2) ids.push(run.id);
+  }
+  return ids;
+}
+
+/**
+ * Runs of turns whose reply we cannot explain: a user message with no visible reply and no run known for its
+ * turn (e.g. a run that failed before writing anything). Ask for them (GET /api/runs/:id) to show the outcome.
+ */
+export function unexplainedRuns(state: ChatState, limit = 5): string[] {
+  const turnsWithReply = new Set<string>();
+  for (const message of state.messages.values()) {
+    if (message.role === "assistant" && message.turnId) turnsWithReply.add(message.turnId);
+  }
+  for (const run of state.runs.values()) if (run.turnId) turnsWithReply.add(run.turnId);
+  const ids: string[] = [];
+  for (let i = state.order.length - 1; i >= 0 && ids.length < limit; i--) {
+    const message = state.messages.get(state.order[i]!)!;
+    if (message.role !== "user" || message.local || !message.runId || !message.turnId) continue;
+    if (!turnsWithReply.has(message.turnId)) ids.push(message.runId);
   }
   return ids;
 }

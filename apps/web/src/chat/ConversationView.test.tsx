@@ -1,0 +1,266 @@
+import type { EventEnvelope, MessagesPage, RunSummary } from "@cybros/protocol";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ConversationView } from "./ConversationView";
+import { CONVERSATION, envelope, page, runSummary, transcriptMessage } from "./testing";
+
+/** A fake API server behind `fetch`: pages, detail, an SSE stream the test writes to, and the write routes. */
+function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) {
+  const encoder = new TextEncoder();
+  let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+  const posts: { path: string; body: unknown }[] = [];
+  let turn = 0;
+  const json = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input), "http://localhost");
+    const path = url.pathname;
+    const method = init?.method ?? "GET";
+    if (method === "POST") {
+      const body = init?.body ? JSON.parse(String(init.body)) : null;
+      posts.push({ path, body });
+      if (path.endsWith("/messages")) {
+        turn++;
+        return json(
+          {
+            message: transcriptMessage({
+              id: `u${turn}`,
+              turnId: `t${turn}`,
+              role: "user",
+              text: body.content,
+              runId: `r${turn}`,
+            }),
+            run: runSummary({ id: `r${turn}`, turnId: `t${turn}` }),
+          },
+          202,
+        );
+      }
+      const run = path.split("/")[3]!;
+      if (path.endsWith("/cancellation")) return json(runSummary({ id: run, state: "canceled" }));
+      if (path.endsWith("/retry")) return json(runSummary({ id: `${run}b`, retryOfId: run }), 202);
+    }
+    if (path.endsWith("/events")) {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          stream = controller;
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    }
+    if (path.endsWith("/messages")) return json(initial);
+    if (path === `/api/conversations/${CONVERSATION}`) {
+      return json({ conversation: { id: CONVERSATION }, activeRun, modelWarning: null });
+    }
+    if (path.startsWith("/api/runs/")) {
+      return json({ run: runSummary({ id: path.split("/")[3]! }), llmCalls: [], toolCalls: [] });
+    }
+    return json({ error: { code: "not_found", message: "Not found" } }, 404);
+  });
+  return {
+    fetch,
+    posts,
+    /** Sends envelopes on the open event stream and lets the frame-batched flush run. */
+    async send(...events: EventEnvelope[]) {
+      await vi.waitFor(() => expect(stream).not.toBeNull());
+      for (const e of events) stream!.enqueue(encoder.encode(`data: ${JSON.stringify(e)}\n\n`));
+      await act(async () => {
+        await new Promise((r) => setTimeout(r, 150));
+      });
+    },
+  };
+}
+
+const at = { turn_id: "t1", run_id: "r1" };
+const chunk = (seq: number | null, offset: number, text: string) =>
+  envelope("stream_chunk", { ...at, node_id: "a1", seq, text, payload: { offset } });
+
+function show() {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <QueryClientProvider client={client}>
+      <ConversationView conversationId={CONVERSATION} />
+    </QueryClientProvider>,
+  );
+}
+
+const history = page(
+  [
+    transcriptMessage({ id: "u1", turnId: "t1", role: "user", text: "Show me a table", runId: "r1" }),
+    transcriptMessage({
+      id: "a1",
+      turnId: "t1",
+      runId: "r1",
+      text: "| a | b |\n|---|---|\n| 1 | 2 |\n\n```js\nconsole.log(1)\n```",
+    }),
+  ],
+  10,
+);
+
+let server: ReturnType<typeof fakeServer>;
+beforeEach(() => {
+  window.sessionStorage.clear();
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+function start(initial: MessagesPage, activeRun: RunSummary | null = null) {
+  server = fakeServer(initial, activeRun);
+  vi.stubGlobal("fetch", server.fetch);
+  return show();
+}
+
+describe("ConversationView", () => {
+  it("shows the transcript: the user's bubble, the reply's markdown table and code with a Copy button", async () => {
+    start(history);
+    const user = await screen.findByText("Show me a table");
+    expect(user.closest("[data-role]")!.getAttribute("data-role")).toBe("user");
+    const reply = document.querySelector('[data-message-id="a1"]') as HTMLElement;
+    expect(reply.querySelectorAll("table td")).toHaveLength(2);
+    expect(within(reply).getByText("console.log(1)")).toBeTruthy();
+    expect(within(reply).getByRole("button", { name: "Copy code" })).toBeTruthy();
+  });
+
+  it("streams a reply into its bubble with the indicator on it, then settles", async () => {
+    start(page([], 0));
+    await screen.findByText("What can I help with?");
+    await server.send(
+      envelope("message_created", {
+        ...at,
+        node_id: "u1",
+        seq: 1,
+        payload: { message: transcriptMessage({ id: "u1", role: "user", text: "hi", runId: "r1" }) },
+      }),
+      envelope("run_started", { ...at, seq: 2 }),
+      envelope("message_created", {
+        ...at,
+        node_id: "a1",
+        seq: 3,
+        payload: { message: transcriptMessage({ id: "a1", runId: "r1", state: "pending" }) },
+      }),
+    );
+    const bubble = () => document.querySelector('[data-message-id="a1"]') as HTMLElement;
+    expect(bubble().getAttribute("data-indicator")).toBe("streaming");
+    expect(within(bubble()).getByRole("status", { name: "Assistant is typing" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Stop" })).toBeTruthy();
+
+    await server.send(
+      chunk(null, 0, "Hello"),
+      chunk(4, 0, "Hel"),
+      chunk(null, 5, ", wor"),
+      chunk(null, 3, "lo, world"),
+    );
+    expect(bubble().textContent).toContain("Hello, world");
+    expect(bubble().textContent).not.toContain("HelloHel");
+
+    await server.send(
+      envelope("stream_complete", { ...at, node_id: "a1", seq: 5, text: "Hello, world!" }),
+      envelope("run_succeeded", { ...at, seq: 6 }),
+    );
+    expect(bubble().getAttribute("data-indicator")).toBe("completed");
+    expect(bubble().textContent).toContain("Hello, world!");
+    expect(screen.queryByRole("button", { name: "Stop" })).toBeNull();
+  });
+
+  it("sends with Enter, keeps Shift+Enter as a new line, and shows rapid sends in order", async () => {
+    start(page([], 0));
+    const box = (await screen.findByRole("textbox", { name: "Message" })) as HTMLTextAreaElement;
+    fireEvent.change(box, { target: { value: "first line" } });
+    fireEvent.keyDown(box, { key: "Enter", shiftKey: true });
+    expect(server.posts).toHaveLength(0);
+    for (const text of ["one", "two", "three"]) {
+      fireEvent.change(box, { target: { value: text } });
+      fireEvent.keyDown(box, { key: "Enter" });
+    }
+    expect(box.value).toBe("");
+    const bubbles = () => [...document.querySelectorAll('[data-role="user"]')].map((el) => el.textContent);
+    expect(bubbles().map((t) => t?.replace(/(Sending…|Waiting to send…)$/, ""))).toEqual(["one", "two", "three"]);
+    await vi.waitFor(() => expect(server.posts).toHaveLength(3));
+    expect(server.posts.map((p) => (p.body as { content: string }).content)).toEqual(["one", "two", "three"]);
+    await vi.waitFor(() => expect(bubbles()).toEqual(["one", "two", "three"]));
+  });
+
+  it("stops the reply in progress with Esc", async () => {
+    start(page([], 0), runSummary({ id: "r1", state: "running" }));
+    const box = await screen.findByRole("textbox", { name: "Message" });
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: "Stop" })).toBeTruthy());
+    fireEvent.keyDown(box, { key: "Escape" });
+    await vi.waitFor(() => expect(server.posts.map((p) => p.path)).toEqual(["/api/runs/r1/cancellation"]));
+    await vi.waitFor(() => expect(screen.queryByRole("button", { name: "Stop" })).toBeNull());
+  });
+
+  it("shows a failed reply's error inline with Retry, and retrying replaces it", async () => {
+    start(
+      page(
+        [
+          transcriptMessage({ id: "u1", turnId: "t1", role: "user", text: "hi", runId: "r1" }),
+          transcriptMessage({
+            id: "a1",
+            turnId: "t1",
+            runId: "r1",
+            state: "errored",
+            text: "Part",
+            error: { code: "http_error", message: "The provider answered 500", status: 500 },
+          }),
+        ],
+        7,
+      ),
+    );
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("The model provider returned an error.");
+    expect(alert.textContent).toContain("The provider answered 500");
+    fireEvent.click(within(alert).getByRole("button", { name: "Retry" }));
+    await vi.waitFor(() => expect(server.posts.map((p) => p.path)).toEqual(["/api/runs/r1/retry"]));
+    await vi.waitFor(() => expect(document.querySelector('[data-message-id="a1"]')).toBeNull());
+    expect(document.querySelector('[data-run-state="queued"]')).not.toBeNull();
+  });
+
+  it("shows tool calls as collapsible cards with arguments and result", async () => {
+    start(
+      page(
+        [
+          transcriptMessage({
+            id: "a1",
+            runId: "r1",
+            text: "Let me look.",
+            parts: [
+              { type: "text", text: "Let me look." },
+              {
+                type: "tool_call",
+                id: "task1",
+                callId: "c1",
+                name: "memory_search",
+                args: { query: "cats" },
+                state: "completed",
+                result: "2 memories",
+                durationMs: 12,
+              },
+            ],
+          }),
+        ],
+        3,
+      ),
+    );
+    const card = (await screen.findByText("memory_search")).closest("details")!;
+    expect(card.open).toBe(false);
+    expect(card.textContent).toContain('"query": "cats"');
+    expect(card.textContent).toContain("2 memories");
+    expect(card.textContent).toContain("12 ms");
+  });
+
+  it("warns when a running reply goes quiet, with Cancel and Retry", async () => {
+    window.localStorage.setItem("cybros.chat.stuckMs", "300");
+    try {
+      start(page([], 0), runSummary({ id: "r1", state: "running", activeNodeId: null }));
+      await server.send(envelope("run_started", { ...at, seq: 1 }));
+      const warning = await screen.findByText(/no word from this reply/i, undefined, { timeout: 4000 });
+      const box = warning.closest('[role="alert"]') as HTMLElement;
+      expect(within(box).getByRole("button", { name: "Cancel" })).toBeTruthy();
+      expect(within(box).getByRole("button", { name: "Retry" })).toBeTruthy();
+    } finally {
+      window.localStorage.removeItem("cybros.chat.stuckMs");
+    }
+  });
+});

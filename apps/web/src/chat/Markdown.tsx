@@ -1,0 +1,150 @@
+import { Check, ChevronDown, Copy } from "lucide-react";
+import { memo, useMemo, useRef, useState } from "react";
+import { cn } from "../ui";
+import { allBlocks, type Block, type BlockSplit, emptySplit, renderMarkdown, splitBlocks } from "./markdown";
+
+/** Past this many blocks a reply shows only its latest ones, with a button for the rest (the DOM stays bounded). */
+export const MAX_BLOCKS = 300;
+/** Past this many lines a code block shows its first ones, with a button for the rest. */
+export const MAX_CODE_LINES = 400;
+const CODE_SEGMENT_LINES = 100;
+
+/**
+ * A reply's markdown, rendered block by block: finished blocks are memoized by their source, so while a reply
+ * streams only its last block re-renders, whatever its length.
+ */
+export function Markdown({ text, className }: { text: string; className?: string }) {
+  const cache = useRef<BlockSplit>(emptySplit);
+  const blocks = useMemo(() => {
+    cache.current = splitBlocks(text, cache.current);
+    return allBlocks(cache.current);
+  }, [text]);
+  const [showAll, setShowAll] = useState(false);
+  const hidden = showAll ? 0 : Math.max(0, blocks.length - MAX_BLOCKS);
+  return (
+    <div className={cn("chat-markdown", className)}>
+      {hidden > 0 ? (
+        <button
+          type="button"
+          onClick={() => setShowAll(true)}
+          className="mb-3 inline-flex items-center gap-1 rounded-md border border-line px-2 py-1 text-xs text-fg-muted hover:bg-surface-2"
+        >
+          <ChevronDown aria-hidden className="size-3.5" />
+          Show {hidden.toLocaleString()} earlier sections
+        </button>
+      ) : null}
+      {blocks.slice(hidden).map((block, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
+        <MarkdownBlock key={index + hidden} block={block} />
+      ))}
+    </div>
+  );
+}
+
+const MarkdownBlock = memo(
+  function MarkdownBlock({ block }: { block: Block }) {
+    if (block.kind === "code") return <CodeBlock lang={block.lang} code={block.code} />;
+    return <HtmlBlock source={block.source} />;
+  },
+  (a, b) => a.block.source === b.block.source,
+);
+
+function HtmlBlock({ source }: { source: string }) {
+  const html = useMemo(() => renderMarkdown(source), [source]);
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitized by renderMarkdown (DOMPurify), tested in markdown.test.ts
+  return <div className="chat-block" dangerouslySetInnerHTML={{ __html: html }} />;
+}
+
+/** A fenced code block: language, Copy, and long code collapsed. Split in segments so streaming redoes the last. */
+export function CodeBlock({ lang, code }: { lang: string; code: string }) {
+  const [expanded, setExpanded] = useState(false);
+  const segments = useMemo(() => {
+    const lines = code.split("\n");
+    const shown = expanded ? lines : lines.slice(0, MAX_CODE_LINES);
+    const out: string[] = [];
+    for (let i = 0; i < shown.length; i += CODE_SEGMENT_LINES) {
+      const end = Math.min(i + CODE_SEGMENT_LINES, shown.length);
+      out.push(shown.slice(i, end).join("\n") + (end < lines.length ? "\n" : ""));
+    }
+    return { out, total: lines.length, hidden: lines.length - shown.length };
+  }, [code, expanded]);
+  return (
+    <div className="chat-block my-3 overflow-hidden rounded-xl border border-line bg-surface-2">
+      <div className="flex h-9 items-center justify-between gap-2 border-b border-line px-3 text-xs text-fg-subtle">
+        <span className="font-mono">{lang || "text"}</span>
+        <CopyButton text={code} label="Copy code" />
+      </div>
+      <pre className="overflow-x-auto p-3 text-[13px] leading-relaxed">
+        <code className="font-mono">
+          {segments.out.map((segment, index) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: segments only grow at the end; the position is their identity
+            <CodeSegment key={index} text={segment} />
+          ))}
+        </code>
+      </pre>
+      {segments.hidden > 0 ? (
+        <button
+          type="button"
+          onClick={() => setExpanded(true)}
+          className="flex w-full items-center justify-center gap-1 border-t border-line py-2 text-xs text-fg-muted hover:bg-surface-3/60"
+        >
+          <ChevronDown aria-hidden className="size-3.5" />
+          Show all {segments.total.toLocaleString()} lines
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+const CodeSegment = memo(function CodeSegment({ text }: { text: string }) {
+  return <>{text}</>;
+});
+
+export function CopyButton({ text, label, className }: { text: string; label: string; className?: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    let ok: boolean;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch {
+      ok = fallbackCopy(text);
+    }
+    if (!ok) return;
+    setCopied(true);
+    window.setTimeout(() => setCopied(false), 1500);
+  };
+  return (
+    <button
+      type="button"
+      onClick={copy}
+      aria-label={copied ? "Copied" : label}
+      title={label}
+      className={cn(
+        "inline-flex items-center gap-1 rounded-md px-1.5 py-1 text-xs text-fg-muted hover:bg-surface-3/70 hover:text-fg",
+        className,
+      )}
+    >
+      {copied ? <Check aria-hidden className="size-3.5" /> : <Copy aria-hidden className="size-3.5" />}
+      <span>{copied ? "Copied" : "Copy"}</span>
+    </button>
+  );
+}
+
+/** Clipboard API is missing on plain-http origins other than localhost. */
+function fallbackCopy(text: string): boolean {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  try {
+    return document.execCommand("copy");
+  } catch {
+    return false;
+  } finally {
+    area.remove();
+  }
+}
