@@ -1,12 +1,12 @@
 import type { ConversationDetail } from "@cybros/protocol";
 import { AlertTriangle, Archive, MessageSquareX, MoreHorizontal } from "lucide-react";
 import { Link, useParams } from "react-router";
+import { ConversationView } from "../chat";
 import { ApiError, errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
 import { Button, ButtonLink, EmptyState, IconButton, LoadError, Menu, Spinner } from "../ui";
 import { useConversationActions } from "./actions";
-import { ChatPlaceholder } from "./ChatPlaceholder";
 import { useArchiveConversation, useConversation } from "./queries";
 
 /** /conversations/:id — the header (title, agent, actions, warnings) above the chat view. */
@@ -71,7 +71,7 @@ export function ConversationPage() {
       />
       <ConversationBanners detail={detail.data} />
       <div className="flex min-h-0 flex-1 flex-col">
-        <ChatPlaceholder key={conversation.id} conversationId={conversation.id} />
+        <ConversationView key={conversation.id} conversationId={conversation.id} />
       </div>
       {dialogs}
     </>
