@@ -24,7 +24,7 @@ import {
 import { uuidv7 } from "../ids.js";
 import { LlmError, streamChat } from "../llm/index.js";
 import type { Embedder } from "../memory/embedder.js";
-import { embedderFor } from "../memory/provider-embedder.js";
+import { embedderFor } from "../memory/account-embedder.js";
 import { assemblePrompt } from "../prompts/assemble.js";
 import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { NodeStream } from "../realtime/stream-writer.js";
@@ -116,7 +116,7 @@ export async function executeRun(services: Services, run: RunRow, signal: AbortS
     });
     const tools = toolsFor(definition.manifest.tools.allow);
     if (tools.some((tool) => tool.name.startsWith("memory_"))) {
-      scope.embedder = await embedderFor(services, row.account, signal).catch((error) => {
+      scope.embedder = await embedderFor(services, row.account).catch((error) => {
         services.log.warn({ err: error }, "memory embeddings unavailable; memory uses full-text search");
         return undefined;
       });
