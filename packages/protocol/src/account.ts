@@ -33,3 +33,21 @@ export const accountSettings = z.object({
   features: z.record(z.string(), z.boolean()).default({}),
 });
 export type AccountSettings = z.infer<typeof accountSettings>;
+
+const modelId = z.string().trim().min(1, "must not be empty").max(200, "is too long");
+
+/**
+ * PATCH /api/account/settings: only the keys sent change. Models are ids (a provider's allowlist decides who
+ * serves them); null clears. Web search keys are write-only (see webSearchInput).
+ */
+export const accountSettingsInput = z.object({
+  defaultModel: modelId.nullable().optional(),
+  embeddingModel: modelId.nullable().optional(),
+  webSearch: webSearchInput.optional(),
+  webFetchAllowlist: z
+    .array(z.string().trim().min(1, "must not be empty").max(255, "is too long"))
+    .max(100, "lists at most 100 hosts")
+    .optional(),
+  features: z.record(z.string().max(100), z.boolean({ error: "must be true or false" })).optional(),
+});
+export type AccountSettingsInput = z.input<typeof accountSettingsInput>;

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { accountRoutes } from "../accounts/routes.js";
 import { agentRoutes } from "../agents/routes.js";
 import { authRoutes } from "../auth/routes.js";
 import { conversationRoutes } from "../conversations/routes.js";
@@ -33,6 +34,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.use(csrfProtection);
   api.route("/", authRoutes(services));
   api.use(requireSession);
+  api.route("/account", accountRoutes(services));
   api.route("/providers", providerRoutes(services));
   api.route("/agents", agentRoutes(services));
   api.route("/conversations", conversationRoutes(services));
