@@ -206,7 +206,8 @@ export class MockLlm {
     // After the last step, the last step repeats.
     const step = scenario.steps[Math.min(scenario.next, scenario.steps.length - 1)]!;
     scenario.next++;
-    return step;
+    // A scenario says what each request gets: its tool-call steps never turn into automatic follow-ups.
+    return step.reply === "tool_calls" && step.rounds === undefined ? { ...step, rounds: 0 } : step;
   }
 }
 

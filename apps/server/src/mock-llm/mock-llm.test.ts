@@ -303,6 +303,30 @@ describe("scenarios and the request log", () => {
     expect(missing.status).toBe(400);
   });
 
+  it("plays tool-call steps literally, even after a tool round", async () => {
+    await post("/scenarios", {
+      name: "two-rounds",
+      steps: [
+        { reply: "tool_calls", calls: [{ name: "first", arguments: { n: 1 } }] },
+        { reply: "tool_calls", calls: [{ name: "second", arguments: "{}" }] },
+        { reply: "text", text: "done" },
+      ],
+    });
+    const messages: Json[] = [{ role: "user", content: "/mock scenario name=two-rounds" }];
+    const names: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const message = (await (await post("/chat/completions", { model: "mock-model", messages })).json()).choices[0]
+        .message;
+      if (!message.tool_calls) {
+        names.push(message.content);
+        break;
+      }
+      names.push(message.tool_calls[0].function.name);
+      messages.push(message, { role: "tool", tool_call_id: message.tool_calls[0].id, content: "ok" });
+    }
+    expect(names).toEqual(["first", "second", "done"]);
+  });
+
   it("rejects a malformed scenario", async () => {
     const response = await post("/scenarios", { name: "bad", steps: [{ reply: "shout" }] });
     expect(response.status).toBe(400);

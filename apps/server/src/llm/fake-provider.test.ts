@@ -1,0 +1,196 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { completeOnce, embed, LlmError, streamChat } from "./index.js";
+
+/**
+ * A second, independent OpenAI-compatible server, written here with node:http and none of the mock's code, so
+ * the client is shown to depend on the protocol, not on the mock's habits. Its own quirks: CRLF line endings,
+ * `:` comment lines, `data:` without a space, the first argument fragment inside the tool-call head, usage on
+ * the finish chunk, and no `[DONE]` (the stream just ends).
+ */
+const KEY = "fake-key";
+// biome-ignore lint/suspicious/noExplicitAny: request bodies are read loosely
+let lastBody: any;
+let failuresLeft = 0;
+let closedEarly: Promise<void> = Promise.resolve();
+
+function event(payload: unknown): string {
+  return `: keep-alive\r\ndata:${JSON.stringify(payload)}\r\n\r\n`;
+}
+
+function chunk(delta: Record<string, unknown>, finish: string | null = null, usage?: unknown) {
+  return event({
+    id: "fake-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "fake-model",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+    ...(usage ? { usage } : {}),
+  });
+}
+
+const usage = {
+  prompt_tokens: 20,
+  completion_tokens: 5,
+  total_tokens: 25,
+  prompt_tokens_details: { cached_tokens: 7 },
+};
+
+const server = http.createServer(async (req, res) => {
+  let raw = "";
+  for await (const part of req) raw += part;
+  lastBody = raw ? JSON.parse(raw) : undefined;
+  if (req.headers.authorization !== `Bearer ${KEY}`) {
+    res.writeHead(401, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "bad key", type: "auth", code: "invalid_api_key" } }));
+    return;
+  }
+  if (req.url === "/v1/embeddings") {
+    res.writeHead(200, { "content-type": "application/json" });
+    const data = lastBody.input.map((text: string, index: number) => ({
+      object: "embedding",
+      index,
+      embedding: [text.length, 1],
+    }));
+    res.end(
+      JSON.stringify({ object: "list", data, model: lastBody.model, usage: { prompt_tokens: 3, total_tokens: 3 } }),
+    );
+    return;
+  }
+  if (failuresLeft > 0) {
+    failuresLeft--;
+    res.writeHead(503, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "overloaded", type: "server_error" } }));
+    return;
+  }
+  const prompt = lastBody.messages.at(-1).content as string;
+  if (!lastBody.stream) {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        id: "fake-2",
+        object: "chat.completion",
+        created: 1,
+        model: "fake-model",
+        choices: [{ index: 0, message: { role: "assistant", content: "pong" }, finish_reason: "length" }],
+        usage,
+      }),
+    );
+    return;
+  }
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  if (prompt === "tools") {
+    res.write(chunk({ role: "assistant", content: null }));
+    res.write(
+      chunk({
+        tool_calls: [{ index: 0, id: "t1", type: "function", function: { name: "search", arguments: '{"q":' } }],
+      }),
+    );
+    res.write(
+      chunk({ tool_calls: [{ index: 1, id: "t2", type: "function", function: { name: "open", arguments: "" } }] }),
+    );
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: '"cats"}' } }] }));
+    res.write(chunk({ tool_calls: [{ index: 1, function: { arguments: '{"url":"https://x.test"}' } }] }));
+    res.end(chunk({}, "tool_calls", usage));
+    return;
+  }
+  if (prompt === "endless") {
+    closedEarly = new Promise((resolve) => res.on("close", () => resolve()));
+    res.write(chunk({ role: "assistant", content: "" }));
+    const timer = setInterval(() => res.write(chunk({ content: "tick " })), 10);
+    res.on("close", () => clearInterval(timer));
+    return;
+  }
+  res.write(chunk({ role: "assistant" }));
+  for (const word of ["Hello", " from", " elsewhere"]) res.write(chunk({ content: word }));
+  res.end(chunk({}, "stop", usage));
+});
+
+let baseUrl: string;
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const ask = (content: string, options: Partial<Parameters<typeof streamChat>[0]> = {}) =>
+  streamChat({
+    provider: { baseUrl, apiKey: KEY },
+    model: "fake-model",
+    messages: [{ role: "user", content }],
+    retryBaseDelayMs: 1,
+    ...options,
+  });
+
+describe("the client against an independent OpenAI-compatible server", () => {
+  it("streams text and reads usage from the finish chunk", async () => {
+    const deltas: string[] = [];
+    const result = await ask("hi", { onTextDelta: (d) => deltas.push(d) });
+    expect(deltas).toEqual(["Hello", " from", " elsewhere"]);
+    expect(result).toMatchObject({
+      text: "Hello from elsewhere",
+      finishReason: "stop",
+      usage: { promptTokens: 20, completionTokens: 5, cachedTokens: 7 },
+    });
+    expect(lastBody).toMatchObject({ model: "fake-model", stream: true, stream_options: { include_usage: true } });
+  });
+
+  it("assembles two tool calls whose fragments arrive interleaved", async () => {
+    const result = await ask("tools", {
+      tools: [
+        { name: "search", description: "Search", parameters: { type: "object" } },
+        { name: "open", description: "Open", parameters: { type: "object" } },
+      ],
+    });
+    expect(result.finishReason).toBe("tool_calls");
+    expect(result.toolCalls).toEqual([
+      { callId: "t1", name: "search", argsText: '{"q":"cats"}', args: { q: "cats" } },
+      { callId: "t2", name: "open", argsText: '{"url":"https://x.test"}', args: { url: "https://x.test" } },
+    ]);
+    expect(lastBody.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(["search", "open"]);
+  });
+
+  it("closes the connection when the caller aborts", async () => {
+    const caller = new AbortController();
+    let deltas = 0;
+    const call = ask("endless", {
+      signal: caller.signal,
+      onTextDelta: () => {
+        if (++deltas === 3) caller.abort(new Error("stop"));
+      },
+    });
+    await expect(call).rejects.toThrow("stop");
+    await closedEarly;
+    expect(deltas).toBe(3);
+  });
+
+  it("retries a 503 before output, then reports a refused key", async () => {
+    failuresLeft = 1;
+    const result = await ask("hi");
+    expect(result.attempts).toBe(2);
+    const refused = await streamChat({
+      provider: { baseUrl, apiKey: "wrong" },
+      model: "fake-model",
+      messages: [{ role: "user", content: "hi" }],
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(LlmError);
+    expect(refused).toMatchObject({ code: "auth_failed", status: 401, attempts: 1 });
+  });
+
+  it("completes once and embeds", async () => {
+    expect((await completeOnce({ provider: { baseUrl, apiKey: KEY }, model: "fake-model" })).text).toBe("pong");
+    expect(lastBody).toMatchObject({ max_tokens: 1 });
+    const vectors = await embed({ provider: { baseUrl, apiKey: KEY }, model: "fake-embed", input: ["ab", "abcd"] });
+    expect(vectors).toEqual({
+      embeddings: [
+        [2, 1],
+        [4, 1],
+      ],
+      tokens: 3,
+    });
+  });
+});
