@@ -14,7 +14,7 @@ export interface ProviderTarget {
   headers: Record<string, string>;
 }
 
-export function requestHeaders(target: ProviderTarget): Headers {
+function requestHeaders(target: ProviderTarget): Headers {
   const headers = new Headers(target.headers);
   headers.set("accept", "application/json");
   if (target.apiKey) headers.set("authorization", `Bearer ${target.apiKey}`);
