@@ -33,6 +33,15 @@ export function isServerRelative(baseUrl: string): boolean {
  */
 export function reachableBaseUrl(services: Services, baseUrl: string): string {
   if (!isServerRelative(baseUrl)) return baseUrl;
-  if (!services.self.url) throw new SelfAddressUnknownError();
-  return `${services.self.url}${baseUrl}`;
+  return `${selfUrl(services)}${baseUrl}`;
+}
+
+/**
+ * The live address once listening; before that (runs reclaimed at boot start before `listen`) the configured
+ * one, which the socket is about to take. Only a random port (0, tests) is unknowable until it is bound.
+ */
+function selfUrl(services: Services): string {
+  if (services.self.url) return services.self.url;
+  if (services.config.port !== 0) return reachableSelfUrl(services.config.host, services.config.port);
+  throw new SelfAddressUnknownError();
 }

@@ -7,7 +7,7 @@ import { llmProviders } from "../db/schema.js";
 import { startSignedIn, startTestServer, type TestServer } from "../testing/harness.js";
 import { SelfAddressUnknownError } from "./base-url.js";
 import { createProvider } from "./index.js";
-import { NoProviderForModelError, resolveModel } from "./resolve.js";
+import { chooseModel, NoProviderForModelError, resolveModel } from "./resolve.js";
 
 let server: TestServer;
 // The first in-memory database costs an initdb, slow on a busy machine: pay it under the hook's longer limit.
@@ -128,10 +128,19 @@ describe("model resolution", () => {
 
   it("gives the built-in mock this server's live address", async () => {
     await start({});
+    // A random port is unknowable before listening; choosing needs no address, calling does.
+    const account = await defaultAccount(server.services.db);
+    expect((await chooseModel(server.services.db, account, ["mock-model"])).provider.name).toBe("Mock LLM");
     await expect(resolve(["mock-model"])).rejects.toBeInstanceOf(SelfAddressUnknownError);
     const url = await server.url();
     const choice = await resolve(["mock-model"]);
     expect(choice.provider).toMatchObject({ name: "Mock LLM", baseUrl: `${url}/mock_llm/v1`, apiKey: null });
+  });
+
+  it("gives the built-in mock the configured address before the server listens", async () => {
+    await start({ PORT: "45123", HOST: "0.0.0.0" });
+    const choice = await resolve(["mock-model"]);
+    expect(choice.provider.baseUrl).toBe("http://127.0.0.1:45123/mock_llm/v1");
   });
 });
 

@@ -56,23 +56,33 @@ function servingProvider(providers: LlmProvider[], model: string): LlmProvider |
 /**
  * Picks the model and provider for a call: the first of the agent's preferred models that an enabled provider
  * allows (the highest-priority such provider), else the account's default model, else no_provider_for_model
- * naming every model tried.
+ * naming every model tried. Touches no secret and no address: for "would this work?" questions.
  */
-export async function resolveModel(services: Services, account: Account, prefer: string[]): Promise<ModelChoice> {
-  const providers = await enabledProviders(services.db, account);
+export async function chooseModel(
+  db: Db,
+  account: Account,
+  prefer: string[],
+): Promise<{ provider: LlmProvider; model: string; source: ModelChoice["source"] }> {
+  const providers = await enabledProviders(db, account);
   const tried: string[] = [];
   for (const model of prefer) {
     tried.push(model);
     const provider = servingProvider(providers, model);
-    if (provider) return { provider: readyToCall(services, provider), model, source: "preferred" };
+    if (provider) return { provider, model, source: "preferred" };
   }
   const fallback = settingsOf(account).defaultModel;
   if (fallback && !tried.includes(fallback)) {
     tried.push(fallback);
     const provider = servingProvider(providers, fallback);
-    if (provider) return { provider: readyToCall(services, provider), model: fallback, source: "default" };
+    if (provider) return { provider, model: fallback, source: "default" };
   }
   throw new NoProviderForModelError(tried);
+}
+
+/** chooseModel, made ready to call: the provider's absolute URL and decrypted key (server-side use only). */
+export async function resolveModel(services: Services, account: Account, prefer: string[]): Promise<ModelChoice> {
+  const choice = await chooseModel(services.db, account, prefer);
+  return { ...choice, provider: readyToCall(services, choice.provider) };
 }
 
 function readyToCall(services: Services, provider: LlmProvider): ResolvedProvider {
