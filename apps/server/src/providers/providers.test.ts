@@ -63,7 +63,14 @@ describe("provider CRUD", () => {
 
     const renamed = await client.patch(`/api/providers/${provider.id}`, { name: "vLLM", priority: 5, enabled: false });
     expect(renamed.status).toBe(200);
-    expect(await renamed.json()).toMatchObject({ name: "vLLM", priority: 5, enabled: false, apiKeySet: true });
+    expect(await renamed.json()).toMatchObject({
+      name: "vLLM",
+      priority: 5,
+      enabled: false,
+      apiKeySet: true,
+      headers: { "X-Title": "Cybros" },
+      modelAllowlist: ["qwen3-8b", "llama-3.1-8b"],
+    });
 
     const deleted = await client.delete(`/api/providers/${provider.id}`);
     expect(deleted.status).toBe(204);
