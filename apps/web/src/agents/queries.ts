@@ -1,19 +1,20 @@
+import type { AgentDetail, AgentProfile, AgentSummary, CreateAgentInput } from "@cybros/protocol";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api } from "../lib/api";
-import type { AgentProfile, AgentProgramDetail, AgentProgramSummary, CreateAgentInput } from "./types";
+import { api, query } from "../lib/api";
 
 export const agentKeys = {
   all: ["agents"] as const,
-  list: () => [...agentKeys.all, "list"] as const,
+  list: (q = "") => [...agentKeys.all, "list", q] as const,
   profiles: () => [...agentKeys.all, "profiles"] as const,
   detail: (id: string) => [...agentKeys.all, "detail", id] as const,
-  file: (id: string, path: string) => [...agentKeys.all, "file", id, path] as const,
 };
 
-export function useAgents() {
+/** Agent programs, bundled first, then by name; `q` filters on the server. */
+export function useAgents(q = "") {
   return useQuery({
-    queryKey: agentKeys.list(),
-    queryFn: () => api.get<{ agents: AgentProgramSummary[] }>("/api/agents").then((r) => r.agents),
+    queryKey: agentKeys.list(q.trim()),
+    queryFn: () => api.get<{ agents: AgentSummary[] }>(`/api/agents${query({ q: q.trim() })}`).then((r) => r.agents),
+    placeholderData: (previous) => previous,
   });
 }
 
@@ -28,24 +29,15 @@ export function useAgentProfiles(enabled = true) {
 export function useAgent(id: string | undefined) {
   return useQuery({
     queryKey: agentKeys.detail(id ?? ""),
-    queryFn: () => api.get<AgentProgramDetail>(`/api/agents/${id}`),
+    queryFn: () => api.get<AgentDetail>(`/api/agents/${id}`),
     enabled: Boolean(id),
-  });
-}
-
-export function useAgentFile(id: string, path: string | null) {
-  return useQuery({
-    queryKey: agentKeys.file(id, path ?? ""),
-    queryFn: () =>
-      api.get<{ path: string; content: string }>(`/api/agents/${id}/files?path=${encodeURIComponent(path ?? "")}`),
-    enabled: Boolean(path),
   });
 }
 
 export function useCreateAgent() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: CreateAgentInput) => api.post<AgentProgramSummary>("/api/agents", input),
-    onSuccess: () => client.invalidateQueries({ queryKey: agentKeys.list() }),
+    mutationFn: (input: CreateAgentInput) => api.post<AgentSummary>("/api/agents", input),
+    onSuccess: () => client.invalidateQueries({ queryKey: [...agentKeys.all, "list"] }),
   });
 }

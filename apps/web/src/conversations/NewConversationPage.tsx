@@ -1,29 +1,18 @@
+import type { AgentSummary } from "@cybros/protocol";
 import { ArrowRight, Bot, Plus } from "lucide-react";
-import { useNavigate } from "react-router";
 import { useAgents } from "../agents/queries";
-import type { AgentProgramSummary } from "../agents/types";
+import { useStartConversation } from "../agents/useStartConversation";
 import { errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
-import { Badge, ButtonLink, cn, LoadError, Skeleton, useToast } from "../ui";
-import { useCreateConversation } from "./queries";
+import { Badge, ButtonLink, cn, LoadError, Skeleton } from "../ui";
 
 /** /conversations — a new conversation starts by choosing who to talk to. */
 export function NewConversationPage() {
   useTitle("New conversation");
   const agents = useAgents();
-  const create = useCreateConversation();
-  const navigate = useNavigate();
-  const toast = useToast();
-
-  const start = (agent: AgentProgramSummary) =>
-    create.mutate(
-      { agentProgramId: agent.id },
-      {
-        onSuccess: (conversation) => navigate(`/conversations/${conversation.id}`),
-        onError: (error) => toast.show(errorMessage(error), "danger"),
-      },
-    );
+  const create = useStartConversation();
+  const start = (agent: AgentSummary) => create.mutate(agent.id);
 
   return (
     <>
@@ -53,7 +42,7 @@ export function NewConversationPage() {
                 </div>
               </div>
             ) : (
-              <ul className="grid gap-3 sm:grid-cols-2">
+              <ul className="grid grid-cols-[repeat(auto-fill,minmax(min(100%,16rem),1fr))] gap-3">
                 {agents.data.map((agent) => {
                   const busy = create.isPending && create.variables?.agentProgramId === agent.id;
                   return (

@@ -1,7 +1,9 @@
+import { AgentProgramsSection } from "../agents/AgentProgramsSection";
 import { useTitle } from "../lib/useTitle";
 import { ProvidersSection } from "../providers/ProvidersSection";
 import { PageHeader } from "../shell/PageHeader";
 import { SettingsBody } from "../shell/SettingsLayout";
+import { AccountSettingsSection } from "./AccountSettingsSection";
 
 /** /system/settings — what the whole installation uses: providers, agent programs, account defaults. */
 export function SystemSettingsPage() {
@@ -11,6 +13,8 @@ export function SystemSettingsPage() {
       <PageHeader title="System settings" />
       <SettingsBody>
         <ProvidersSection />
+        <AgentProgramsSection />
+        <AccountSettingsSection />
       </SettingsBody>
     </>
   );

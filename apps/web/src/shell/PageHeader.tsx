@@ -1,8 +1,7 @@
 import { Menu as MenuIcon, SquarePen } from "lucide-react";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { cn, IconButton } from "../ui";
-import { buttonClass } from "../ui/Button";
+import { cn, IconButton, iconButtonClass } from "../ui";
 import { useShell } from "./context";
 
 /**
@@ -14,11 +13,14 @@ export function PageHeader({
   subtitle,
   actions,
   className,
+  newConversation = true,
 }: {
   title: ReactNode;
   subtitle?: ReactNode;
   actions?: ReactNode;
   className?: string;
+  /** Phones: show the New conversation shortcut (pages with their own primary action turn it off). */
+  newConversation?: boolean;
 }) {
   const { mobile, openSidebar } = useShell();
   return (
@@ -33,13 +35,8 @@ export function PageHeader({
         {subtitle ? <div className="truncate text-xs text-fg-subtle">{subtitle}</div> : null}
       </div>
       {actions ? <div className="flex shrink-0 items-center gap-1">{actions}</div> : null}
-      {mobile ? (
-        <Link
-          to="/conversations"
-          aria-label="New conversation"
-          title="New conversation"
-          className={buttonClass("ghost", "md", "size-9 px-0")}
-        >
+      {mobile && newConversation ? (
+        <Link to="/conversations" aria-label="New conversation" title="New conversation" className={iconButtonClass()}>
           <SquarePen aria-hidden className="size-[18px]" />
         </Link>
       ) : null}

@@ -71,6 +71,18 @@ export function ButtonLink({
   );
 }
 
+/** Classes of a square, icon-only control (for links that look like IconButton). */
+export function iconButtonClass(size: "sm" | "md" = "md", variant: "ghost" | "secondary" = "ghost", extra?: string) {
+  return cn(
+    "inline-flex shrink-0 items-center justify-center rounded-lg transition-colors disabled:opacity-50 disabled:pointer-events-none",
+    variant === "ghost"
+      ? "text-fg-muted hover:text-fg hover:bg-surface-3/70"
+      : "border border-line-strong bg-surface text-fg hover:bg-surface-2",
+    size === "sm" ? "size-7 [&_svg]:size-4" : "size-9 [&_svg]:size-[18px]",
+    extra,
+  );
+}
+
 type IconButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, "aria-label"> & {
   /** The accessible name, also shown as a tooltip. */
   label: string;
@@ -88,14 +100,7 @@ export const IconButton = forwardRef<HTMLButtonElement, IconButtonProps>(functio
       type={type}
       aria-label={label}
       title={title ?? label}
-      className={cn(
-        "inline-flex shrink-0 items-center justify-center rounded-lg transition-colors disabled:opacity-50 disabled:pointer-events-none",
-        variant === "ghost"
-          ? "text-fg-muted hover:text-fg hover:bg-surface-3/70"
-          : "border border-line-strong bg-surface text-fg hover:bg-surface-2",
-        size === "sm" ? "size-7 [&_svg]:size-4" : "size-9 [&_svg]:size-[18px]",
-        className,
-      )}
+      className={iconButtonClass(size, variant, className)}
       {...rest}
     >
       {children}

@@ -23,7 +23,7 @@ export function Section({
   return (
     <section id={id} aria-labelledby={headingId} className="scroll-mt-20">
       <div className="mb-3 flex flex-wrap items-end justify-between gap-3">
-        <div className="min-w-0">
+        <div className="min-w-0 flex-1 basis-64">
           <h2 id={headingId} className="text-base font-semibold text-fg">
             {title}
           </h2>

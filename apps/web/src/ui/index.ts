@@ -1,5 +1,5 @@
 export { Badge, StatusDot, type Tone } from "./Badge";
-export { Button, ButtonLink, buttonClass, IconButton } from "./Button";
+export { Button, ButtonLink, buttonClass, IconButton, iconButtonClass } from "./Button";
 export { Card, EmptyState, LoadError, Section, Skeleton, Spinner } from "./Card";
 export { ConfirmDialog } from "./ConfirmDialog";
 export { cn } from "./cn";
