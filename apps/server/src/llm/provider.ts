@@ -1,5 +1,5 @@
 import { createOpenAICompatible, type OpenAICompatibleProvider } from "@ai-sdk/openai-compatible";
-import { jsonSchema, type ModelMessage, type ToolSet, tool } from "ai";
+import type { LanguageModelV3FunctionTool, LanguageModelV3Message, LanguageModelV3Prompt } from "@ai-sdk/provider";
 
 /** Where to send a call: an OpenAI-compatible base URL (…/v1), an optional key and extra headers. */
 export interface LlmProviderTarget {
@@ -45,28 +45,27 @@ export function openAiCompatible(target: LlmProviderTarget): OpenAICompatiblePro
   });
 }
 
-export function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
-  return messages.map((message): ModelMessage => {
+/**
+ * Our messages as the AI SDK's provider-level prompt (LanguageModelV3). Tool-call arguments go as the verbatim
+ * `argsText`: the provider forwards a string that parses as JSON unchanged, so replayed prompts stay
+ * byte-identical and provider prompt caches keep hitting.
+ */
+export function toModelPrompt(messages: readonly ChatMessage[]): LanguageModelV3Prompt {
+  return messages.map((message): LanguageModelV3Message => {
     switch (message.role) {
       case "system":
+        return { role: "system", content: message.content };
       case "user":
-        return { role: message.role, content: message.content };
+        return { role: "user", content: [{ type: "text", text: message.content }] };
       case "assistant": {
-        if (!message.toolCalls?.length) return { role: "assistant", content: message.content };
         const text = message.content ? [{ type: "text" as const, text: message.content }] : [];
-        return {
-          role: "assistant",
-          content: [
-            ...text,
-            // A string input that parses as JSON is sent verbatim by the SDK, keeping the prompt byte-stable.
-            ...message.toolCalls.map((call) => ({
-              type: "tool-call" as const,
-              toolCallId: call.callId,
-              toolName: call.name,
-              input: call.argsText,
-            })),
-          ],
-        };
+        const calls = (message.toolCalls ?? []).map((call) => ({
+          type: "tool-call" as const,
+          toolCallId: call.callId,
+          toolName: call.name,
+          input: call.argsText,
+        }));
+        return { role: "assistant", content: [...text, ...calls] };
       }
       default:
         return {
@@ -84,14 +83,12 @@ export function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[
   });
 }
 
-export function toToolSet(tools: readonly LlmTool[] | undefined): ToolSet | undefined {
+export function toModelTools(tools: readonly LlmTool[] | undefined): LanguageModelV3FunctionTool[] | undefined {
   if (!tools?.length) return undefined;
-  const set: ToolSet = {};
-  for (const spec of tools) {
-    set[spec.name] = tool({
-      description: spec.description,
-      inputSchema: jsonSchema(spec.parameters as Parameters<typeof jsonSchema>[0]),
-    });
-  }
-  return set;
+  return tools.map((tool) => ({
+    type: "function",
+    name: tool.name,
+    description: tool.description,
+    inputSchema: tool.parameters as LanguageModelV3FunctionTool["inputSchema"],
+  }));
 }
