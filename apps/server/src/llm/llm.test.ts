@@ -348,7 +348,12 @@ describe("completeOnce and embed", () => {
     });
     expect(result.embeddings).toEqual([embedText("red apples"), embedText("green pears")]);
     expect(result.tokens).toBeGreaterThan(0);
-    const short = await embed({ provider: { baseUrl: served.baseUrl }, model: "mock-embedding", input: "x", dimensions: 8 });
+    const short = await embed({
+      provider: { baseUrl: served.baseUrl },
+      model: "mock-embedding",
+      input: "x",
+      dimensions: 8,
+    });
     expect(short.embeddings[0]).toHaveLength(8);
     const error = await failure(
       embed({
