@@ -8,8 +8,8 @@ export default defineConfig({
           name: "server",
           include: ["apps/server/src/**/*.test.ts", "packages/*/src/**/*.test.ts"],
           environment: "node",
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { loadAgentProgram } from "../agents/loader.js";
 import type { Account } from "../current.js";
 import { agentPrograms } from "../db/schema.js";
-import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
+import { chooseModel, NoProviderForModelError } from "../providers/resolve.js";
 import type { Services } from "../services.js";
 
 /** Says plainly when no enabled provider serves the agent's models, before the person sends anything. */
@@ -21,7 +21,7 @@ export async function modelWarningFor(
     return null; // a broken program is reported when it runs, with the file and field at fault
   }
   try {
-    await resolveModel(services, account, prefer);
+    await chooseModel(services.db, account, prefer);
     return null;
   } catch (error) {
     if (!(error instanceof NoProviderForModelError)) throw error;
