@@ -98,7 +98,7 @@ it("fails a run whose worker died mid-stream, and the run can be retried", async
   const retryId = (await retry.json()).id;
   await events.waitFor((e) => e.run_id === retryId && e.kind === "run_succeeded", 60_000);
   events.close();
-}, 120_000);
+}, 240_000);
 
 async function scratchDatabaseUrl(): Promise<string> {
   const { default: pg } = await import("pg");
