@@ -43,7 +43,7 @@ const keyOf = (row: typeof llmProviders.$inferSelect) =>
   row.apiKeyEncrypted ? server.services.secrets.decrypt(row.apiKeyEncrypted) : null;
 
 describe("mock provider seed", () => {
-  it("creates the Mock LLM provider and makes mock-model the default", async () => {
+  it("creates the Mock LLM provider and makes mock-model the default and mock-embedding memory's model", async () => {
     server = await startTestServer();
     const [mock, ...others] = await providers();
     expect(others).toEqual([]);
@@ -51,11 +51,12 @@ describe("mock provider seed", () => {
       name: "Mock LLM",
       baseUrl: "/mock_llm/v1",
       apiKeyEncrypted: null,
-      modelAllowlist: ["mock-model"],
+      modelAllowlist: ["mock-model", "mock-embedding"],
       priority: 0,
       enabled: true,
     });
     expect(await defaultModel()).toBe("mock-model");
+    expect(settingsOf(await account()).embeddingModel).toBe("mock-embedding");
   });
 
   it("is idempotent across restarts and keeps the user's edits", async () => {

@@ -9,6 +9,8 @@ import { createProvider } from "./index.js";
 
 export const MOCK_PROVIDER_NAME = "Mock LLM";
 export const MOCK_MODEL = "mock-model";
+/** The mock's embedding model: memory finds by meaning out of the box, with no key. */
+export const MOCK_EMBEDDING_MODEL = "mock-embedding";
 const OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1";
 /** OpenRouter's auto-router, a real model id, so an OPENROUTER_API_KEY alone is enough to chat. */
 const OPENROUTER_DEFAULT_MODEL = "openrouter/auto";
@@ -44,10 +46,11 @@ async function seedMockProvider(services: Services, account: Account): Promise<v
   const created = await insertIfAbsent(services, account, {
     name: MOCK_PROVIDER_NAME,
     baseUrl: MOCK_PROVIDER_BASE_URL,
-    modelAllowlist: [MOCK_MODEL],
+    modelAllowlist: [MOCK_MODEL, MOCK_EMBEDDING_MODEL],
     priority: 0,
   });
   if (created && !settingsOf(account).defaultModel) await setDefaultModel(services, account, MOCK_MODEL);
+  if (created && !settingsOf(account).embeddingModel) await setEmbeddingModel(services, account, MOCK_EMBEDDING_MODEL);
   if (created) services.log.info({ provider: MOCK_PROVIDER_NAME }, "seeded the built-in mock LLM provider");
 }
 
@@ -147,6 +150,11 @@ async function setDefaultModel(services: Services, account: Account, model: stri
   // Re-read: an earlier seed step may have changed the settings since `account` was loaded.
   const [fresh] = await services.db.select().from(accounts).where(eq(accounts.id, account.id));
   await updateSettings(services.db, fresh ?? account, { defaultModel: model });
+}
+
+async function setEmbeddingModel(services: Services, account: Account, model: string): Promise<void> {
+  const [fresh] = await services.db.select().from(accounts).where(eq(accounts.id, account.id));
+  await updateSettings(services.db, fresh ?? account, { embeddingModel: model });
 }
 
 function hostOf(baseUrl: string): string {
