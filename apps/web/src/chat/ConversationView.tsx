@@ -126,6 +126,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
                     <AssistantMessage
                       message={item.message}
                       run={item.anchor}
+                      continued={item.continued}
                       selected={inspecting?.messageId === item.message.id}
                       busy={item.anchor ? view.pending.has(item.anchor.id) : false}
                       actions={actions}

@@ -1,7 +1,15 @@
 import { Check, ChevronDown, Copy } from "lucide-react";
 import { memo, useMemo, useRef, useState } from "react";
 import { cn } from "../ui";
-import { allBlocks, type Block, type BlockSplit, emptySplit, renderMarkdown, splitBlocks } from "./markdown";
+import {
+  allBlocks,
+  type Block,
+  type BlockSplit,
+  emptySplit,
+  keepsPrefix,
+  renderMarkdown,
+  splitBlocks,
+} from "./markdown";
 
 /** Past this many blocks a reply shows only its latest ones, with a button for the rest (the DOM stays bounded). */
 export const MAX_BLOCKS = 300;
@@ -11,14 +19,16 @@ const CODE_SEGMENT_LINES = 100;
 
 /**
  * A reply's markdown, rendered block by block: finished blocks are memoized by their source, so while a reply
- * streams only its last block re-renders, whatever its length.
+ * streams only its last block re-renders, whatever its length. `final` (the reply is complete) splits once more
+ * from scratch, the cheap streaming checks aside.
  */
-export function Markdown({ text, className }: { text: string; className?: string }) {
-  const cache = useRef<BlockSplit>(emptySplit);
+export function Markdown({ text, final = true, className }: { text: string; final?: boolean; className?: string }) {
+  const cache = useRef<{ split: BlockSplit; final: boolean }>({ split: emptySplit, final: false });
   const blocks = useMemo(() => {
-    cache.current = splitBlocks(text, cache.current);
-    return allBlocks(cache.current);
-  }, [text]);
+    const from = final && !cache.current.final ? emptySplit : cache.current.split;
+    cache.current = { split: splitBlocks(text, from), final };
+    return allBlocks(cache.current.split);
+  }, [text, final]);
   const [showAll, setShowAll] = useState(false);
   const hidden = showAll ? 0 : Math.max(0, blocks.length - MAX_BLOCKS);
   return (
@@ -52,21 +62,56 @@ const MarkdownBlock = memo(
 function HtmlBlock({ source }: { source: string }) {
   const html = useMemo(() => renderMarkdown(source), [source]);
   // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitized by renderMarkdown (DOMPurify), tested in markdown.test.ts
-  return <div className="chat-block" dangerouslySetInnerHTML={{ __html: html }} />;
+  return <div className="chat-block chat-html" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
-/** A fenced code block: language, Copy, and long code collapsed. Split in segments so streaming redoes the last. */
+/** Code cut into segments of whole lines; closed segments are final while the code grows (see `segmentCode`). */
+export interface CodeSegments {
+  code: string;
+  /** Closed segments of CODE_SEGMENT_LINES lines each (with their newlines). */
+  closed: string[];
+  /** Where the open last segment starts. */
+  openStart: number;
+  /** Lines in the open segment so far. */
+  openLines: number;
+}
+
+const noSegments: CodeSegments = { code: "", closed: [], openStart: 0, openLines: 0 };
+
+/** Segments `code`, resuming from `previous` when the code only grew: a streaming code block costs its new text. */
+export function segmentCode(code: string, previous: CodeSegments = noSegments): CodeSegments {
+  const reuse = keepsPrefix(code, previous.code, previous.openStart);
+  const closed = reuse ? [...previous.closed] : [];
+  let openStart = reuse ? previous.openStart : 0;
+  let lines = 0;
+  let position = openStart;
+  for (;;) {
+    const newline = code.indexOf("\n", position);
+    if (newline === -1) break;
+    lines++;
+    position = newline + 1;
+    if (lines === CODE_SEGMENT_LINES) {
+      closed.push(code.slice(openStart, position));
+      openStart = position;
+      lines = 0;
+    }
+  }
+  return { code, closed, openStart, openLines: lines };
+}
+
+/** A fenced code block: language, Copy, and long code collapsed. Only the growing last segment re-renders. */
 export function CodeBlock({ lang, code }: { lang: string; code: string }) {
   const [expanded, setExpanded] = useState(false);
-  const segments = useMemo(() => {
-    const lines = code.split("\n");
-    const shown = expanded ? lines : lines.slice(0, MAX_CODE_LINES);
-    const out: string[] = [];
-    for (let i = 0; i < shown.length; i += CODE_SEGMENT_LINES) {
-      const end = Math.min(i + CODE_SEGMENT_LINES, shown.length);
-      out.push(shown.slice(i, end).join("\n") + (end < lines.length ? "\n" : ""));
-    }
-    return { out, total: lines.length, hidden: lines.length - shown.length };
+  const cache = useRef<CodeSegments>(noSegments);
+  const view = useMemo(() => {
+    cache.current = segmentCode(code, cache.current);
+    const { closed, openStart, openLines } = cache.current;
+    const open = code.slice(openStart);
+    const all = open ? [...closed, open] : closed;
+    const total = closed.length * CODE_SEGMENT_LINES + openLines + (open && !open.endsWith("\n") ? 1 : 0);
+    const limit = Math.ceil(MAX_CODE_LINES / CODE_SEGMENT_LINES);
+    const shown = expanded ? all : all.slice(0, limit);
+    return { shown, total, hidden: all.length > shown.length ? total - shown.length * CODE_SEGMENT_LINES : 0 };
   }, [code, expanded]);
   return (
     <div className="chat-block my-3 overflow-hidden rounded-xl border border-line bg-surface-2">
@@ -76,20 +121,20 @@ export function CodeBlock({ lang, code }: { lang: string; code: string }) {
       </div>
       <pre className="overflow-x-auto p-3 text-[13px] leading-relaxed">
         <code className="font-mono">
-          {segments.out.map((segment, index) => (
+          {view.shown.map((segment, index) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: segments only grow at the end; the position is their identity
             <CodeSegment key={index} text={segment} />
           ))}
         </code>
       </pre>
-      {segments.hidden > 0 ? (
+      {view.hidden > 0 ? (
         <button
           type="button"
           onClick={() => setExpanded(true)}
           className="flex w-full items-center justify-center gap-1 border-t border-line py-2 text-xs text-fg-muted hover:bg-surface-3/60"
         >
           <ChevronDown aria-hidden className="size-3.5" />
-          Show all {segments.total.toLocaleString()} lines
+          Show all {view.total.toLocaleString()} lines ({view.hidden.toLocaleString()} more)
         </button>
       ) : null}
     </div>

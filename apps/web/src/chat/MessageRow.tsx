@@ -55,12 +55,14 @@ export const UserMessage = memo(function UserMessage({
 export const AssistantMessage = memo(function AssistantMessage({
   message,
   run,
+  continued,
   selected,
   busy,
   actions,
 }: {
   message: ChatMessage;
   run: RunView | null;
+  continued: boolean;
   selected: boolean;
   busy: boolean;
   actions: RowActions;
@@ -82,10 +84,13 @@ export const AssistantMessage = memo(function AssistantMessage({
       state={message.state}
       runState={run?.state}
       phase={phase}
+      continued={continued}
       selected={selected}
       onClick={onClick}
     >
-      {message.text ? <Markdown text={message.text} /> : null}
+      {message.text ? (
+        <Markdown text={message.text} final={message.state !== "pending" && message.state !== "streaming"} />
+      ) : null}
       {message.tools.map((part) => (
         <ToolCallCard key={part.id} part={part} />
       ))}
@@ -142,6 +147,7 @@ function Reply({
   state,
   runState,
   phase,
+  continued,
   selected,
   onClick,
   children,
@@ -150,13 +156,14 @@ function Reply({
   state: string;
   runState: string | undefined;
   phase: string;
+  continued?: boolean;
   selected?: boolean;
   onClick?: (event: MouseEvent) => void;
   children: ReactNode;
 }) {
   return (
     <div
-      className="group/reply flex gap-3 py-3"
+      className={cn("group/reply flex gap-3", continued ? "pb-3" : "py-3")}
       data-message-id={messageId ?? undefined}
       data-role="assistant"
       data-state={state}
@@ -165,9 +172,12 @@ function Reply({
     >
       <div
         aria-hidden
-        className="mt-0.5 flex size-7 shrink-0 items-center justify-center rounded-full border border-line bg-surface text-fg-muted"
+        className={cn(
+          "mt-0.5 flex size-7 shrink-0 items-center justify-center rounded-full text-fg-muted",
+          !continued && "border border-line bg-surface",
+        )}
       >
-        <Sparkles className="size-3.5" />
+        {continued ? null : <Sparkles className="size-3.5" />}
       </div>
       {/* biome-ignore lint/a11y/noStaticElementInteractions lint/a11y/useKeyWithClickEvents: a pointer shortcut; the Details button is the keyboard path */}
       <div

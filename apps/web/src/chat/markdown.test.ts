@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allBlocks, type BlockSplit, emptySplit, renderMarkdown, splitBlocks } from "./markdown";
+import { allBlocks, type BlockSplit, emptySplit, MAX_BLOCK_CHARS, renderMarkdown, splitBlocks } from "./markdown";
 
 function dom(html: string) {
   const template = document.createElement("template");
@@ -134,5 +134,43 @@ describe("splitBlocks", () => {
       .join(" ")
       .replace(/\s+/g, " ");
     expect(parts.trim()).toBe(whole.trim());
+  });
+
+  it("caps a block that never leaves a blank line, but never inside a table", () => {
+    const line = "word ".repeat(19);
+    const prose = `${line}\n`.repeat(Math.ceil((MAX_BLOCK_CHARS * 3) / 96));
+    const table = `| a | b |\n|---|---|\n${"| 1 | 2 |\n".repeat(Math.ceil((MAX_BLOCK_CHARS * 2) / 10))}`;
+    const blocks = allBlocks(splitBlocks(`${prose}\n${table}`));
+    expect(blocks.length).toBeGreaterThan(3);
+    for (const block of blocks.slice(0, -1)) expect(block.source.length).toBeLessThan(MAX_BLOCK_CHARS + 200);
+    const tables = blocks.filter((b) => b.source.includes("|---|"));
+    expect(tables).toHaveLength(1);
+    expect(tables[0]!.source.endsWith(table)).toBe(true);
+  });
+
+  it("resumes the scan instead of starting over while text grows", () => {
+    const text = `${"line of text\n".repeat(2000)}`;
+    let split: BlockSplit = emptySplit;
+    for (let end = 100; end <= text.length; end += 100) split = splitBlocks(text.slice(0, end), split);
+    expect(split.scan).toBe(text.length);
+    expect(
+      allBlocks(split)
+        .map((b) => b.source)
+        .join(""),
+    ).toBe(text);
+  });
+});
+
+describe("segmentCode", () => {
+  it("cuts code in whole-line segments and only extends the last while it grows", async () => {
+    const { segmentCode } = await import("./Markdown");
+    const code = Array.from({ length: 250 }, (_, i) => `line ${i}`).join("\n");
+    let segments = segmentCode(code.slice(0, 500));
+    const first = segments.closed;
+    segments = segmentCode(code, segments);
+    expect(segments.closed).toHaveLength(2);
+    expect(segments.closed.slice(0, first.length)).toEqual(first);
+    expect(segments.closed.join("") + code.slice(segments.openStart)).toBe(code);
+    expect(segments.closed[0]!.split("\n")).toHaveLength(101);
   });
 });

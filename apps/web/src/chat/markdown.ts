@@ -54,7 +54,8 @@ export type Block =
 
 /**
  * Blocks found so far in a text that only grows while it streams: every block but the last is final (a blank
- * line or a closed fence ended it), so a renderer keeps them and redoes only `tail`.
+ * line, a closed fence or the size cap ended it), so a renderer keeps them and redoes only `tail`. The scan
+ * resumes where it stopped, so each call costs the new text only, not the whole reply.
  */
 export interface BlockSplit {
   /** The text these blocks were split from. */
@@ -63,25 +64,66 @@ export interface BlockSplit {
   /** Where the unfinished tail starts in `text`. */
   tailStart: number;
   tail: Block | null;
+  /** Scan state: the start of the first line not yet looked at, inside the tail. */
+  scan: number;
+  fence: { marker: string; lang: string; bodyStart: number } | null;
+  lastWasBlank: boolean;
+  lastWasTableRow: boolean;
 }
 
-export const emptySplit: BlockSplit = { text: "", done: [], tailStart: 0, tail: null };
+export const emptySplit: BlockSplit = {
+  text: "",
+  done: [],
+  tailStart: 0,
+  tail: null,
+  scan: 0,
+  fence: null,
+  lastWasBlank: false,
+  lastWasTableRow: false,
+};
+
+/**
+ * A markdown block past this size ends at the next safe line (not inside a table, not an indented
+ * continuation): a reply that never leaves a blank line still re-renders only a small tail.
+ */
+export const MAX_BLOCK_CHARS = 4000;
 
 const fenceOpen = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/;
 
-/** Splits `text`, reusing `previous` when `text` extends it (the streaming case), else from scratch. */
-export function splitBlocks(text: string, previous: BlockSplit = emptySplit): BlockSplit {
-  const reuse = previous.text.length <= text.length && text.startsWith(previous.text.slice(0, previous.tailStart));
-  const done = reuse ? [...previous.done] : [];
-  let start = reuse ? previous.tailStart : 0;
-  let position = start;
-  let fence: { marker: string; lang: string; bodyStart: number } | null = null;
-  let lastWasBlank = false;
+/**
+ * Whether `text` still begins with `previous`'s first `length` characters, judged by windows at both ends:
+ * comparing whole strings costs O(n) on the rope strings that appends build, every frame. Callers split once
+ * more from scratch when a reply completes, so a replacement that slipped past the windows is corrected.
+ */
+export function keepsPrefix(text: string, previous: string, length: number): boolean {
+  if (length > text.length || length > previous.length) return false;
+  const w = Math.min(64, length);
+  return (
+    text.slice(0, w) === previous.slice(0, w) && text.slice(length - w, length) === previous.slice(length - w, length)
+  );
+}
 
-  const push = (end: number) => {
+/** Splits `text`, resuming from `previous` when `text` extends it (the streaming case), else from scratch. */
+export function splitBlocks(text: string, previous: BlockSplit = emptySplit): BlockSplit {
+  const reuse = keepsPrefix(text, previous.text, previous.scan);
+  const from = reuse ? previous : emptySplit;
+  const done = reuse ? [...previous.done] : [];
+  let start = from.tailStart;
+  let position = from.scan;
+  let fence = from.fence;
+  let lastWasBlank = from.lastWasBlank;
+  let lastWasTableRow = from.lastWasTableRow;
+
+  const pushMarkdown = (end: number) => {
     const source = text.slice(start, end);
-    if (source.trim() !== "") done.push(toBlock(source));
+    if (source.trim() !== "") done.push({ kind: "markdown", source });
     start = end;
+  };
+  /** Whether the markdown block may end before the line at `position` (judged by its first characters). */
+  const mayEndBefore = (line: string) => {
+    if (/^\s/.test(line)) return false;
+    if (lastWasBlank) return true;
+    return position - start > MAX_BLOCK_CHARS && !(lastWasTableRow && line.startsWith("|"));
   };
 
   while (position < text.length) {
@@ -91,50 +133,62 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
     const next = newline + 1;
     if (fence) {
       if (isFenceClose(line, fence.marker)) {
-        push(next);
+        done.push({
+          kind: "code",
+          source: text.slice(start, next),
+          lang: fence.lang,
+          code: text.slice(fence.bodyStart, Math.max(fence.bodyStart, position - 1)),
+          closed: true,
+        });
+        start = next;
         fence = null;
       }
       position = next;
       lastWasBlank = false;
+      lastWasTableRow = false;
       continue;
     }
     const open = fenceOpen.exec(line);
     if (open) {
-      if (position > start) push(position);
+      if (position > start) pushMarkdown(position);
       fence = { marker: open[1]!, lang: open[2] ?? "", bodyStart: next };
       position = next;
       lastWasBlank = false;
+      lastWasTableRow = false;
       continue;
     }
     const blank = line.trim() === "";
-    if (!blank && lastWasBlank && !/^\s/.test(line)) {
-      // A blank line ended the block, unless this line is indented (a list item's continuation).
-      push(position);
-    }
+    if (!blank && position > start && mayEndBefore(line)) pushMarkdown(position);
     lastWasBlank = blank;
+    lastWasTableRow = line.startsWith("|");
     position = next;
   }
   // The unfinished last line can still end the block before it: its first characters are already final.
-  if (!fence && lastWasBlank && position < text.length && /^\S/.test(text.slice(position, position + 1))) {
-    push(position);
+  if (!fence && position < text.length && position > start && /^\S/.test(text[position]!)) {
+    if (mayEndBefore(text.slice(position, position + 1))) pushMarkdown(position);
   }
-  const rest = text.slice(start);
-  return { text, done, tailStart: start, tail: rest.trim() === "" ? null : toBlock(rest) };
+  let tail: Block | null = null;
+  if (fence) {
+    // A last line of fence characters is the closing fence (complete, or still being typed), not code.
+    const last = text.slice(position).trim();
+    const closing = last !== "" && last[0] === fence.marker[0] && /^(`+|~+)$/.test(last);
+    const end = closing ? position - 1 : text.endsWith("\n") ? text.length - 1 : text.length;
+    tail = {
+      kind: "code",
+      source: text.slice(start),
+      lang: fence.lang,
+      code: text.slice(fence.bodyStart, Math.max(fence.bodyStart, end)),
+      closed: closing && last.length >= fence.marker.length,
+    };
+  } else if (text.slice(start).trim() !== "") {
+    tail = { kind: "markdown", source: text.slice(start) };
+  }
+  return { text, done, tailStart: start, tail, scan: position, fence, lastWasBlank, lastWasTableRow };
 }
 
 function isFenceClose(line: string, marker: string): boolean {
   const trimmed = line.trim();
   return trimmed.length >= marker.length && trimmed[0] === marker[0] && /^(`+|~+)$/.test(trimmed);
-}
-
-function toBlock(source: string): Block {
-  const lines = source.replace(/\n+$/, "").split("\n");
-  const open = fenceOpen.exec(lines[0] ?? "");
-  if (!open) return { kind: "markdown", source };
-  const marker = open[1]!;
-  const closed = lines.length > 1 && isFenceClose(lines.at(-1)!, marker);
-  const body = lines.slice(1, closed ? -1 : undefined);
-  return { kind: "code", source, lang: open[2] ?? "", code: body.join("\n"), closed };
 }
 
 /** All blocks of a split, the tail last. */

@@ -71,15 +71,24 @@ function newClientId(): string {
   return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
+/** At most this many renders a second while text streams: smooth to read, and half the work of every frame. */
+const FLUSH_INTERVAL_MS = 33;
+let lastFlushAt = 0;
+
 function defaultSchedule(flush: () => void) {
   let done = false;
   const run = () => {
     if (done) return;
     done = true;
+    lastFlushAt = performance.now();
     flush();
   };
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
-  setTimeout(run, 100);
+  const wait = Math.max(0, lastFlushAt + FLUSH_INTERVAL_MS - performance.now());
+  setTimeout(() => {
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
+    // A hidden tab gets no frames: apply anyway, less often.
+    setTimeout(run, 250);
+  }, wait);
 }
 
 export class ChatSession {

@@ -7,7 +7,14 @@ import { type ChatMessage, type ChatState, type RunView, supersededRuns } from "
  * message yet (queued, starting, or failed before writing anything).
  */
 export type TranscriptItem =
-  | { type: "message"; key: string; message: ChatMessage; anchor: RunView | null }
+  | {
+      type: "message";
+      key: string;
+      message: ChatMessage;
+      anchor: RunView | null;
+      /** Follows a reply of the same turn (the next step of a tool loop): shown as one reply. */
+      continued: boolean;
+    }
   | { type: "pending"; key: string; run: RunView };
 
 export function transcriptItems(state: ChatState): TranscriptItem[] {
@@ -34,12 +41,20 @@ export function transcriptItems(state: ChatState): TranscriptItem[] {
     else if (run.state !== "succeeded") orphans.push(run);
   }
 
-  const items: TranscriptItem[] = visible.map((message) => ({
-    type: "message",
-    key: message.clientMessageId ?? message.id,
-    message,
-    anchor: anchorOf.get(message.id) ?? null,
-  }));
+  const items: TranscriptItem[] = visible.map((message, index) => {
+    const previous = visible[index - 1];
+    return {
+      type: "message",
+      key: message.clientMessageId ?? message.id,
+      message,
+      anchor: anchorOf.get(message.id) ?? null,
+      continued:
+        message.role === "assistant" &&
+        previous?.role === "assistant" &&
+        previous.turnId !== null &&
+        previous.turnId === message.turnId,
+    };
+  });
 
   // A run without a message goes after the last message of its turn (its user message), else at the end.
   for (const run of orphans.sort((a, b) => (a.id < b.id ? -1 : 1))) {
