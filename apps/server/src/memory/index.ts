@@ -25,6 +25,7 @@ import { storeEmbedding, vectorState } from "./vector.js";
 
 export type { Embedder } from "./embedder.js";
 export * from "./entries.js";
+export { providerEmbedder } from "./provider-embedder.js";
 export { type MemoryHit, type MemorySearchResult, search } from "./search.js";
 export { ensureVectorFeatures, FULL_TEXT_ONLY_WARNING } from "./vector.js";
 

@@ -4,8 +4,18 @@ import { agentPrograms } from "../db/schema.js";
 import { NotFoundError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import { embedText } from "../mock-llm/embeddings.js";
+import { serveMockLlm } from "../mock-llm/serve.js";
 import { startTestServer, type TestServer } from "../testing/harness.js";
-import { type Embedder, FULL_TEXT_ONLY_WARNING, forget, list, type MemoryScope, search, store } from "./index.js";
+import {
+  type Embedder,
+  FULL_TEXT_ONLY_WARNING,
+  forget,
+  list,
+  type MemoryScope,
+  providerEmbedder,
+  search,
+  store,
+} from "./index.js";
 import { ensureVectorFeatures, hnswIndexName } from "./vector.js";
 
 /** The mock LLM's feature hashing: texts sharing words land close together. */
@@ -230,5 +240,32 @@ describe("memory when vectors cannot be used", () => {
   it("the server warns at start exactly when pgvector is missing", () => {
     const warned = startupLogs.some((line) => line.msg === FULL_TEXT_ONLY_WARNING);
     expect(warned).toBe(!server.services.database.vector);
+  });
+});
+
+describe("memory with a provider's /embeddings", () => {
+  it("embeds through the mock LLM and finds by meaning", async () => {
+    const served = await serveMockLlm();
+    try {
+      const embedder = providerEmbedder({ baseUrl: served.baseUrl }, "mock-embedding", 256);
+      const scope = await newAgentScope();
+      const entry = await store(deps(embedder), scope, { content: "Green tea every morning" });
+      await store(deps(embedder), scope, { content: "Runs five kilometres on Sundays" });
+      expect(entry.embedded).toBe(server.services.database.vector);
+      const result = await search(deps(embedder), scope, { query: "what does the user drink in the morning" });
+      expect(result.hits[0]!.id).toBe(entry.id);
+      if (!server.services.database.vector) return expect(result.mode).toBe("full-text");
+      expect(result.mode).toBe("hybrid");
+      const { rows } = await server.services.database.query<{ embedding: string }>(
+        "SELECT embedding::text FROM agent_memory_embeddings WHERE entry_id = $1 AND model = 'mock-embedding'",
+        [entry.id],
+      );
+      const stored = JSON.parse(rows[0]!.embedding) as number[];
+      expect(stored).toHaveLength(256);
+      const expected = embedText("Green tea every morning", 256);
+      expect(Math.max(...stored.map((x, i) => Math.abs(x - expected[i]!)))).toBeLessThan(1e-6);
+    } finally {
+      await served.close();
+    }
   });
 });

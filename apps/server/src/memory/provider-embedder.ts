@@ -1,40 +1,15 @@
-import { settingsOf } from "../accounts/index.js";
-import type { Account } from "../current.js";
-import { embed } from "../llm/index.js";
-import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
-import type { Services } from "../services.js";
+import { embed, type LlmProviderTarget } from "../llm/index.js";
 import type { Embedder } from "./embedder.js";
 
-/** Learned once per provider and model: the length of the vectors it returns. */
-const dimensions = new Map<string, number>();
-
 /**
- * The account's embedding model as an Embedder, through whichever enabled provider serves it; undefined when
- * none is set or none serves it (memory then stores text only and searches by words).
+ * An Embedder over an OpenAI-compatible provider's /embeddings (the mock LLM's "mock-embedding" included).
+ * `dimension` is the model's own vector length (not sent: some models refuse `dimensions`); memory checks
+ * every answer against it.
  */
-export async function embedderFor(
-  services: Services,
-  account: Account,
-  signal?: AbortSignal,
-): Promise<Embedder | undefined> {
-  const model = settingsOf(account).embeddingModel;
-  if (!model) return undefined;
-  let choice: Awaited<ReturnType<typeof resolveModel>>;
-  try {
-    choice = await resolveModel(services, account, [model]);
-  } catch (error) {
-    if (error instanceof NoProviderForModelError) return undefined;
-    throw error;
-  }
-  if (choice.model !== model) return undefined; // fell back to the chat default: not an embedding model
-  const run = async (texts: string[]) =>
-    (await embed({ provider: choice.provider, model, input: texts, ...(signal ? { signal } : {}) })).embeddings;
-  const key = `${choice.provider.id}:${model}`;
-  let dimension = dimensions.get(key);
-  if (dimension === undefined) {
-    const [probe] = await run(["dimension probe"]);
-    dimension = probe?.length ?? 0;
-    dimensions.set(key, dimension);
-  }
-  return { model, dimension, embed: run };
+export function providerEmbedder(target: LlmProviderTarget, model: string, dimension: number): Embedder {
+  return {
+    model,
+    dimension,
+    embed: async (texts) => (await embed({ provider: target, model, input: texts })).embeddings,
+  };
 }

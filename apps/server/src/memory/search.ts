@@ -1,4 +1,4 @@
-import { and, inArray, sql } from "drizzle-orm";
+import { and, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.js";
 import { agentMemoryEntries } from "../db/schema.js";
 import { embedChecked, isZeroVector } from "./embedder.js";
@@ -32,6 +32,8 @@ export interface MemorySearchResult {
 const RRF_K = 60;
 /** How deep each list is read before fusing: enough that an entry ranked well by one signal survives the cut. */
 const CANDIDATES = 50;
+/** How many of the newest entries holding any query word are ranked by ts_rank (see wordCandidates). */
+const RECENT_WINDOW = 1_000;
 /** Query words beyond this add cost and little recall. */
 const MAX_QUERY_TERMS = 32;
 
@@ -87,8 +89,11 @@ export async function search(
 }
 
 /**
- * Full-text candidates, best ts_rank first. Any query word may match (OR): a question phrased in a sentence
- * rarely shares every word with the fact that answers it. 'english' stems both sides ("cats" finds "cat").
+ * Full-text candidates. Entries holding every query word come first (precise, and selective so it is cheap);
+ * then entries holding any word (OR), since a question rarely shares all its words with the fact that answers
+ * it. The OR side ranks only the most recent RECENT_WINDOW matches: a common word ("user") matches a large share
+ * of a big memory, and ranking all of those would cost time in proportion to the memory's size.
+ * 'english' stems both sides ("cats" finds "cat") and drops stop words.
  */
 async function wordCandidates(
   database: Database,
@@ -99,21 +104,30 @@ async function wordCandidates(
   // Letters and digits only, so nothing in the user's text can be read as tsquery syntax.
   const terms = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, MAX_QUERY_TERMS);
   if (!terms.length) return [];
-  const rows = await database.db
-    .select({ id: agentMemoryEntries.id })
-    .from(agentMemoryEntries)
-    .where(
-      and(
-        inScope(scope),
-        sql`${agentMemoryEntries.searchVector} @@ to_tsquery('english', ${terms.join(" | ")})`,
-        metadataFilter ? sql`${agentMemoryEntries.metadata} @> ${JSON.stringify(metadataFilter)}::jsonb` : undefined,
-      ),
-    )
-    .orderBy(
-      sql`ts_rank(${agentMemoryEntries.searchVector}, to_tsquery('english', ${terms.join(" | ")})) DESC`,
-      sql`${agentMemoryEntries.id} DESC`,
-    )
-    .limit(CANDIDATES);
+  const every = terms.length > 1 ? await rankedMatches(database, scope, terms.join(" & "), metadataFilter) : [];
+  const any = await rankedMatches(database, scope, terms.join(" | "), metadataFilter, RECENT_WINDOW);
+  return [...new Set([...every, ...any])].slice(0, CANDIDATES);
+}
+
+async function rankedMatches(
+  database: Database,
+  scope: MemoryScope,
+  tsquery: string,
+  metadataFilter: Record<string, unknown> | undefined,
+  recentWindow?: number,
+): Promise<string[]> {
+  const filter = metadataFilter ? "AND metadata @> $4::jsonb" : "";
+  const window = recentWindow ? `ORDER BY id DESC LIMIT ${Math.trunc(recentWindow)}` : "";
+  const { rows } = await database.query<{ id: string }>(
+    `SELECT id FROM (
+       SELECT id, search_vector FROM agent_memory_entries
+       WHERE account_id = $1 AND agent_program_id = $2 AND search_vector @@ to_tsquery('english', $3) ${filter}
+       ${window}
+     ) matches
+     ORDER BY ts_rank(search_vector, to_tsquery('english', $3)) DESC, id DESC
+     LIMIT ${CANDIDATES}`,
+    [scope.accountId, scope.agentProgramId, tsquery, ...(metadataFilter ? [JSON.stringify(metadataFilter)] : [])],
+  );
   return rows.map((r) => r.id);
 }
 
