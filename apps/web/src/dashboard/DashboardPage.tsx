@@ -1,5 +1,5 @@
 import type { RunState } from "@cybros/protocol";
-import { Bot, Cpu, History, MessageSquare, MessageSquarePlus, Plug, Settings, Sparkles } from "lucide-react";
+import { Bot, Cpu, History, MessageSquare, MessageSquarePlus, Plug, Settings, Sparkles, Zap } from "lucide-react";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 import { useCurrentUser } from "../auth/session";
@@ -8,10 +8,10 @@ import { errorMessage } from "../lib/api";
 import { relativeTime } from "../lib/time";
 import { useTitle } from "../lib/useTitle";
 import { ConnectionStatus } from "../providers/ProvidersSection";
-import { useProviders } from "../providers/queries";
+import { useCheckConnection, useProviders } from "../providers/queries";
 import { PageHeader } from "../shell/PageHeader";
 import { SettingsBody } from "../shell/SettingsLayout";
-import { Card, EmptyState, LoadError, Skeleton, StatusDot, type Tone } from "../ui";
+import { Button, Card, EmptyState, LoadError, Skeleton, StatusDot, type Tone } from "../ui";
 import { useAgentModelHealth, useLastRun } from "./queries";
 
 function greeting(now = new Date()): string {
@@ -108,12 +108,24 @@ function ProvidersCard() {
   const list = providers.data ?? [];
   const enabled = list.filter((p) => p.enabled);
   const connected = enabled.filter((p) => p.lastCheck?.ok);
+  const untested = enabled.filter((p) => !p.lastCheck);
+  const check = useCheckConnection();
+  const testUntested = () => {
+    for (const provider of untested) check.mutate(provider.id);
+  };
+  const summary = !providers.isSuccess
+    ? null
+    : enabled.length === 0
+      ? "None enabled"
+      : untested.length === enabled.length
+        ? `${enabled.length} not tested`
+        : `${connected.length} of ${enabled.length} connected`;
   return (
     <StatusCard
       title="Provider connectivity"
       icon={<Plug />}
       link={{ to: "/system/settings#providers", label: "Manage" }}
-      summary={providers.isSuccess ? `${connected.length} of ${enabled.length} connected` : null}
+      summary={summary}
     >
       {providers.isPending ? (
         <Skeleton className="h-16" />
@@ -135,8 +147,17 @@ function ProvidersCard() {
               <ConnectionStatus provider={provider} />
             </li>
           ))}
-          {enabled.some((p) => !p.lastCheck) ? (
-            <li className="text-xs text-fg-subtle">Use Test connection in System settings to check the others.</li>
+          {untested.length ? (
+            <li className="pt-1">
+              <Button
+                size="sm"
+                busy={check.isPending}
+                onClick={testUntested}
+                icon={<Zap aria-hidden className="size-4" />}
+              >
+                Test {untested.length === 1 ? "connection" : `${untested.length} providers`}
+              </Button>
+            </li>
           ) : null}
         </ul>
       )}

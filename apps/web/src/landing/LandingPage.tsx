@@ -72,12 +72,14 @@ export function LandingPage() {
             <Logo />
           </Link>
           <nav aria-label="Site" className="flex items-center gap-1">
-            <a href="#features" className={buttonClass("ghost", "sm", "hidden sm:inline-flex")}>
-              Features
-            </a>
-            <a href="#how" className={buttonClass("ghost", "sm", "hidden sm:inline-flex")}>
-              How it works
-            </a>
+            <div className="hidden items-center gap-1 sm:flex">
+              <a href="#features" className={buttonClass("ghost", "sm")}>
+                Features
+              </a>
+              <a href="#how" className={buttonClass("ghost", "sm")}>
+                How it works
+              </a>
+            </div>
             <Link to={cta.to} className={buttonClass(signedIn ? "primary" : "secondary", "sm", "ml-2")}>
               {cta.label}
             </Link>

@@ -40,7 +40,12 @@ type SidebarProps = {
 export function Sidebar({ collapsed, onToggleCollapsed, onClose, children }: SidebarProps) {
   const { pathname } = useLocation();
   return (
-    <div className={cn("flex h-full flex-col bg-sidebar", collapsed ? "w-[60px] items-center" : "w-[272px]")}>
+    <div
+      className={cn(
+        "flex h-full flex-col bg-sidebar",
+        collapsed ? "w-[60px] items-center" : onClose ? "w-full" : "w-[272px]",
+      )}
+    >
       <div
         className={cn("flex h-14 shrink-0 items-center", collapsed ? "justify-center" : "justify-between pr-2 pl-4")}
       >

@@ -32,7 +32,7 @@ export const Select = forwardRef<HTMLSelectElement, SelectHTMLAttributes<HTMLSel
   { className, ...rest },
   ref,
 ) {
-  return <select ref={ref} className={cn(control, "h-10 border-line-strong pr-8", className)} {...rest} />;
+  return <select ref={ref} className={cn(control, "app-select h-10 border-line-strong pr-9", className)} {...rest} />;
 });
 
 /** Server messages read as predicates ("is required"); under a field they become "Email is required". */
