@@ -46,7 +46,10 @@ export function vectorState(database: Database): Promise<VectorState> {
 
 async function prepare(database: Database): Promise<VectorState> {
   if (!database.vector) return { available: false, iterativeScan: false, indexedDimensions: new Set() };
+  // One statement under an advisory lock: processes starting together would race on IF NOT EXISTS.
   await database.exec(`
+    DO $$ BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('cybros.memory.embeddings'));
     CREATE TABLE IF NOT EXISTS agent_memory_embeddings (
       entry_id uuid NOT NULL REFERENCES agent_memory_entries(id) ON DELETE CASCADE,
       agent_program_id uuid NOT NULL,
@@ -56,7 +59,8 @@ async function prepare(database: Database): Promise<VectorState> {
       created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (entry_id, model),
       CHECK (vector_dims(embedding) = dimension)
-    );`);
+    );
+    END $$;`);
   const { rows } = await database.query<{ extversion: string }>(
     "SELECT extversion FROM pg_extension WHERE extname = 'vector'",
   );
