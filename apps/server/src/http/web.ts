@@ -29,16 +29,8 @@ export async function pageRedirect(services: Services, c: Context<AppEnv>): Prom
 /** Serves the built SPA: hashed assets with long caching, index.html for every other page path. */
 export function mountWeb(app: Hono<AppEnv>, services: Services): void {
   const indexFile = path.join(webDist, "index.html");
-  app.use(
-    "/assets/*",
-    serveStatic({
-      root: webDist,
-      onFound: (_path, c) => {
-        c.header("Cache-Control", "public, max-age=31536000, immutable");
-      },
-    }),
-  );
-  app.use("/favicon.svg", serveStatic({ root: webDist }));
+  // Without a build (tests, a fresh clone before `npm start`) pages answer 503 below; no static routes needed.
+  if (fs.existsSync(webDist)) mountStatic(app);
   app.get("*", async (c) => {
     const target = await pageRedirect(services, c);
     if (target) return c.redirect(target, 302);
@@ -48,4 +40,18 @@ export function mountWeb(app: Hono<AppEnv>, services: Services): void {
     c.header("Cache-Control", "no-cache");
     return c.html(await fs.promises.readFile(indexFile, "utf8"));
   });
+}
+
+function mountStatic(app: Hono<AppEnv>): void {
+  app.use(
+    "/assets/*",
+    serveStatic({
+      root: webDist,
+      onFound: (_path, c) => {
+        c.header("Cache-Control", "public, max-age=31536000, immutable");
+      },
+    }),
+  );
+  // Other built files (favicon, fonts from public/); "/" and page paths fall through to the SPA below.
+  app.use("*", serveStatic({ root: webDist, index: "index-not-served-directly.html" }));
 }

@@ -23,8 +23,8 @@ import {
 } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
 import { LlmError, streamChat } from "../llm/index.js";
-import type { Embedder } from "../memory/embedder.js";
 import { embedderFor } from "../memory/account-embedder.js";
+import type { Embedder } from "../memory/embedder.js";
 import { assemblePrompt } from "../prompts/assemble.js";
 import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { NodeStream } from "../realtime/stream-writer.js";
