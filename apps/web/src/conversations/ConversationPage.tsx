@@ -102,34 +102,34 @@ export function ConversationBanners({ detail }: { detail: ConversationDetail }) 
       {modelWarning ? (
         <div
           role="alert"
-          className="flex flex-wrap items-start gap-x-3 gap-y-2 border-b border-warning-line bg-warning-soft px-4 py-3 text-sm text-warning-text md:px-5"
+          className="flex items-start gap-3 border-b border-warning-line bg-warning-soft px-4 py-3 text-sm text-warning-text md:px-5"
         >
           <AlertTriangle aria-hidden className="mt-0.5 size-4 shrink-0" />
           <div className="min-w-0 flex-1">
             <p className="font-medium">No provider serves this agent’s models</p>
             <p className="mt-0.5 opacity-90">
-              {modelWarning.message}
               {modelWarning.models.length ? (
                 <>
-                  {" "}
-                  Models tried:{" "}
+                  No enabled provider allows{" "}
                   {modelWarning.models.map((m, i) => (
                     <span key={m}>
-                      {i > 0 ? ", " : ""}
+                      {i > 0 ? (i === modelWarning.models.length - 1 ? " or " : ", ") : ""}
                       <code className="rounded bg-black/5 px-1 font-mono text-xs dark:bg-white/10">{m}</code>
                     </span>
                   ))}
-                  .
+                  , so replies will fail until one does.
                 </>
-              ) : null}
+              ) : (
+                modelWarning.message
+              )}{" "}
+              <Link
+                to="/system/settings#providers"
+                className="font-medium whitespace-nowrap underline underline-offset-2 hover:no-underline"
+              >
+                Fix in System settings
+              </Link>
             </p>
           </div>
-          <Link
-            to="/system/settings#providers"
-            className="shrink-0 self-center rounded-md font-medium underline underline-offset-2 hover:no-underline"
-          >
-            Fix in System settings
-          </Link>
         </div>
       ) : null}
     </>

@@ -29,6 +29,8 @@ export function useConversationList(filter: { q: string; archived: boolean }, en
       ),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.olderCursor,
+    // Typing a search keeps the current list on screen until the new one arrives (no skeleton flash).
+    placeholderData: (previous) => previous,
     enabled,
   });
 }

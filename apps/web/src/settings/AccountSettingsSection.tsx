@@ -69,15 +69,20 @@ function ModelSelect({
   groups,
   orphans,
   none,
+  ...aria
 }: {
   value: string;
   onChange: (value: string) => void;
   groups: ProviderView[];
   orphans: string[];
   none: string;
+  /** Set by Field. */
+  id?: string;
+  "aria-invalid"?: boolean;
+  "aria-describedby"?: string;
 }) {
   return (
-    <Select value={value} onChange={(e) => onChange(e.target.value)}>
+    <Select {...aria} value={value} onChange={(e) => onChange(e.target.value)}>
       <option value="">{none}</option>
       {orphans.map((m) => (
         <option key={m} value={m}>

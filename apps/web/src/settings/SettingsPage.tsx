@@ -173,9 +173,11 @@ function SessionsSection() {
       ) : (
         <Card>
           <ul className="divide-y divide-line">
-            {sessions.data.map((session) => (
-              <SessionRow key={session.id} session={session} />
-            ))}
+            {[...sessions.data]
+              .sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt.localeCompare(a.lastSeenAt))
+              .map((session) => (
+                <SessionRow key={session.id} session={session} />
+              ))}
           </ul>
         </Card>
       )}
