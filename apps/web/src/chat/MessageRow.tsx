@@ -67,7 +67,7 @@ export const AssistantMessage = memo(function AssistantMessage({
   busy: boolean;
   actions: RowActions;
 }) {
-  const phase = run?.indicator.phase ?? "idle";
+  const phase = run?.indicator.phase ?? phaseOf[message.state];
   const live = run !== null && !isTerminalPhase(phase) && phase !== "idle";
   const empty = message.text === "" && message.tools.length === 0;
   const runId = run?.id ?? message.runId;
@@ -96,13 +96,14 @@ export const AssistantMessage = memo(function AssistantMessage({
       ))}
       {live ? (
         <LiveIndicator run={run} empty={empty} actions={actions} />
-      ) : run ? (
+      ) : (
         <Outcome run={run} message={message} busy={busy} actions={actions} />
-      ) : message.state === "errored" || message.state === "canceled" ? (
-        <Outcome run={null} message={message} busy={busy} actions={actions} />
-      ) : null}
+      )}
       {!live && message.text ? (
         <div className="mt-1 flex items-center gap-1 opacity-70 transition-opacity group-hover/reply:opacity-100 focus-within:opacity-100">
+          {outcomeOf(run, message) === "canceled" && runId ? (
+            <StoppedNote busy={busy} onRetry={() => actions.retry(runId)} />
+          ) : null}
           <CopyButton text={message.text} label="Copy reply" />
           {runId ? (
             <button
@@ -119,6 +120,21 @@ export const AssistantMessage = memo(function AssistantMessage({
     </Reply>
   );
 });
+
+const phaseOf = {
+  pending: "idle",
+  streaming: "idle",
+  completed: "completed",
+  errored: "errored",
+  canceled: "canceled",
+} as const;
+
+function outcomeOf(run: RunView | null, message: ChatMessage | null): "failed" | "canceled" | null {
+  const state = run?.state;
+  if (state === "failed" || state === "canceled") return state;
+  if (state) return null;
+  return message?.state === "errored" ? "failed" : message?.state === "canceled" ? "canceled" : null;
+}
 
 /** A run with no message yet: queued, starting, or failed before it wrote anything. */
 export const PendingReply = memo(function PendingReply({
@@ -173,7 +189,7 @@ function Reply({
       <div
         aria-hidden
         className={cn(
-          "mt-0.5 flex size-7 shrink-0 items-center justify-center rounded-full text-fg-muted",
+          "mt-0.5 hidden size-7 shrink-0 items-center justify-center rounded-full text-fg-muted sm:flex",
           !continued && "border border-line bg-surface",
         )}
       >
@@ -265,8 +281,7 @@ function Outcome({
   actions: RowActions;
 }) {
   const runId = run?.id ?? message?.runId ?? null;
-  const state =
-    run?.state ?? (message?.state === "errored" ? "failed" : message?.state === "canceled" ? "canceled" : null);
+  const state = outcomeOf(run, message);
   if (state === "failed") {
     const { title, detail } = describeRunError(run?.error ?? message?.error ?? null);
     return (
@@ -292,24 +307,36 @@ function Outcome({
       </div>
     );
   }
-  if (state === "canceled") {
+  // A stopped reply with text says so in its footer, beside Copy.
+  if (state === "canceled" && !message?.text) {
     return (
-      <div className="mt-1 flex items-center gap-2 text-sm text-fg-subtle">
-        <Square aria-hidden className="size-3.5" />
-        <span>Stopped</span>
-        {runId ? (
-          <Button
-            size="sm"
-            variant="ghost"
-            busy={busy}
-            icon={<RotateCcw aria-hidden className="size-3.5" />}
-            onClick={() => actions.retry(runId)}
-          >
-            Retry
-          </Button>
-        ) : null}
+      <div className="mt-1 flex items-center gap-1">
+        <StoppedNote busy={busy} onRetry={runId ? () => actions.retry(runId) : undefined} />
       </div>
     );
   }
   return null;
+}
+
+function StoppedNote({ busy, onRetry }: { busy: boolean; onRetry?: () => void }) {
+  return (
+    <>
+      <span className="inline-flex items-center gap-1.5 px-1.5 text-xs text-fg-subtle">
+        <Square aria-hidden className="size-3" />
+        Stopped
+      </span>
+      {onRetry ? (
+        <Button
+          size="sm"
+          variant="ghost"
+          busy={busy}
+          icon={<RotateCcw aria-hidden className="size-3.5" />}
+          onClick={onRetry}
+          className="h-7 px-2 text-xs"
+        >
+          Retry
+        </Button>
+      ) : null}
+    </>
+  );
 }

@@ -33,11 +33,16 @@ export function useStickToBottom(scroller: RefObject<HTMLElement | null>, conten
     const el = scroller.current;
     const inner = content.current;
     if (!el || !inner) return;
+    let lastTop = el.scrollTop;
+    // Scroll events arrive a frame late, after more text may have landed: only a move up unpins (content
+    // growing below never does), and reaching the bottom pins again.
     const onScroll = () => {
       const distance = el.scrollHeight - el.scrollTop - el.clientHeight;
-      const bottom = distance <= THRESHOLD_PX;
-      stuck.current = bottom;
-      setAtBottom(bottom);
+      const movedUp = el.scrollTop < lastTop - 1;
+      lastTop = el.scrollTop;
+      if (distance <= THRESHOLD_PX) stuck.current = true;
+      else if (movedUp) stuck.current = false;
+      setAtBottom(stuck.current || distance <= THRESHOLD_PX);
     };
     // An upward gesture unpins at once, before the next chunk could pull the view back down.
     const onWheel = (event: WheelEvent) => {
