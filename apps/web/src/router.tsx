@@ -1,28 +1,40 @@
 import { createBrowserRouter } from "react-router";
-import { AgentDetailPage } from "./agents/AgentDetailPage";
-import { AgentsPage } from "./agents/AgentsPage";
 import { LandingGate, RequireSession, RequireSetupPending, RequireSignedOut } from "./auth/guards";
-import { LoginPage } from "./auth/LoginPage";
-import { SetupPage } from "./auth/SetupPage";
 import { ConversationPage } from "./conversations/ConversationPage";
 import { NewConversationPage } from "./conversations/NewConversationPage";
-import { DashboardPage } from "./dashboard/DashboardPage";
-import { LandingPage } from "./landing/LandingPage";
-import { SettingsPage } from "./settings/SettingsPage";
-import { SystemSettingsPage } from "./settings/SystemSettingsPage";
 import { AgentLayout } from "./shell/AgentLayout";
 import { NotFoundPage, Root, RouteError } from "./shell/Root";
 import { SettingsLayout } from "./shell/SettingsLayout";
 
-/** Every page, by layout. The guards mirror the server's redirects (apps/server/src/http/web.ts). */
+// Conversations load with the app; other pages arrive as their own chunks the first time they are opened.
+const page = (load: () => Promise<{ Component: React.ComponentType }>) => ({ lazy: load });
+
+/** Every page, by layout. The guards mirror the server's page redirects (apps/server/src/http/web.ts). */
 export const router = createBrowserRouter([
   {
     element: <Root />,
     errorElement: <RouteError />,
+    // The first page's chunk is loading: a blank page in the app's background, no flash of anything else.
+    hydrateFallbackElement: <div className="h-full bg-app" />,
     children: [
-      { element: <LandingGate />, children: [{ path: "/", element: <LandingPage /> }] },
-      { element: <RequireSetupPending />, children: [{ path: "/setup", element: <SetupPage /> }] },
-      { element: <RequireSignedOut />, children: [{ path: "/login", element: <LoginPage /> }] },
+      {
+        element: <LandingGate />,
+        children: [
+          { path: "/", ...page(() => import("./landing/LandingPage").then((m) => ({ Component: m.LandingPage }))) },
+        ],
+      },
+      {
+        element: <RequireSetupPending />,
+        children: [
+          { path: "/setup", ...page(() => import("./auth/SetupPage").then((m) => ({ Component: m.SetupPage }))) },
+        ],
+      },
+      {
+        element: <RequireSignedOut />,
+        children: [
+          { path: "/login", ...page(() => import("./auth/LoginPage").then((m) => ({ Component: m.LoginPage }))) },
+        ],
+      },
       {
         element: <RequireSession />,
         children: [
@@ -31,16 +43,33 @@ export const router = createBrowserRouter([
             children: [
               { path: "/conversations", element: <NewConversationPage /> },
               { path: "/conversations/:id", element: <ConversationPage /> },
-              { path: "/agents", element: <AgentsPage /> },
-              { path: "/agents/:id", element: <AgentDetailPage /> },
+              {
+                path: "/agents",
+                ...page(() => import("./agents/AgentsPage").then((m) => ({ Component: m.AgentsPage }))),
+              },
+              {
+                path: "/agents/:id",
+                ...page(() => import("./agents/AgentDetailPage").then((m) => ({ Component: m.AgentDetailPage }))),
+              },
             ],
           },
           {
             element: <SettingsLayout />,
             children: [
-              { path: "/dashboard", element: <DashboardPage /> },
-              { path: "/settings", element: <SettingsPage /> },
-              { path: "/system/settings", element: <SystemSettingsPage /> },
+              {
+                path: "/dashboard",
+                ...page(() => import("./dashboard/DashboardPage").then((m) => ({ Component: m.DashboardPage }))),
+              },
+              {
+                path: "/settings",
+                ...page(() => import("./settings/SettingsPage").then((m) => ({ Component: m.SettingsPage }))),
+              },
+              {
+                path: "/system/settings",
+                ...page(() =>
+                  import("./settings/SystemSettingsPage").then((m) => ({ Component: m.SystemSettingsPage })),
+                ),
+              },
             ],
           },
         ],
