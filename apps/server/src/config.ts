@@ -13,6 +13,7 @@ const envSchema = z.object({
   CYBROS_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   CYBROS_MOCK_LLM: z.enum(["on", "off"]).default("on"),
   CYBROS_AGENTS_DIR: z.string().optional(),
+  CYBROS_RUN_SILENCE_WARNING_MS: z.coerce.number().int().min(1000).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("production"),
   OPENROUTER_API_KEY: z.string().optional(),
@@ -35,6 +36,8 @@ export interface Config {
   mockLlm: boolean;
   agentsDir: string;
   logLevel: Env["LOG_LEVEL"];
+  /** A running run silent this long is logged as a warning (rate-limited to once per this interval). */
+  runSilenceWarningMs: number;
   dev: boolean;
   env: Env;
 }
@@ -59,6 +62,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mockLlm: env.CYBROS_MOCK_LLM === "on",
     agentsDir: path.resolve(env.CYBROS_AGENTS_DIR ?? path.join(repoRoot, "agents")),
     logLevel: env.LOG_LEVEL,
+    runSilenceWarningMs: env.CYBROS_RUN_SILENCE_WARNING_MS,
     dev: env.NODE_ENV === "development",
     env,
   };

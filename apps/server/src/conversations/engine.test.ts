@@ -208,6 +208,25 @@ describe("conversation engine", () => {
     ]);
   });
 
+  it("warns in the log, rate-limited, while a running run emits nothing", async () => {
+    await server.close();
+    ({ server, client } = await startSignedIn({
+      env: { CYBROS_AGENTS_DIR: agentsDir, CYBROS_RUN_SILENCE_WARNING_MS: "1000" },
+    }));
+    await server.url();
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    const { run } = await send(id, "/mock hang");
+    const silent = () => server.logs().filter((l) => l.msg === "running run has emitted nothing" && l.runId === run.id);
+    await expect.poll(() => silent().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    expect(silent()[0]!.level).toBe(40);
+    await client.post(`/api/runs/${run.id}/cancellation`);
+    await events.waitFor((e) => e.kind === "run_canceled");
+    // One warning per interval at most: the heartbeat (every 5 s) never repeats it faster than the threshold.
+    const times = silent().map((l) => l.time as number);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
+  });
+
   it("resumes from every cursor of a finished run with the full text exactly once", async () => {
     const id = await newConversation();
     const live = await subscribe(id, 0);

@@ -1,4 +1,6 @@
+import type { ServerResponse } from "node:http";
 import type { EventEnvelope } from "@cybros/protocol";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -11,10 +13,150 @@ const KEEP_ALIVE_MS = 15_000;
 const REPLAY_PAGE = 1000;
 const cursorSchema = z.coerce.number().int().min(0, "must be a non-negative integer");
 
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+/** Where SSE text goes: a Node response (served requests) or Hono's stream (in-process requests in tests). */
+interface SseSink {
+  /** Undefined when the text was taken at once; a promise to wait on under backpressure. */
+  write(text: string): Promise<void> | undefined;
+  end(): void;
+  /** Aborts when the client goes away. */
+  closed: AbortSignal;
+}
+
+/** Straight into Node's response: no web-stream layers between a delta and the socket. */
+function nodeSink(res: ServerResponse): SseSink {
+  const closing = new AbortController();
+  res.on("close", () => closing.abort());
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+  return {
+    write: (text) => {
+      if (res.write(text)) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          closing.signal.removeEventListener("abort", done);
+          resolve();
+        };
+        res.on("drain", done);
+        closing.signal.addEventListener("abort", done, { once: true });
+      });
+    },
+    end: () => res.end(),
+    closed: closing.signal,
+  };
+}
+
+function frame(event: EventEnvelope): string {
+  // JSON.stringify never emits a raw newline, so the payload is always a single data line.
+  return event.seq !== null
+    ? `data: ${JSON.stringify(event)}\nid: ${event.seq}\n\n`
+    : `data: ${JSON.stringify(event)}\n\n`;
+}
+
 /**
- * GET …/events: SSE. Replays persisted events after the cursor (Last-Event-ID or ?cursor), then the unpersisted
- * tail of any reply streaming in this process, then live events. Subscribing before the replay and dropping
- * events at or below the sent cursor means nothing falls in a gap and nothing is sent twice.
+ * One subscriber: replays persisted events after the cursor, then the unpersisted tail of any reply streaming
+ * in this process, then live events. It subscribes before the replay and drops events at or below the cursor it
+ * sent, so nothing falls in a gap and nothing is sent twice. Once live, an event is written in the same tick it
+ * is published; only backpressure queues it.
+ */
+function serveEvents(services: Services, conversationId: string, cursor: number, sink: SseSink): Promise<void> {
+  const { realtime, log } = services;
+  let sent = cursor;
+  let live = false;
+  let blocked: Promise<void> | undefined;
+  let lastWrite = Date.now();
+  const queue: EventEnvelope[] = [];
+
+  const send = (event: EventEnvelope): void => {
+    if (sink.closed.aborted) return;
+    if (event.seq !== null) {
+      if (event.seq <= sent) return;
+      sent = event.seq;
+    }
+    lastWrite = Date.now();
+    const waiting = sink.write(frame(event));
+    if (!waiting) return;
+    blocked = waiting;
+    void waiting.then(() => {
+      blocked = undefined;
+      drain();
+    });
+  };
+  const drain = () => {
+    while (queue.length && !blocked && !sink.closed.aborted) send(queue.shift()!);
+  };
+
+  const unsubscribe = realtime.subscribe(conversationId, (event) => {
+    if (!live || blocked || queue.length) queue.push(event);
+    else send(event);
+  });
+  const keepAlive = setInterval(() => {
+    if (blocked || Date.now() - lastWrite < KEEP_ALIVE_MS) return;
+    lastWrite = Date.now();
+    void sink.write(": keep-alive\n\n");
+  }, KEEP_ALIVE_MS / 3);
+  keepAlive.unref();
+
+  const closed = new Promise<void>((resolve) => {
+    const close = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      log.info({ conversationId, cursor: sent }, "event stream closed");
+      resolve();
+    };
+    if (sink.closed.aborted) close();
+    else sink.closed.addEventListener("abort", close, { once: true });
+  });
+
+  const replay = async () => {
+    let replayed = 0;
+    for (;;) {
+      const page = await realtime.eventsAfter(services.db, conversationId, sent, REPLAY_PAGE);
+      for (const event of page) {
+        send(event);
+        if (blocked) await blocked;
+      }
+      replayed += page.length;
+      if (page.length < REPLAY_PAGE || sink.closed.aborted) break;
+    }
+    realtime.noteReplayed(conversationId, sent);
+    for (const stream of services.streams.streamsOf(conversationId)) {
+      const tail = stream.unpersistedTail();
+      if (!tail.text) continue;
+      send({
+        conversation_id: conversationId,
+        turn_id: stream.turnId,
+        run_id: stream.runId,
+        node_id: stream.nodeId,
+        event_id: null,
+        seq: null,
+        kind: "stream_chunk",
+        text: tail.text,
+        payload: { offset: tail.offset },
+        created_at: new Date().toISOString(),
+      });
+    }
+    log.debug({ conversationId, replayed, cursor: sent }, "event stream replayed");
+    live = true;
+    drain();
+  };
+  replay().catch((error) => {
+    log.error({ err: error, conversationId }, "event stream replay failed");
+    sink.end();
+  });
+  return closed;
+}
+
+/**
+ * GET …/events: SSE (`id:` is the seq). Replays persisted events after the cursor (Last-Event-ID or ?cursor),
+ * then the unpersisted tail of any reply streaming in this process, then live events.
  * GET …/events/poll: the same envelopes for clients that cannot hold a stream open.
  */
 export function eventRoutes(services: Services) {
@@ -26,69 +168,21 @@ export function eventRoutes(services: Services) {
       const cursor = parseWith(z.object({ cursor: cursorSchema.default(0) }), {
         cursor: lastEventId ?? c.req.query("cursor") ?? undefined,
       }).cursor;
+      log.info({ conversationId: row.id, cursor, reconnect: lastEventId !== undefined }, "event stream subscribed");
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      if (outgoing) {
+        void serveEvents(services, row.id, cursor, nodeSink(outgoing));
+        return RESPONSE_ALREADY_SENT;
+      }
       c.header("X-Accel-Buffering", "no");
       return streamSSE(c, async (stream) => {
-        const pending: EventEnvelope[] = [];
-        let wake: (() => void) | undefined;
-        const unsubscribe = realtime.subscribe(row.id, (event) => {
-          pending.push(event);
-          wake?.();
+        const closing = new AbortController();
+        stream.onAbort(() => closing.abort());
+        await serveEvents(services, row.id, cursor, {
+          write: (text) => stream.write(text).then(() => {}),
+          end: () => closing.abort(),
+          closed: closing.signal,
         });
-        let closed = false;
-        stream.onAbort(() => {
-          closed = true;
-          unsubscribe();
-          wake?.();
-          log.info({ conversationId: row.id, cursor: sent }, "event stream closed");
-        });
-        let sent = cursor;
-        const write = async (event: EventEnvelope) => {
-          if (event.seq !== null) {
-            if (event.seq <= sent) return;
-            sent = event.seq;
-          }
-          await stream.writeSSE({
-            data: JSON.stringify(event),
-            ...(event.seq !== null ? { id: String(event.seq) } : {}),
-          });
-        };
-        log.info({ conversationId: row.id, cursor, reconnect: lastEventId !== undefined }, "event stream subscribed");
-        let replayed = 0;
-        for (;;) {
-          const page = await realtime.eventsAfter(services.db, row.id, sent, REPLAY_PAGE);
-          for (const event of page) await write(event);
-          replayed += page.length;
-          if (page.length < REPLAY_PAGE) break;
-        }
-        realtime.noteReplayed(row.id, sent);
-        for (const live of services.streams.streamsOf(row.id)) {
-          const tail = live.unpersistedTail();
-          if (!tail.text) continue;
-          await write({
-            conversation_id: row.id,
-            turn_id: live.turnId,
-            run_id: live.runId,
-            node_id: live.nodeId,
-            event_id: null,
-            seq: null,
-            kind: "stream_chunk",
-            text: tail.text,
-            payload: { offset: tail.offset },
-            created_at: new Date().toISOString(),
-          });
-        }
-        log.debug({ conversationId: row.id, replayed, cursor: sent }, "event stream replayed");
-        while (!closed) {
-          while (pending.length) await write(pending.shift()!);
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            const timer = setTimeout(resolve, KEEP_ALIVE_MS);
-            timer.unref();
-            if (pending.length || closed) resolve();
-          });
-          wake = undefined;
-          if (!pending.length && !closed) await stream.write(": keep-alive\n\n");
-        }
       });
     })
     .get("/poll", async (c) => {

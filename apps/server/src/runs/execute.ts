@@ -56,6 +56,7 @@ interface RunScope {
   account: Account;
   agent: typeof agentPrograms.$inferSelect;
   position: number;
+  activity: RunActivity;
   embedder?: Embedder;
 }
 
@@ -65,7 +66,8 @@ interface RunScope {
  * run exactly once through finishRun; a canceled run publishes nothing more.
  */
 export async function executeRun(services: Services, run: RunRow, signal: AbortSignal): Promise<void> {
-  const heartbeat = startHeartbeat(services, run);
+  const activity: RunActivity = { lastOutputAt: Date.now() };
+  const heartbeat = startHeartbeat(services, run, activity);
   try {
     const [row] = await services.db
       .select({ conversation: conversations, agent: agentPrograms, account: accounts, user: users })
@@ -96,6 +98,7 @@ export async function executeRun(services: Services, run: RunRow, signal: AbortS
       account: row.account,
       agent: row.agent,
       position: maxPosition,
+      activity,
     };
     const definition = await loadAgentProgram(row.agent.localPath, { signal }).catch((error) => {
       if (signal.aborted) throw error;
@@ -169,8 +172,24 @@ function toRunError(error: unknown): RunError {
   return { code: "internal_error", message: "Something went wrong while running the agent." };
 }
 
-function startHeartbeat(services: Services, run: RunRow): NodeJS.Timeout {
+/** When the run last produced anything (a text delta, a tool call): the heartbeat warns when it goes quiet. */
+export interface RunActivity {
+  lastOutputAt: number;
+}
+
+function startHeartbeat(services: Services, run: RunRow, activity: RunActivity): NodeJS.Timeout {
+  let warnedAt = 0;
+  const threshold = services.config.runSilenceWarningMs;
   const timer = setInterval(() => {
+    const now = Date.now();
+    const silentMs = now - activity.lastOutputAt;
+    if (silentMs >= threshold && now - warnedAt >= threshold) {
+      warnedAt = now;
+      services.log.warn(
+        { runId: run.id, conversationId: run.conversationId, silentMs },
+        "running run has emitted nothing",
+      );
+    }
     services.db
       .update(conversationRuns)
       .set({ heartbeatAt: new Date() })
@@ -251,7 +270,10 @@ async function runStep(
       messages: prompt.messages,
       tools: prompt.tools,
       signal,
-      onTextDelta: (delta) => stream.push(delta),
+      onTextDelta: (delta) => {
+        scope.activity.lastOutputAt = Date.now();
+        stream.push(delta);
+      },
     });
   } catch (error) {
     failure = error;
@@ -355,6 +377,7 @@ async function runTools(
     await services.realtime.emit(services.db, [
       { ...base, kind: "tool_call", payload: { messageId: agentNodeId, part: presentToolPart(task) } },
     ]);
+    scope.activity.lastOutputAt = Date.now();
     const tool = byName.get(call.name);
     const outcome =
       index >= MAX_TOOL_CALLS_PER_RESPONSE
