@@ -32,7 +32,7 @@ export function DashboardPage() {
           <p className="mt-1 text-sm text-fg-muted">Signed in as {user?.email}.</p>
         </div>
         <QuickActions />
-        <div className="grid gap-4 lg:grid-cols-3">
+        <div className="grid grid-cols-[repeat(auto-fit,minmax(min(100%,17rem),1fr))] gap-4">
           <ProvidersCard />
           <ModelHealthCard />
           <LastRunCard />
@@ -52,7 +52,7 @@ function QuickActions() {
   ];
   return (
     <nav aria-label="Quick actions">
-      <ul className="grid grid-cols-2 gap-3 md:grid-cols-4">
+      <ul className="grid grid-cols-[repeat(auto-fit,minmax(min(100%,10.5rem),1fr))] gap-3">
         {actions.map(({ to, label, icon: Icon }, index) => (
           <li key={to}>
             <Link
