@@ -211,6 +211,22 @@ export async function reapStaleRuns(services: Services, staleAfterMs = STALE_AFT
   });
 }
 
+/** Starts queued runs that nothing started (their process died between commit and wake-up). */
+export async function startOrphanedRuns(services: Services, olderThanMs = 10_000): Promise<number> {
+  const orphans = await services.db
+    .selectDistinct({ conversationId: conversationRuns.conversationId })
+    .from(conversationRuns)
+    .where(
+      and(
+        eq(conversationRuns.state, "queued"),
+        lt(conversationRuns.queuedAt, new Date(Date.now() - olderThanMs)),
+        sql`NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationRuns.conversationId} AND r.state = 'running')`,
+      ),
+    );
+  for (const { conversationId } of orphans) await services.runs.kick(conversationId);
+  return orphans.length;
+}
+
 /** At start, PGlite's single process knows every running run was interrupted: fail them now, retryable. */
 export async function failInterruptedRuns(services: Services): Promise<number> {
   const running = await services.db.select().from(conversationRuns).where(eq(conversationRuns.state, "running"));

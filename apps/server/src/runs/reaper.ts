@@ -1,19 +1,22 @@
 import type { Queue } from "../jobs/queue.js";
 import type { Services } from "../services.js";
-import { failInterruptedRuns, reapStaleRuns } from "./index.js";
+import { failInterruptedRuns, reapStaleRuns, startOrphanedRuns } from "./index.js";
 
 const REAP_JOB = "reap-stale-runs";
 
 /**
  * At start, PGlite (one process) fails every run left running by the previous process at once; on a shared
- * server only stale ones go, since other processes may be running theirs. Then a recurring job keeps reaping.
+ * server only stale ones go, since other processes may be running theirs. Queued runs nobody started are started.
+ * Then a recurring job keeps doing both every minute.
  */
 export async function startReaper(services: Services, queue: Queue): Promise<void> {
   if (services.database.kind === "pglite") await failInterruptedRuns(services);
   else await reapStaleRuns(services);
+  await startOrphanedRuns(services, 0);
   await queue.createQueue(REAP_JOB);
   await queue.schedule(REAP_JOB, "* * * * *");
   await queue.work(REAP_JOB, async () => {
     await reapStaleRuns(services);
+    await startOrphanedRuns(services);
   });
 }

@@ -49,10 +49,13 @@ export class RunScheduler {
     }
   }
 
-  /** A queued run: wake this process now, and leave a durable job in case this process goes away first. */
+  /**
+   * A queued run: start it in this process now, and leave a durable job in case this process goes away first
+   * (the reaper's sweep catches a run whose job was never written).
+   */
   async enqueue(conversationId: string, runId: string): Promise<void> {
-    await this.queue.send(RUN_JOB, { conversationId, runId }, { retryLimit: 3, expireInSeconds: 60 * 30 });
     void this.kick(conversationId);
+    await this.queue.send(RUN_JOB, { conversationId, runId }, { retryLimit: 3, expireInSeconds: 60 * 30 });
   }
 
   /** Claims and starts the conversation's next queued run unless one is running. Safe to call any time. */
