@@ -1,0 +1,129 @@
+import type { BenchEvent, EventStream } from "../lib/client.js";
+import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
+import { epochNow, summarize } from "../lib/stats.js";
+import { inBatches, mockRequests, startWorld, type World } from "../lib/world.js";
+import { stampsOf } from "./latency.js";
+
+interface Probe {
+  tag: string;
+  conversationId: string;
+  stream?: EventStream;
+  sentAt?: number;
+  firstAt?: number;
+  firstStamp?: number;
+}
+
+/**
+ * Sends one message to each probe's conversation at once. For each: client send → first live chunk read, minus
+ * the mock's own time to first token (its first stamped chunk's send time − when it received the request).
+ */
+async function measure(
+  world: World,
+  probes: Probe[],
+): Promise<{ overhead: number[]; raw: number[]; provider: number[] }> {
+  const { api } = world;
+  await inBatches(probes, 16, async (probe) => {
+    probe.stream = await api.openEvents(probe.conversationId, (event: BenchEvent, at) => {
+      if (probe.firstAt !== undefined) return;
+      const [stamp] = stampsOf(event);
+      if (stamp === undefined) return;
+      probe.firstAt = at;
+      probe.firstStamp = stamp;
+    });
+  });
+  const runs = await Promise.all(
+    probes.map((probe) => {
+      probe.sentAt = epochNow();
+      return api.send(probe.conversationId, `/mock stamps count=3 delay=5\n${probe.tag}`);
+    }),
+  );
+  await Promise.all(runs.map((r, i) => probes[i]!.stream!.runEnded(r.runId, 120_000)));
+  for (const probe of probes) probe.stream!.close();
+  const received = new Map((await mockRequests(world.mock)).map((r) => [r.tag, r.receivedAt]));
+  const overhead: number[] = [];
+  const raw: number[] = [];
+  const provider: number[] = [];
+  for (const probe of probes) {
+    const receivedAt = received.get(probe.tag);
+    if (receivedAt === undefined || probe.firstAt === undefined) throw new Error(`probe ${probe.tag} saw no chunk`);
+    const total = probe.firstAt - probe.sentAt!;
+    const own = probe.firstStamp! - receivedAt;
+    raw.push(total);
+    provider.push(own);
+    overhead.push(total - own);
+  }
+  return { overhead, raw, provider };
+}
+
+export const firstChunkScenario: Scenario = {
+  name: "first-chunk",
+  title: "Send → first chunk at the client, minus the provider's own first-token time",
+  postgres: true,
+  async run(context: ScenarioContext) {
+    const singles = context.smoke ? 3 : 15;
+    const burst = context.smoke ? 5 : 25;
+    const world = await startWorld(context);
+    const { api, agentId } = world;
+    let n = 0;
+    const probes = async (count: number) =>
+      inBatches(
+        Array.from({ length: count }, () => 0),
+        8,
+        async () => ({
+          tag: `probe-${process.pid}-${n++}-${Math.random().toString(36).slice(2, 8)}`,
+          conversationId: await api.createConversation(agentId),
+        }),
+      );
+    try {
+      await measure(world, await probes(2)); // warm-up
+      context.log(`first-chunk: ${singles} single sends, then ${burst} at once`);
+      const single = { overhead: [] as number[], raw: [] as number[], provider: [] as number[] };
+      for (let i = 0; i < singles; i++) {
+        const one = await measure(world, await probes(1));
+        single.overhead.push(...one.overhead);
+        single.raw.push(...one.raw);
+        single.provider.push(...one.provider);
+      }
+      const many = await measure(world, await probes(burst));
+      const s = summarize(single.overhead);
+      const m = summarize(many.overhead);
+      const metrics: Metric[] = [
+        {
+          key: "first-chunk.1.p50",
+          label: "send → first chunk − provider TTFT, 1 send, p50",
+          unit: "ms",
+          value: s.p50,
+          target: { op: "<=", value: 30 },
+        },
+        {
+          key: "first-chunk.1.p99",
+          label: "send → first chunk − provider TTFT, 1 send, p99",
+          unit: "ms",
+          value: s.p99,
+        },
+        {
+          key: `first-chunk.${burst}.p50`,
+          label: `send → first chunk − provider TTFT, ${burst} sends at once, p50`,
+          unit: "ms",
+          value: m.p50,
+          target: { op: "<=", value: 100 },
+        },
+        {
+          key: `first-chunk.${burst}.p99`,
+          label: `send → first chunk − provider TTFT, ${burst} sends at once, p99`,
+          unit: "ms",
+          value: m.p99,
+        },
+      ];
+      return {
+        metrics,
+        details: {
+          single: { overhead: s, raw: summarize(single.raw), providerTtft: summarize(single.provider) },
+          burst: { overhead: m, raw: summarize(many.raw), providerTtft: summarize(many.provider) },
+        },
+      };
+    } finally {
+      await world.close();
+    }
+  },
+};

@@ -1,0 +1,151 @@
+import type { BenchEvent, EventStream } from "../lib/client.js";
+import { ResourceWatch } from "../lib/processes.js";
+import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
+import { round, summarize } from "../lib/stats.js";
+import { inBatches, startWorld, type World } from "../lib/world.js";
+
+const STAMP = /\[t=(\d+(?:\.\d+)?)\]/g;
+
+/** Live text deltas carry no seq; persisted (coalesced) chunks do and are not what a watching client waits on. */
+export function stampsOf(event: BenchEvent): number[] {
+  if (event.kind !== "stream_chunk" || event.seq !== null || !event.text) return [];
+  const out: number[] = [];
+  for (const match of event.text.matchAll(STAMP)) out.push(Number(match[1]));
+  return out;
+}
+
+export interface StreamingRound {
+  latencies: Float64Array;
+  received: number;
+  expected: number;
+  failedRuns: number;
+  resources: ReturnType<ResourceWatch["stop"]>;
+}
+
+/**
+ * `count` conversations each stream `chunks` stamped chunks `delay` ms apart, all sent at once. Each live delta's
+ * stamp (the mock's send time) is subtracted from the time this process read it off the socket.
+ */
+export async function streamingRound(
+  world: World,
+  count: number,
+  chunks: number,
+  delay: number,
+): Promise<StreamingRound> {
+  const { api, agentId } = world;
+  const conversations = await inBatches(
+    Array.from({ length: count }, () => 0),
+    8,
+    () => api.createConversation(agentId),
+  );
+  const latencies = new Float64Array(count * chunks);
+  let received = 0;
+  const onEvent = (event: BenchEvent, at: number) => {
+    for (const stamp of stampsOf(event)) {
+      if (received < latencies.length) latencies[received] = at - stamp;
+      received++;
+    }
+  };
+  const streams: EventStream[] = await inBatches(conversations, 16, (id) => api.openEvents(id, onEvent));
+  try {
+    const watch = new ResourceWatch({
+      server: world.server.pid,
+      mock: world.mock.pid,
+      client: process.pid,
+    });
+    const runs = await Promise.all(
+      conversations.map((id) => api.send(id, `/mock stamps count=${chunks} delay=${delay}`)),
+    );
+    const ends = await Promise.all(
+      runs.map(({ runId }, i) => streams[i]!.runEnded(runId, 60_000 + chunks * delay * 4)),
+    );
+    const resources = watch.stop();
+    return {
+      latencies: latencies.subarray(0, Math.min(received, latencies.length)),
+      received,
+      expected: count * chunks,
+      failedRuns: ends.filter((e) => e.kind !== "run_succeeded").length,
+      resources,
+    };
+  } finally {
+    for (const stream of streams) stream.close();
+  }
+}
+
+export const latencyScenario: Scenario = {
+  name: "latency",
+  title: "Added latency, provider chunk → SSE client",
+  postgres: true,
+  async run(context: ScenarioContext) {
+    const levels = context.smoke ? [1, 5] : [1, 25, 100];
+    const chunks = context.smoke ? 30 : 200;
+    const delay = 10;
+    const world = await startWorld(context);
+    const metrics: Metric[] = [];
+    const details: Record<string, unknown> = { chunks, delayMs: delay };
+    try {
+      // Warm-up: the first run pays for JIT compilation and first-use caches.
+      await streamingRound(world, 2, 20, 5);
+      for (const level of levels) {
+        context.log(`latency: ${level} stream(s) × ${chunks} chunks`);
+        const round_ = await streamingRound(world, level, chunks, delay);
+        const s = summarize(round_.latencies);
+        const targets: Record<number, { p50?: number; p99?: number }> = { 25: { p50: 1, p99: 6 }, 100: { p99: 25 } };
+        const t = targets[level] ?? {};
+        metrics.push(
+          {
+            key: `latency.${level}.p50`,
+            label: `added latency, ${level} stream${level > 1 ? "s" : ""}, p50`,
+            unit: "ms",
+            value: s.p50,
+            ...(t.p50 !== undefined ? { target: { op: "<=", value: t.p50 } } : {}),
+          },
+          {
+            key: `latency.${level}.p99`,
+            label: `added latency, ${level} stream${level > 1 ? "s" : ""}, p99`,
+            unit: "ms",
+            value: s.p99,
+            ...(t.p99 !== undefined ? { target: { op: "<=", value: t.p99 } } : {}),
+          },
+          {
+            key: `latency.${level}.cpu`,
+            label: `server CPU, ${level} stream${level > 1 ? "s" : ""}`,
+            unit: "%",
+            value: (round_.resources.cpuCores.server ?? Number.NaN) * 100,
+          },
+        );
+        if (level === 100 || (context.smoke && level === levels.at(-1))) {
+          metrics.push({
+            key: `latency.${level}.rss`,
+            label: `server RSS, ${level} streams (peak)`,
+            unit: "MB",
+            value: round_.resources.peakRssMb,
+            ...(level === 100 ? { target: { op: "<=" as const, value: 400 } } : {}),
+          });
+        }
+        metrics.push({
+          key: `latency.${level}.missing`,
+          label: `stamped chunks not received, ${level} stream${level > 1 ? "s" : ""}`,
+          unit: "",
+          value: round_.expected - round_.received + round_.failedRuns,
+          target: { op: "==", value: 0 },
+          combine: "max",
+          correctness: true,
+        });
+        details[`level${level}`] = {
+          ...s,
+          received: round_.received,
+          expected: round_.expected,
+          failedRuns: round_.failedRuns,
+          resources: {
+            ...round_.resources,
+            cpuCores: Object.fromEntries(Object.entries(round_.resources.cpuCores).map(([k, v]) => [k, round(v, 3)])),
+          },
+        };
+      }
+    } finally {
+      await world.close();
+    }
+    return { metrics, details };
+  },
+};
