@@ -1,0 +1,30 @@
+import { expect, type Page } from "@playwright/test";
+
+/** /agents: the list, the New agent dialog, and an agent's detail page. */
+export class AgentsPage {
+  constructor(private readonly page: Page) {}
+
+  async open() {
+    await this.page.goto("/agents");
+    await expect(this.page.getByRole("searchbox", { name: "Search agents" })).toBeVisible();
+  }
+
+  /** New agent → pick the profile → name it → lands on the new agent's page; returns its id. */
+  async create(name: string, profile = "Default Assistant"): Promise<string> {
+    await this.page.getByRole("button", { name: "New agent" }).click();
+    const dialog = this.page.getByRole("dialog", { name: "New agent" });
+    await dialog.getByRole("radio", { name: new RegExp(profile) }).check();
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByRole("button", { name: "Create agent" }).click();
+    await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}$/);
+    await expect(this.page.locator("main header").getByText(name, { exact: true })).toBeVisible();
+    return new URL(this.page.url()).pathname.split("/").pop()!;
+  }
+
+  /** On an agent's page: start a conversation with it; returns the conversation id. */
+  async startConversation(): Promise<string> {
+    await this.page.getByRole("button", { name: "New conversation" }).click();
+    await expect(this.page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+    return new URL(this.page.url()).pathname.split("/").pop()!;
+  }
+}
