@@ -1,5 +1,6 @@
 import type { LoginInput, PasswordChangeInput, SessionState, SessionSummary, SetupInput } from "@cybros/protocol";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { resetListFilter } from "../conversations/listFilter";
 import { api, setCsrfToken } from "../lib/api";
 
 export const sessionKey = ["session"] as const;
@@ -47,6 +48,7 @@ export function useLogout() {
     mutationFn: () => api.delete("/api/session"),
     onSettled: async () => {
       setCsrfToken(null);
+      resetListFilter();
       client.removeQueries({ predicate: (q) => q.queryKey[0] !== sessionKey[0] });
       await client.invalidateQueries({ queryKey: sessionKey });
     },

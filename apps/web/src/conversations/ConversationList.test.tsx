@@ -5,6 +5,7 @@ import { MemoryRouter } from "react-router";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ToastProvider } from "../ui";
 import { ConversationList } from "./ConversationList";
+import { resetListFilter } from "./listFilter";
 
 function summary(id: string, title: string, lastActivityAt: Date): ConversationSummary {
   const at = lastActivityAt.toISOString();
@@ -47,6 +48,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   cleanup();
+  resetListFilter();
   vi.unstubAllGlobals();
 });
 

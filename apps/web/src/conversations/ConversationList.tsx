@@ -6,6 +6,7 @@ import { errorMessage } from "../lib/api";
 import { cn, IconButton, LoadError, Menu, Skeleton, Spinner } from "../ui";
 import { useConversationActions } from "./actions";
 import { groupByRecency } from "./grouping";
+import { useListFilter } from "./listFilter";
 import { useConversationList } from "./queries";
 
 function useDebounced<T>(value: T, ms: number): T {
@@ -36,8 +37,7 @@ function useInfiniteSentinel(onVisible: () => void, enabled: boolean) {
 
 /** The sidebar's conversation list: search, archived filter, recency groups, infinite scroll, row actions. */
 export function ConversationList() {
-  const [search, setSearch] = useState("");
-  const [archived, setArchived] = useState(false);
+  const { search, setSearch, archived, setArchived } = useListFilter();
   const q = useDebounced(search, 250);
   const list = useConversationList({ q, archived });
   const { itemsFor, dialogs } = useConversationActions();
