@@ -60,12 +60,11 @@ function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) 
   return {
     fetch,
     posts,
-    /** Sends envelopes on the open event stream and lets the frame-batched flush run. */
+    /** Sends envelopes on the open event stream; assertions wait for the frame-batched flush. */
     async send(...events: EventEnvelope[]) {
       await vi.waitFor(() => expect(stream).not.toBeNull());
-      for (const e of events) stream!.enqueue(encoder.encode(`data: ${JSON.stringify(e)}\n\n`));
       await act(async () => {
-        await new Promise((r) => setTimeout(r, 150));
+        for (const e of events) stream!.enqueue(encoder.encode(`data: ${JSON.stringify(e)}\n\n`));
       });
     },
   };
@@ -112,7 +111,8 @@ function start(initial: MessagesPage, activeRun: RunSummary | null = null) {
   return show();
 }
 
-describe("ConversationView", () => {
+// Generous: the first render pays for loading the view's modules, slow on a busy CI machine.
+describe("ConversationView", { timeout: 20_000 }, () => {
   it("shows the transcript: the user's bubble, the reply's markdown table and code with a Copy button", async () => {
     start(history);
     const user = await screen.findByText("Show me a table");
@@ -142,7 +142,7 @@ describe("ConversationView", () => {
       }),
     );
     const bubble = () => document.querySelector('[data-message-id="a1"]') as HTMLElement;
-    expect(bubble().getAttribute("data-indicator")).toBe("streaming");
+    await vi.waitFor(() => expect(bubble()?.getAttribute("data-indicator")).toBe("streaming"));
     expect(within(bubble()).getByRole("status", { name: "Assistant is typing" })).toBeTruthy();
     expect(screen.getByRole("button", { name: "Stop" })).toBeTruthy();
 
@@ -152,14 +152,14 @@ describe("ConversationView", () => {
       chunk(null, 5, ", wor"),
       chunk(null, 3, "lo, world"),
     );
-    expect(bubble().textContent).toContain("Hello, world");
+    await vi.waitFor(() => expect(bubble().textContent).toContain("Hello, world"));
     expect(bubble().textContent).not.toContain("HelloHel");
 
     await server.send(
       envelope("stream_complete", { ...at, node_id: "a1", seq: 5, text: "Hello, world!" }),
       envelope("run_succeeded", { ...at, seq: 6 }),
     );
-    expect(bubble().getAttribute("data-indicator")).toBe("completed");
+    await vi.waitFor(() => expect(bubble().getAttribute("data-indicator")).toBe("completed"));
     expect(bubble().textContent).toContain("Hello, world!");
     expect(screen.queryByRole("button", { name: "Stop" })).toBeNull();
   });
@@ -215,6 +215,29 @@ describe("ConversationView", () => {
     await vi.waitFor(() => expect(server.posts.map((p) => p.path)).toEqual(["/api/runs/r1/retry"]));
     await vi.waitFor(() => expect(document.querySelector('[data-message-id="a1"]')).toBeNull());
     expect(document.querySelector('[data-run-state="queued"]')).not.toBeNull();
+  });
+
+  it("points to the provider settings when no provider serves the agent's models", async () => {
+    start(
+      page(
+        [
+          transcriptMessage({ id: "u1", turnId: "t1", role: "user", text: "hi", runId: "r1" }),
+          transcriptMessage({
+            id: "a1",
+            turnId: "t1",
+            runId: "r1",
+            state: "errored",
+            error: { code: "no_provider_for_model", message: "No enabled provider serves gpt-x." },
+          }),
+        ],
+        4,
+      ),
+    );
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("No provider serves this agent’s models.");
+    expect(within(alert).getByRole("link", { name: "Fix in System settings" }).getAttribute("href")).toBe(
+      "/system/settings#providers",
+    );
   });
 
   it("shows tool calls as collapsible cards with arguments and result", async () => {

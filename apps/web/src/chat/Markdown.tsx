@@ -5,9 +5,12 @@ import {
   allBlocks,
   type Block,
   type BlockSplit,
+  CODE_SEGMENT_LINES,
+  type CodeSegments,
   emptySplit,
-  keepsPrefix,
+  noSegments,
   renderMarkdown,
+  segmentCode,
   splitBlocks,
 } from "./markdown";
 
@@ -15,7 +18,6 @@ import {
 export const MAX_BLOCKS = 300;
 /** Past this many lines a code block shows its first ones, with a button for the rest. */
 export const MAX_CODE_LINES = 400;
-const CODE_SEGMENT_LINES = 100;
 
 /**
  * A reply's markdown, rendered block by block: finished blocks are memoized by their source, so while a reply
@@ -63,40 +65,6 @@ function HtmlBlock({ source }: { source: string }) {
   const html = useMemo(() => renderMarkdown(source), [source]);
   // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitized by renderMarkdown (DOMPurify), tested in markdown.test.ts
   return <div className="chat-block chat-html" dangerouslySetInnerHTML={{ __html: html }} />;
-}
-
-/** Code cut into segments of whole lines; closed segments are final while the code grows (see `segmentCode`). */
-export interface CodeSegments {
-  code: string;
-  /** Closed segments of CODE_SEGMENT_LINES lines each (with their newlines). */
-  closed: string[];
-  /** Where the open last segment starts. */
-  openStart: number;
-  /** Lines in the open segment so far. */
-  openLines: number;
-}
-
-const noSegments: CodeSegments = { code: "", closed: [], openStart: 0, openLines: 0 };
-
-/** Segments `code`, resuming from `previous` when the code only grew: a streaming code block costs its new text. */
-export function segmentCode(code: string, previous: CodeSegments = noSegments): CodeSegments {
-  const reuse = keepsPrefix(code, previous.code, previous.openStart);
-  const closed = reuse ? [...previous.closed] : [];
-  let openStart = reuse ? previous.openStart : 0;
-  let lines = 0;
-  let position = openStart;
-  for (;;) {
-    const newline = code.indexOf("\n", position);
-    if (newline === -1) break;
-    lines++;
-    position = newline + 1;
-    if (lines === CODE_SEGMENT_LINES) {
-      closed.push(code.slice(openStart, position));
-      openStart = position;
-      lines = 0;
-    }
-  }
-  return { code, closed, openStart, openLines: lines };
 }
 
 /** A fenced code block: language, Copy, and long code collapsed. Only the growing last segment re-renders. */

@@ -1,5 +1,6 @@
 import { AlertTriangle, Info, RotateCcw, Sparkles, Square } from "lucide-react";
 import { type MouseEvent, memo, type ReactNode } from "react";
+import { Link, useInRouterContext } from "react-router";
 import { Button, cn } from "../ui";
 import { isTerminalPhase } from "./indicator";
 import { CopyButton, Markdown } from "./Markdown";
@@ -283,7 +284,8 @@ function Outcome({
   const runId = run?.id ?? message?.runId ?? null;
   const state = outcomeOf(run, message);
   if (state === "failed") {
-    const { title, detail } = describeRunError(run?.error ?? message?.error ?? null);
+    const error = run?.error ?? message?.error ?? null;
+    const { title, detail } = describeRunError(error);
     return (
       <div
         role="alert"
@@ -293,6 +295,7 @@ function Outcome({
         <div className="min-w-0 flex-1">
           <p className="font-medium">{title}</p>
           {detail ? <p className="mt-0.5 break-words opacity-90">{detail}</p> : null}
+          {error && providerCodes.has(error.code) ? <FixProviders /> : null}
         </div>
         {runId ? (
           <Button
@@ -316,6 +319,23 @@ function Outcome({
     );
   }
   return null;
+}
+
+/** Failures only a provider change fixes: say where. */
+const providerCodes: ReadonlySet<string> = new Set(["no_provider_for_model", "auth_failed"]);
+
+function FixProviders() {
+  const routed = useInRouterContext();
+  const className = "mt-1 inline-block font-medium underline underline-offset-2 hover:no-underline";
+  return routed ? (
+    <Link to="/system/settings#providers" className={className}>
+      Fix in System settings
+    </Link>
+  ) : (
+    <a href="/system/settings#providers" className={className}>
+      Fix in System settings
+    </a>
+  );
 }
 
 function StoppedNote({ busy, onRetry }: { busy: boolean; onRetry?: () => void }) {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { allBlocks, type BlockSplit, emptySplit, MAX_BLOCK_CHARS, renderMarkdown, splitBlocks } from "./markdown";
+import {
+  allBlocks,
+  type BlockSplit,
+  emptySplit,
+  MAX_BLOCK_CHARS,
+  renderMarkdown,
+  segmentCode,
+  splitBlocks,
+} from "./markdown";
 
 function dom(html: string) {
   const template = document.createElement("template");
@@ -162,8 +170,7 @@ describe("splitBlocks", () => {
 });
 
 describe("segmentCode", () => {
-  it("cuts code in whole-line segments and only extends the last while it grows", async () => {
-    const { segmentCode } = await import("./Markdown");
+  it("cuts code in whole-line segments and only extends the last while it grows", () => {
     const code = Array.from({ length: 250 }, (_, i) => `line ${i}`).join("\n");
     let segments = segmentCode(code.slice(0, 500));
     const first = segments.closed;

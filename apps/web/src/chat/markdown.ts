@@ -195,3 +195,43 @@ function isFenceClose(line: string, marker: string): boolean {
 export function allBlocks(split: BlockSplit): Block[] {
   return split.tail ? [...split.done, split.tail] : split.done;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Code segments
+
+/** Lines per segment of a code block; a streaming code block re-renders only its last segment. */
+export const CODE_SEGMENT_LINES = 100;
+
+/** Code cut into segments of whole lines; closed segments are final while the code grows (see `segmentCode`). */
+export interface CodeSegments {
+  code: string;
+  /** Closed segments of CODE_SEGMENT_LINES lines each (with their newlines). */
+  closed: string[];
+  /** Where the open last segment starts. */
+  openStart: number;
+  /** Lines in the open segment so far. */
+  openLines: number;
+}
+
+export const noSegments: CodeSegments = { code: "", closed: [], openStart: 0, openLines: 0 };
+
+/** Segments `code`, resuming from `previous` when the code only grew: a streaming code block costs its new text. */
+export function segmentCode(code: string, previous: CodeSegments = noSegments): CodeSegments {
+  const reuse = keepsPrefix(code, previous.code, previous.openStart);
+  const closed = reuse ? [...previous.closed] : [];
+  let openStart = reuse ? previous.openStart : 0;
+  let lines = 0;
+  let position = openStart;
+  for (;;) {
+    const newline = code.indexOf("\n", position);
+    if (newline === -1) break;
+    lines++;
+    position = newline + 1;
+    if (lines === CODE_SEGMENT_LINES) {
+      closed.push(code.slice(openStart, position));
+      openStart = position;
+      lines = 0;
+    }
+  }
+  return { code, closed, openStart, openLines: lines };
+}
