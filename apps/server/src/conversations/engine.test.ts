@@ -141,10 +141,20 @@ describe("conversation engine", () => {
     const id = await newConversation();
     const events = await subscribe(id, 0);
     const sent = await Promise.all(Array.from({ length: 10 }, (_, i) => send(id, `message ${i}`)));
+    // A resend with the same clientMessageId answers the first result instead of a second turn.
+    const first = await (
+      await client.post(`/api/conversations/${id}/messages`, { content: "once", clientMessageId: "c-1" })
+    ).json();
+    const again = await (
+      await client.post(`/api/conversations/${id}/messages`, { content: "once", clientMessageId: "c-1" })
+    ).json();
+    expect(again.message.id).toBe(first.message.id);
+    const created = await events.waitFor((e) => e.kind === "message_created" && e.node_id === first.message.id);
+    expect(created.payload.clientMessageId).toBe("c-1");
     const turnIds = new Set(sent.map((s) => s.message.turnId));
     expect(turnIds.size).toBe(10);
-    await events.runsEnded(10);
-    const messages = await transcript(id);
+    await events.runsEnded(11);
+    const messages = (await transcript(id)).filter((m) => m.turnId !== first.message.turnId);
     expect(messages).toHaveLength(20);
     const order = messages.filter((m) => m.role === "user").map((m) => m.text);
     // Concurrent posts may commit in any order; the transcript keeps commit order and pairs each reply.

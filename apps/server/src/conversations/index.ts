@@ -231,7 +231,7 @@ async function appendInTransaction(
         nodeId: node!.id,
         kind: "message_created",
         text: input.content,
-        payload: { message },
+        payload: { message, ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}) },
       },
       { conversationId: row.id, turnId: turn!.id, runId, kind: "run_queued", payload: { run: presentRun(run!) } },
       ...(locked!.title !== row.title
