@@ -259,56 +259,58 @@ function FilesViewer({ detail }: { detail: AgentDetail }) {
       {files.length === 0 || !current ? (
         <p className="text-sm text-fg-subtle">No files could be read.</p>
       ) : (
-        <Card className="overflow-hidden md:grid md:grid-cols-[240px_1fr]">
-          <div
-            role="tablist"
-            aria-label="Agent files"
-            aria-orientation="vertical"
-            onKeyDown={onKeyDown}
-            className="flex gap-1 overflow-x-auto border-b border-line bg-sidebar p-2 md:flex-col md:overflow-visible md:border-r md:border-b-0"
-          >
-            {files.map((file, index) => {
-              const Icon = file.path.endsWith(".md") ? FileText : FileCode2;
-              const active = file === current;
-              return (
-                <button
-                  key={file.path}
-                  ref={(el) => {
-                    tabs.current[index] = el;
-                  }}
-                  type="button"
-                  role="tab"
-                  id={`${baseId}-tab-${index}`}
-                  aria-selected={active}
-                  aria-controls={`${baseId}-panel`}
-                  tabIndex={active ? 0 : -1}
-                  onClick={() => setSelected(index)}
-                  className={cn(
-                    "flex shrink-0 items-center gap-2 rounded-md px-2.5 py-1.5 text-left text-sm whitespace-nowrap transition-colors",
-                    active ? "bg-surface-3 font-medium text-fg" : "text-fg-muted hover:bg-surface-3/60 hover:text-fg",
-                  )}
-                >
-                  <Icon aria-hidden className="size-4 shrink-0 opacity-70" />
-                  <span className="truncate" title={file.path}>
-                    {file.path}
-                  </span>
-                </button>
-              );
-            })}
-          </div>
-          <div
-            role="tabpanel"
-            id={`${baseId}-panel`}
-            aria-labelledby={`${baseId}-tab-${files.indexOf(current)}`}
-            className="min-w-0 p-4 md:p-6"
-          >
-            {current.path.endsWith(".md") ? (
-              <Markdown text={current.content} />
-            ) : (
-              <CodeBlock lang={languageOf(current.path)} code={current.content} />
-            )}
-          </div>
-        </Card>
+        <div className="@container">
+          <Card className="overflow-hidden @2xl:grid @2xl:grid-cols-[220px_1fr]">
+            <div
+              role="tablist"
+              aria-label="Agent files"
+              aria-orientation="vertical"
+              onKeyDown={onKeyDown}
+              className="flex gap-1 overflow-x-auto border-b border-line bg-sidebar p-2 @2xl:flex-col @2xl:overflow-visible @2xl:border-r @2xl:border-b-0"
+            >
+              {files.map((file, index) => {
+                const Icon = file.path.endsWith(".md") ? FileText : FileCode2;
+                const active = file === current;
+                return (
+                  <button
+                    key={file.path}
+                    ref={(el) => {
+                      tabs.current[index] = el;
+                    }}
+                    type="button"
+                    role="tab"
+                    id={`${baseId}-tab-${index}`}
+                    aria-selected={active}
+                    aria-controls={`${baseId}-panel`}
+                    tabIndex={active ? 0 : -1}
+                    onClick={() => setSelected(index)}
+                    className={cn(
+                      "flex shrink-0 items-center gap-2 rounded-md px-2.5 py-1.5 text-left text-sm whitespace-nowrap transition-colors",
+                      active ? "bg-surface-3 font-medium text-fg" : "text-fg-muted hover:bg-surface-3/60 hover:text-fg",
+                    )}
+                  >
+                    <Icon aria-hidden className="size-4 shrink-0 opacity-70" />
+                    <span className="truncate" title={file.path}>
+                      {file.path}
+                    </span>
+                  </button>
+                );
+              })}
+            </div>
+            <div
+              role="tabpanel"
+              id={`${baseId}-panel`}
+              aria-labelledby={`${baseId}-tab-${files.indexOf(current)}`}
+              className="min-w-0 p-4 @2xl:p-6"
+            >
+              {current.path.endsWith(".md") ? (
+                <Markdown text={current.content} />
+              ) : (
+                <CodeBlock lang={languageOf(current.path)} code={current.content} />
+              )}
+            </div>
+          </Card>
+        </div>
       )}
     </Section>
   );
