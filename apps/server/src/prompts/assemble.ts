@@ -31,6 +31,18 @@ export interface AssembledPrompt {
   sections: SectionRecord[];
 }
 
+/** A tool's wire spec, derived once per tool object: converting zod to JSON Schema costs about a millisecond a tool. */
+const specs = new WeakMap<Tool, ToolSpec>();
+
+function specOf(tool: Tool): ToolSpec {
+  let spec = specs.get(tool);
+  if (!spec) {
+    spec = { name: tool.name, description: tool.description, parameters: toolJsonSchema(tool) };
+    specs.set(tool, spec);
+  }
+  return spec;
+}
+
 function hashOf(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
@@ -56,7 +68,7 @@ export function assemblePrompt(input: {
   const { definition } = input;
   const tools = [...input.tools]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((tool) => ({ name: tool.name, description: tool.description, parameters: toolJsonSchema(tool) }));
+    .map(specOf);
   const sections: Section[] = [
     { name: "agent", text: definition.instructions.agent ?? "", stable: true },
     { name: "soul", text: definition.instructions.soul ?? "", stable: true },
