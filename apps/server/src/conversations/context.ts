@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/pg-core";
 import type { Db } from "../db/index.js";
 import { nodes } from "../db/schema.js";
 import type { ChatMessage } from "../llm/index.js";
@@ -10,33 +11,47 @@ export type PromptMessage = ChatMessage;
 export const DEFAULT_WINDOW_TURNS = 50;
 const INTERRUPTED_TOOL_RESULT = "(no result: the run ended before this tool finished)";
 
+/** What a prompt needs of a node; the rest of the row is never read, so it is never fetched. */
+const contextColumns = {
+  id: nodes.id,
+  kind: nodes.kind,
+  state: nodes.state,
+  content: nodes.content,
+  data: nodes.data,
+  parentId: nodes.parentId,
+  turnSeq: nodes.turnSeq,
+  position: nodes.position,
+};
+export type ContextNode = Pick<NodeRow, keyof typeof contextColumns>;
+
 /**
  * The nodes the model sees for a turn: the newest `windowTurns` turns up to and including this one, plus the
- * newest summary older than the window. Index range scans only, so the cost grows with the window, never with
- * the conversation's history.
+ * newest summary older than the window. One statement of two index range scans (the summary through a partial
+ * index), so the cost grows with the window, never with the conversation's history.
  */
 export async function contextNodes(
   db: Db,
   conversationId: string,
   turnSeq: number,
   windowTurns = DEFAULT_WINDOW_TURNS,
-): Promise<NodeRow[]> {
+): Promise<ContextNode[]> {
   const from = turnSeq - windowTurns;
-  const [summary] = await db
-    .select()
+  const summary = db
+    .select(contextColumns)
     .from(nodes)
     .where(
       and(
         eq(nodes.conversationId, conversationId),
-        eq(nodes.kind, "summary"),
+        // A literal, not a parameter, so the planner can use the partial index nodes_summary_idx.
+        sql`${nodes.kind} = 'summary'`,
         lte(nodes.turnSeq, from),
         isNull(nodes.supersededAt),
       ),
     )
     .orderBy(desc(nodes.turnSeq), desc(nodes.position))
     .limit(1);
-  const window = await db
-    .select()
+  const window = db
+    .select(contextColumns)
     .from(nodes)
     .where(
       and(
@@ -53,9 +68,9 @@ export async function contextNodes(
           "developer_message",
         ]),
       ),
-    )
-    .orderBy(asc(nodes.turnSeq), asc(nodes.position));
-  return summary ? [summary, ...window] : window;
+    );
+  // The summary is older than every turn in the window, so turn order puts it first.
+  return unionAll(summary, window).orderBy(asc(nodes.turnSeq), asc(nodes.position));
 }
 
 /**
@@ -63,9 +78,9 @@ export async function contextNodes(
  * nothing stale in later prompts; a stopped reply keeps the text the person saw. Deterministic: the same nodes
  * always give byte-identical messages (prompt caching depends on it).
  */
-export function toPromptMessages(context: NodeRow[], excludeNodeId?: string): PromptMessage[] {
+export function toPromptMessages(context: ContextNode[], excludeNodeId?: string): PromptMessage[] {
   const messages: PromptMessage[] = [];
-  const tasksByCall = new Map<string, NodeRow>();
+  const tasksByCall = new Map<string, ContextNode>();
   for (const node of context) {
     if (node.kind === "task") tasksByCall.set(`${node.parentId}:${(node.data as unknown as TaskData).callId}`, node);
   }

@@ -208,6 +208,8 @@ export const nodes = pgTable(
   (t) => [
     index("nodes_conversation_order_idx").on(t.conversationId, t.turnSeq, t.position),
     index("nodes_run_idx").on(t.runId),
+    // The context window's "newest summary older than the window" is one probe, however long the history.
+    index("nodes_summary_idx").on(t.conversationId, t.turnSeq, t.position).where(sql`${t.kind} = 'summary'`),
   ],
 );
 

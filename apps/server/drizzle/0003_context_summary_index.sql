@@ -1,0 +1,1 @@
+CREATE INDEX "nodes_summary_idx" ON "nodes" USING btree ("conversation_id","turn_seq","position") WHERE "nodes"."kind" = 'summary';
