@@ -16,7 +16,9 @@ for (const name of ["unit.json", "db.json"]) {
     failed++;
     continue;
   }
-  console.log(`${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`);
+  console.log(
+    `${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped`,
+  );
   passed += report.numPassedTests;
   failed += report.numFailedTests;
 }
@@ -26,7 +28,9 @@ if (!e2e) {
   failed++;
 } else {
   const { expected = 0, unexpected = 0, flaky = 0, skipped = 0 } = e2e.stats ?? {};
-  console.log(`e2e.json: ${expected} passed, ${unexpected + flaky} failed (flaky counts as failed), ${skipped} skipped`);
+  console.log(
+    `e2e.json: ${expected} passed, ${unexpected + flaky} failed (flaky counts as failed), ${skipped} skipped`,
+  );
   passed += expected;
   failed += unexpected + flaky;
 }

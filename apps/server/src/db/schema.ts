@@ -230,7 +230,12 @@ export const conversationRuns = pgTable(
     /** The node being produced right now: tracked explicitly, never inferred from the latest leaf. */
     activeNodeId: uuid("active_node_id"),
     retryOfId: uuid("retry_of_id"),
-    error: jsonb("error").$type<{ code: string; message: string; status?: number; details?: Record<string, unknown> }>(),
+    error: jsonb("error").$type<{
+      code: string;
+      message: string;
+      status?: number;
+      details?: Record<string, unknown>;
+    }>(),
     /** Which process runs it ("host:pid:boot"), for logs and reaping. */
     workerId: text("worker_id"),
     cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
@@ -242,12 +247,8 @@ export const conversationRuns = pgTable(
   (t) => [
     index("conversation_runs_queue_idx").on(t.conversationId, t.state, t.queuedAt),
     // At most one running run per conversation, enforced by the database.
-    uniqueIndex("conversation_runs_one_running_idx")
-      .on(t.conversationId)
-      .where(sql`${t.state} = 'running'`),
-    index("conversation_runs_running_idx")
-      .on(t.heartbeatAt)
-      .where(sql`${t.state} = 'running'`),
+    uniqueIndex("conversation_runs_one_running_idx").on(t.conversationId).where(sql`${t.state} = 'running'`),
+    index("conversation_runs_running_idx").on(t.heartbeatAt).where(sql`${t.state} = 'running'`),
   ],
 );
 

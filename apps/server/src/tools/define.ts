@@ -71,12 +71,17 @@ export async function runTool(
   const parsed = tool.parameters.safeParse(rawArgs);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
-    return finish({ title: `${tool.name}: invalid arguments`, output: `Invalid arguments: ${problems}`, isError: true });
+    return finish({
+      title: `${tool.name}: invalid arguments`,
+      output: `Invalid arguments: ${problems}`,
+      isError: true,
+    });
   }
   try {
     return finish(await tool.execute(parsed.data, context));
   } catch (error) {
-    if (error instanceof ToolError) return finish({ title: `${tool.name} failed`, output: error.message, isError: true });
+    if (error instanceof ToolError)
+      return finish({ title: `${tool.name} failed`, output: error.message, isError: true });
     context.log.error({ err: error, tool: tool.name }, "tool crashed");
     return finish({ title: `${tool.name} failed`, output: "The tool failed unexpectedly.", isError: true });
   }
