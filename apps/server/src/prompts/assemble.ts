@@ -66,9 +66,7 @@ export function assemblePrompt(input: {
   volatile?: { name: string; text: string }[];
 }): AssembledPrompt {
   const { definition } = input;
-  const tools = [...input.tools]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(specOf);
+  const tools = [...input.tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(specOf);
   const sections: Section[] = [
     { name: "agent", text: definition.instructions.agent ?? "", stable: true },
     { name: "soul", text: definition.instructions.soul ?? "", stable: true },
