@@ -114,7 +114,8 @@ export function useDeleteConversation() {
     mutationFn: (id: string) => api.delete(`/api/conversations/${id}`),
     onSuccess: (_, id) => {
       removeFromLists(client, id);
-      client.removeQueries({ queryKey: conversationKeys.detail(id) });
+      // Not the open page's own: removed under it, it would refetch (a 404) before the page navigates away.
+      client.removeQueries({ queryKey: conversationKeys.detail(id), type: "inactive" });
     },
   });
 }
