@@ -106,7 +106,8 @@ export function SettingsLayout() {
 /** The scrolling body of a settings-layout page: a readable column under the page header. */
 export function SettingsBody({ children, wide }: { children: React.ReactNode; wide?: boolean }) {
   return (
-    <div className="min-h-0 flex-1 overflow-y-auto">
+    // Relative: an absolutely placed descendant (an sr-only legend) scrolls inside, never lengthens the document.
+    <div className="relative min-h-0 flex-1 overflow-y-auto">
       <div className={cn("mx-auto flex flex-col gap-10 px-4 py-6 md:px-8 md:py-8", wide ? "max-w-5xl" : "max-w-3xl")}>
         {children}
       </div>
