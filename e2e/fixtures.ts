@@ -24,21 +24,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(instance.url);
   },
   consoleErrors: async ({ page }, use) => {
-    const errors: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(`console: ${message.text()}`);
-    });
-    page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-    page.on("requestfailed", (request) => {
-      const failure = request.failure()?.errorText ?? "";
-      // Navigations and closed event streams abort requests by design.
-      if (/ERR_ABORTED/.test(failure)) return;
-      errors.push(`requestfailed: ${request.method()} ${request.url()} ${failure}`);
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 500) errors.push(`http ${response.status()}: ${response.url()}`);
-    });
-    await use(errors);
+    await use(collectErrors(page));
   },
   signedIn: async ({ page, instance }, use) => {
     const request = page.context().request;
@@ -57,5 +43,24 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(page);
   },
 });
+
+/** Console errors, uncaught exceptions, failed requests and 5xx answers seen by a page, as they happen. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("requestfailed", (request) => {
+    const failure = request.failure()?.errorText ?? "";
+    // Navigations and closed event streams abort requests by design.
+    if (/ERR_ABORTED/.test(failure)) return;
+    errors.push(`requestfailed: ${request.method()} ${request.url()} ${failure}`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 500) errors.push(`http ${response.status()}: ${response.url()}`);
+  });
+  return errors;
+}
 
 export { expect };

@@ -1,0 +1,166 @@
+import { expect, test } from "./fixtures";
+import { ChatPage } from "./pages/chat";
+import { Shell } from "./pages/shell";
+
+/**
+ * Chatting with the mock LLM through the whole UI, one conversation per test on the worker's instance. First run
+ * is auth.spec.ts; the mock's `/mock …` directives (docs/mock-llm.md) script each reply.
+ */
+
+test("new conversation → a streamed reply settles as completed; a tool call shows as a card with its arguments and result", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const shell = new Shell(page);
+  const chat = new ChatPage(page);
+  await shell.startConversation("Default Assistant");
+  await expect(page.getByRole("heading", { name: "What can I help with?" })).toBeVisible();
+
+  await chat.send("Hello from Playwright");
+  await expect(chat.userMessages.last()).toHaveText("Hello from Playwright");
+  await chat.expectCompletedReply("Mock reply: Hello from Playwright");
+  // The first message names the conversation in the sidebar.
+  await expect(shell.conversationLink("Hello from Playwright")).toBeVisible();
+
+  // A slow reply is seen growing piece by piece while the indicator says streaming, then settles.
+  await chat.recordReplyPhases();
+  await chat.send("/mock echo chunk_size=4 delay=80\nOne word at a time, please");
+  await chat.expectCompletedReply("Mock reply: One word at a time, please");
+  const phases = await chat.phases();
+  const streaming = phases.filter((p) => p.phase === "streaming");
+  expect(new Set(streaming.map((p) => p.length)).size, JSON.stringify(phases)).toBeGreaterThan(2);
+  expect(phases.at(-1)?.phase).toBe("completed");
+  expect(phases.findIndex((p) => p.phase === "completed")).toBeGreaterThan(
+    phases.findLastIndex((p) => p.phase === "streaming"),
+  );
+
+  await chat.send('/mock tool_calls\nmemory_store {"content":"The user drinks green tea"}');
+  await chat.expectCompletedReply("Tool results: memory_store:");
+  // The call and the answer that follows it are one reply: the card sits in the turn's first bubble.
+  const card = chat.toolCard(chat.replies, "memory_store");
+  await expect(card).toBeVisible();
+  await expect(card.getByText("Done")).toBeAttached();
+  await expect(card.getByText("Arguments")).toBeHidden();
+  await card.locator("summary").click();
+  await expect(card.getByText("Arguments")).toBeVisible();
+  await expect(card.locator("pre").first()).toContainText('"content": "The user drinks green tea"');
+  await expect(card.getByText("Result", { exact: true })).toBeVisible();
+  await expect(card.locator("pre").nth(1)).not.toHaveText("");
+  await card.locator("summary").click();
+  await expect(card.getByText("Arguments")).toBeHidden();
+
+  expect(consoleErrors).toEqual([]);
+});
+
+test("a failed reply shows an inline error with Retry, and Retry gets a good reply", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const chat = new ChatPage(page);
+  // The LLM client retries a 500 twice before giving up (decisions/0004), so the first send uses three steps;
+  // the Retry button's new run gets the fourth.
+  const scenario = `flaky-${test.info().workerIndex}-${Date.now()}`;
+  const defined = await page.request.post("/mock_llm/v1/scenarios", {
+    data: {
+      name: scenario,
+      steps: [
+        { reply: "error", status: 500 },
+        { reply: "error", status: 500 },
+        { reply: "error", status: 500 },
+        { reply: "text", text: "Recovered." },
+      ],
+    },
+  });
+  expect(defined.status()).toBe(201);
+
+  await new Shell(page).startConversation();
+  await chat.send(`/mock scenario name=${scenario}`);
+  const failed = chat.lastReply;
+  await expect(failed).toHaveAttribute("data-indicator", "errored", { timeout: 30_000 });
+  const error = failed.getByRole("alert");
+  await expect(error).toContainText("The model provider returned an error.");
+  await error.getByRole("button", { name: "Retry" }).click();
+
+  await chat.expectCompletedReply("Recovered.");
+  // The failed attempt is replaced by the retry, not kept beside it.
+  await expect(chat.replies).toHaveCount(1);
+  await expect(page.getByRole("alert").filter({ hasText: "returned an error" })).toHaveCount(0);
+  expect(consoleErrors).toEqual([]);
+});
+
+test("Stop ends a slow reply: the bubble says canceled and no more text arrives", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const chat = new ChatPage(page);
+  await new Shell(page).startConversation();
+  // 50 KB in 16-character chunks 30 ms apart: more than a minute and a half if nobody stops it.
+  await chat.send("/mock long kb=50 delay=30");
+  await expect(chat.lastReply).toContainText("00002:");
+  const reply = page.locator(`[data-message-id="${await chat.lastReply.getAttribute("data-message-id")}"]`);
+  await expect(reply).toHaveAttribute("data-indicator", "streaming");
+  await chat.stopButton.click();
+
+  await expect(reply).toHaveAttribute("data-indicator", "canceled");
+  await expect(reply.getByText("Stopped")).toBeVisible();
+  await expect(chat.stopButton).toBeHidden();
+  const stoppedText = (await reply.locator(".chat-markdown").textContent()) ?? "";
+  expect(stoppedText.length).toBeLessThan(50 * 1024);
+
+  // The mock saw its client go away: the upstream request was closed, not left streaming.
+  await expect
+    .poll(async () => {
+      const log = await (await page.request.get("/mock_llm/v1/requests?limit=5")).json();
+      return log.data.filter((r: { directive: string | null }) => r.directive?.includes("long kb=50")).at(-1)?.outcome;
+    })
+    .toBe("client_closed");
+
+  // By the time a later reply has come and gone, a stream that had kept going would have added text.
+  await chat.send("And now?");
+  await chat.expectCompletedReply("Mock reply: And now?");
+  await expect(reply.locator(".chat-markdown")).toHaveText(stoppedText);
+  await expect(reply).toHaveAttribute("data-indicator", "canceled");
+  expect(consoleErrors).toEqual([]);
+});
+
+test("archive hides a conversation from the list and shows it under archived; restore brings it back; delete asks, then removes it", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const shell = new Shell(page);
+  const chat = new ChatPage(page);
+  const title = `Archive me ${Date.now()}`;
+  const id = await shell.startConversation();
+  await chat.send(title);
+  await chat.expectCompletedReply(`Mock reply: ${title}`);
+  await expect(shell.conversationLink(title)).toBeVisible();
+
+  await chat.conversationAction("Archive");
+  await expect(page.getByText("This conversation is archived.")).toBeVisible();
+  await expect(shell.conversationLink(title)).toBeHidden();
+  await shell.showArchived(true);
+  await expect(shell.conversationLink(title)).toBeVisible();
+
+  await shell.conversationAction(title, "Restore");
+  await expect(page.getByText("This conversation is archived.")).toBeHidden();
+  await expect(shell.conversationLink(title)).toBeHidden();
+  await shell.showArchived(false);
+  await expect(shell.conversationLink(title)).toBeVisible();
+
+  // Cancel first: nothing is deleted until the confirmation says so.
+  await chat.conversationAction("Delete");
+  const dialog = page.getByRole("alertdialog", { name: "Delete conversation?" });
+  await expect(dialog).toContainText(title);
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(shell.conversationLink(title)).toBeVisible();
+
+  await chat.conversationAction("Delete");
+  await chat.confirmDelete();
+  await expect(page).toHaveURL(/\/conversations$/);
+  await expect(shell.conversationLink(title)).toBeHidden();
+  await shell.showArchived(true);
+  await expect(shell.conversationLink(title)).toBeHidden();
+  expect((await page.request.get(`/api/conversations/${id}`)).status()).toBe(404);
+  expect(consoleErrors).toEqual([]);
+});

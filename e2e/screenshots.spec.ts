@@ -1,0 +1,121 @@
+import path from "node:path";
+import type { Browser, Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import { ChatPage } from "./pages/chat";
+
+/**
+ * Screenshots of every page at a phone, a tablet and a desktop size, into test-results/screenshots/, for people
+ * to look at before closing UI work. Not an assertion suite, and about a minute of work, so it runs only when
+ * asked: `SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts`.
+ */
+
+const SIZES = [
+  { name: "phone", width: 390, height: 844 },
+  { name: "tablet", width: 820, height: 1180 },
+  { name: "desktop", width: 1440, height: 900 },
+] as const;
+
+const OUT = path.join(import.meta.dirname, "../test-results/screenshots");
+
+/** Waits for skeletons and spinners to go, then saves `<size>-<name>.png`. */
+async function shoot(page: Page, size: string, name: string) {
+  await expect(page.locator(".animate-pulse, .animate-spin")).toHaveCount(0, { timeout: 20_000 });
+  await page.screenshot({ path: path.join(OUT, `${size}-${name}.png`), fullPage: true, animations: "disabled" });
+}
+
+async function sizedPage(browser: Browser, baseURL: string, size: (typeof SIZES)[number], state?: string) {
+  const phone = size.width < 500;
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: size.width, height: size.height },
+    isMobile: phone,
+    hasTouch: phone,
+    storageState: state ? JSON.parse(state) : undefined,
+  });
+  return context.newPage();
+}
+
+const REASON = "only with SCREENSHOTS=1: it asserts nothing and takes a minute, so the default run leaves it out";
+
+// The reason is in the title too, so the list reporter prints it beside the skipped test.
+test.describe(`screenshots (${REASON})`, () => {
+  test.skip(process.env.SCREENSHOTS !== "1", REASON);
+
+  test("every page at phone, tablet and desktop sizes", async ({ signedIn: page, instance, browser }) => {
+    test.setTimeout(240_000);
+    const headers = { origin: instance.url };
+
+    // A conversation with a tool card and a markdown reply; the bundled agent's id.
+    const { agents } = await (await page.request.get("/api/agents")).json();
+    const agent = agents.find((a: { name: string }) => a.name === "Default Assistant");
+    const conversation = await (
+      await page.request.post("/api/conversations", { data: { agentProgramId: agent.id }, headers })
+    ).json();
+    const chat = new ChatPage(page);
+    await chat.open(conversation.id);
+    await chat.send('/mock tool_calls\nmemory_store {"content":"The user drinks green tea every morning"}');
+    await chat.expectCompletedReply("Tool results: memory_store:");
+    await chat.send("/mock markdown\nShow me what you can format");
+    await chat.expectCompletedReply(/./);
+    await page.request.patch(`/api/conversations/${conversation.id}`, {
+      data: { title: "Tea preferences and formatting" },
+      headers,
+    });
+    const state = JSON.stringify(await page.context().storageState());
+
+    for (const size of SIZES) {
+      const visitor = await sizedPage(browser, instance.url, size);
+      await visitor.goto("/");
+      await expect(visitor.getByRole("heading", { level: 1 })).toBeVisible();
+      await shoot(visitor, size.name, "01-landing");
+      await visitor.goto("/login");
+      await expect(visitor.getByRole("button", { name: "Sign in" })).toBeVisible();
+      await shoot(visitor, size.name, "02-login");
+      await visitor.context().close();
+
+      const user = await sizedPage(browser, instance.url, size, state);
+      const main = user.getByRole("main");
+      await user.goto("/dashboard");
+      await expect(user.getByRole("heading", { name: "Recent conversations" })).toBeVisible();
+      await shoot(user, size.name, "03-dashboard");
+
+      await user.goto("/conversations");
+      await expect(main.getByRole("button", { name: "Chat with Default Assistant" })).toBeVisible();
+      await shoot(user, size.name, "04-conversations");
+      if (size.name === "phone") {
+        await user.getByRole("button", { name: "Open sidebar" }).click();
+        await expect(user.getByRole("dialog", { name: "Sidebar" })).toBeVisible();
+        await shoot(user, size.name, "04b-conversations-drawer");
+        await user.keyboard.press("Escape");
+      }
+
+      await user.goto(`/conversations/${conversation.id}`);
+      const shown = new ChatPage(user);
+      await expect(shown.lastReply).toHaveAttribute("data-indicator", "completed");
+      await shoot(user, size.name, "05-conversation");
+      await shown.toolCard(shown.replies, "memory_store").locator("summary").click();
+      await shown.toolCard(shown.replies, "memory_store").scrollIntoViewIfNeeded();
+      await shoot(user, size.name, "05b-conversation-tool-card");
+      await user.getByRole("button", { name: "Details" }).last().click();
+      await expect(user.getByRole("heading", { name: "Reply details" })).toBeVisible();
+      await shoot(user, size.name, "05c-conversation-inspector");
+
+      await user.goto("/agents");
+      await expect(main.getByRole("link", { name: "Default Assistant", exact: true })).toBeVisible();
+      await shoot(user, size.name, "06-agents");
+
+      await user.goto(`/agents/${agent.id}`);
+      await expect(user.getByRole("tablist", { name: "Agent files" })).toBeVisible();
+      await shoot(user, size.name, "07-agent-detail");
+
+      await user.goto("/settings");
+      await expect(user.getByRole("heading", { name: "Sessions" })).toBeVisible();
+      await shoot(user, size.name, "08-settings");
+
+      await user.goto("/system/settings");
+      await expect(user.getByRole("heading", { name: "Account defaults" })).toBeVisible();
+      await shoot(user, size.name, "09-system-settings");
+      await user.context().close();
+    }
+  });
+});
