@@ -187,6 +187,9 @@ describe("conversation engine", () => {
     const messages = await transcript(id);
     expect(messages[1]!.state).toBe("canceled");
     expect(messages[1]!.text.length).toBeGreaterThan(0);
+    // Live pages end on the stopped reply's stream_complete: it carries exactly the text a reload shows.
+    const complete = events.events.filter((e) => e.kind === "stream_complete" && e.node_id === messages[1]!.id);
+    expect(complete.map((e) => e.text)).toEqual([messages[1]!.text]);
     expect(messages[3]!.text).toBe("Mock reply: after the stop");
   });
 

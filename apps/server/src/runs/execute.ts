@@ -278,6 +278,15 @@ async function runStep(
   } catch (error) {
     failure = error;
   }
+  if (failure) {
+    // Keep what was streamed before the failure on the node (finishRun marks it errored or stopped), and do it
+    // while the stream is still open: a cancel finishing the run meanwhile either finds the stream and freezes
+    // its text, or finds this text on the node. Never overwrite a node a cancel already finalized.
+    await services.db
+      .update(nodes)
+      .set({ content: stream.text })
+      .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")));
+  }
   await services.streams.close(stream);
   await services.db.insert(llmCalls).values({
     id: uuidv7(),
@@ -299,11 +308,7 @@ async function runStep(
     finishReason: result?.finishReason ?? null,
     error: failure && !signal.aborted ? toRunError(failure) : null,
   });
-  if (failure) {
-    // Keep what was streamed before the failure on the node; finishRun marks it errored or stopped.
-    await services.db.update(nodes).set({ content: stream.text }).where(eq(nodes.id, node.id));
-    throw failure;
-  }
+  if (failure) throw failure;
   const toolCalls: ToolCallRecord[] = result!.toolCalls.map((call) => ({
     callId: call.callId,
     name: call.name,

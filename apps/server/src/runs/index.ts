@@ -89,7 +89,9 @@ export async function finishRun(
           .from(conversationEvents)
           .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")))
           .orderBy(asc(conversationEvents.seq));
-        if (chunks.length) content = chunks.map((c) => c.text ?? "").join("");
+        // The chunks hold what was persisted; the node may hold more (its runner saved the whole text).
+        const persisted = chunks.map((c) => c.text ?? "").join("");
+        if (persisted.length > content.length) content = persisted;
       }
       await tx
         .update(nodes)
