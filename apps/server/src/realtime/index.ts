@@ -48,48 +48,63 @@ export class Realtime {
   }
 
   /**
-   * Persists events with fresh seqs. Seqs come from each conversation's `last_seq` under its row lock, so
-   * commits for one conversation happen in seq order and a reader's cursor never skips a late commit.
+   * Persists events with fresh seqs, in one statement: seqs come from each conversation's `last_seq` under its row
+   * lock, so commits for one conversation happen in seq order and a reader's cursor never skips a late commit.
+   * Drafts travel as one JSON parameter (one parse, however many rows). Stream chunks do not move a conversation's
+   * last activity, so the batched chunk flush updates no indexed column (a HOT update).
    */
   async record(writer: Writer, drafts: EventDraft[]): Promise<EventEnvelope[]> {
     if (drafts.length === 0) return [];
-    const perConversation = new Map<string, number>();
-    for (const draft of drafts)
-      perConversation.set(draft.conversationId, (perConversation.get(draft.conversationId) ?? 0) + 1);
-    const values = sql.join(
-      [...perConversation].map(([id, n]) => sql`(${id}::uuid, ${n}::int)`),
-      sql`, `,
-    );
-    const allocated = (await writer.execute(
-      sql`UPDATE conversations c SET last_seq = c.last_seq + v.n, last_activity_at = now()
-          FROM (VALUES ${values}) AS v(id, n) WHERE c.id = v.id RETURNING c.id, c.last_seq`,
-    )) as unknown as
-      | { rows?: { id: string; last_seq: string | number }[] }
-      | { id: string; last_seq: string | number }[];
-    const rows = Array.isArray(allocated) ? allocated : (allocated.rows ?? []);
-    const next = new Map<string, number>();
-    for (const row of rows) next.set(row.id, Number(row.last_seq) - perConversation.get(row.id)! + 1);
     const now = new Date();
-    const inserted: EventRow[] = drafts
-      .filter((draft) => next.has(draft.conversationId))
-      .map((draft) => {
-        const seq = next.get(draft.conversationId)!;
-        next.set(draft.conversationId, seq + 1);
-        return {
-          id: uuidv7(),
-          conversationId: draft.conversationId,
-          seq,
-          turnId: draft.turnId ?? null,
-          runId: draft.runId ?? null,
-          nodeId: draft.nodeId ?? null,
-          kind: draft.kind,
-          text: draft.text ?? null,
-          payload: draft.payload ?? {},
-          createdAt: now,
-        };
-      });
-    if (inserted.length) await writer.insert(conversationEvents).values(inserted);
-    return inserted.map(envelopeOf);
+    const rows: EventRow[] = drafts.map((draft) => ({
+      id: uuidv7(),
+      conversationId: draft.conversationId,
+      seq: 0,
+      turnId: draft.turnId ?? null,
+      runId: draft.runId ?? null,
+      nodeId: draft.nodeId ?? null,
+      kind: draft.kind,
+      text: draft.text ?? null,
+      payload: draft.payload ?? {},
+      createdAt: now,
+    }));
+    const input = JSON.stringify(
+      rows.map((row, i) => ({
+        i,
+        id: row.id,
+        c: row.conversationId,
+        t: row.turnId,
+        r: row.runId,
+        n: row.nodeId,
+        k: row.kind,
+        x: row.text,
+        p: row.payload,
+        touch: row.kind !== "stream_chunk",
+      })),
+    );
+    const result = (await writer.execute(sql`
+      WITH d AS (
+        SELECT * FROM jsonb_to_recordset(${input}::jsonb)
+          AS d(i int, id uuid, c uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb, touch boolean)
+      ),
+      alloc AS (
+        UPDATE conversations c SET last_seq = c.last_seq + v.n,
+          last_activity_at = CASE WHEN v.touch THEN now() ELSE c.last_activity_at END
+        FROM (SELECT d.c, count(*)::int AS n, bool_or(d.touch) AS touch FROM d GROUP BY d.c) v
+        WHERE c.id = v.c
+        RETURNING c.id, c.last_seq - v.n AS base
+      )
+      INSERT INTO conversation_events (id, conversation_id, seq, turn_id, run_id, node_id, kind, text, payload, created_at)
+      SELECT d.id, d.c, alloc.base + row_number() OVER (PARTITION BY d.c ORDER BY d.i), d.t, d.r, d.n, d.k, d.x, d.p,
+        ${now.toISOString()}::timestamptz
+      FROM d JOIN alloc ON alloc.id = d.c
+      RETURNING id, seq`)) as unknown as
+      | { rows?: { id: string; seq: string | number }[] }
+      | { id: string; seq: string | number }[];
+    const seqs = new Map<string, number>();
+    for (const row of Array.isArray(result) ? result : (result.rows ?? [])) seqs.set(row.id, Number(row.seq));
+    // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
+    return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
   }
 
   /** Records and publishes in one step, for writes that need no other statement in the transaction. */
