@@ -1,0 +1,138 @@
+import { type APIRequestContext, expect, type Page } from "@playwright/test";
+
+/** The parts of the API's answers these tests read (the full shapes live in packages/protocol/src). */
+export interface ApiMessage {
+  id: string;
+  turnId: string;
+  runId: string | null;
+  role: "user" | "assistant";
+  state: string;
+  text: string;
+  error: { code: string; message: string } | null;
+}
+export interface ApiRun {
+  id: string;
+  state: string;
+  error: { code: string; message: string } | null;
+  retryOfId: string | null;
+}
+export interface ApiEvent {
+  seq: number | null;
+  kind: string;
+  node_id: string | null;
+  run_id: string | null;
+  turn_id: string | null;
+  text?: string | null;
+  payload: Record<string, unknown>;
+  [field: string]: unknown;
+}
+export interface MockRequest {
+  id: number;
+  directive: string | null;
+  scenario: string | null;
+  status: number;
+  /** completed, client_closed (the caller went away), disconnected (the mock cut it), responded (an error). */
+  outcome: string | null;
+  chunks_sent: number;
+  [field: string]: unknown;
+}
+
+/**
+ * The HTTP API as the signed-in browser would call it (same cookies, same origin), for setting up and checking
+ * what the page shows against the server's truth. The mock LLM's routes need no session.
+ */
+export class Api {
+  private readonly request: APIRequestContext;
+
+  constructor(
+    pageOrRequest: Page | APIRequestContext,
+    readonly baseUrl: string,
+  ) {
+    this.request = "context" in pageOrRequest ? pageOrRequest.context().request : pageOrRequest;
+  }
+
+  async call<T>(method: string, path: string, data?: unknown, expected = [200, 201, 202, 204]): Promise<T> {
+    const response = await this.request.fetch(`${this.baseUrl}${path}`, {
+      method,
+      data,
+      headers: { origin: this.baseUrl },
+    });
+    const body = await response.text();
+    if (!expected.includes(response.status())) {
+      throw new Error(`${method} ${path} answered ${response.status()}: ${body.slice(0, 500)}`);
+    }
+    return (body ? JSON.parse(body) : undefined) as T;
+  }
+
+  /** A new conversation with the first agent (the bundled Default Assistant on a fresh instance). */
+  async createConversation(): Promise<string> {
+    const { agents } = await this.call<{ agents: { id: string }[] }>("GET", "/api/agents");
+    const created = await this.call<{ id: string }>("POST", "/api/conversations", { agentProgramId: agents[0]!.id });
+    return created.id;
+  }
+
+  async messages(conversationId: string): Promise<ApiMessage[]> {
+    const page = await this.call<{ messages: ApiMessage[] }>(
+      "GET",
+      `/api/conversations/${conversationId}/messages?limit=100`,
+    );
+    return page.messages;
+  }
+
+  async postMessage(conversationId: string, content: string): Promise<{ message: ApiMessage; run: ApiRun }> {
+    return this.call("POST", `/api/conversations/${conversationId}/messages`, { content });
+  }
+
+  async activeRun(conversationId: string): Promise<ApiRun | null> {
+    const detail = await this.call<{ activeRun: ApiRun | null }>("GET", `/api/conversations/${conversationId}`);
+    return detail.activeRun;
+  }
+
+  async run(runId: string): Promise<ApiRun> {
+    return (await this.call<{ run: ApiRun }>("GET", `/api/runs/${runId}`)).run;
+  }
+
+  /** Persisted events after `cursor` (the polling endpoint: what a replay would send). */
+  async events(conversationId: string, cursor = 0): Promise<ApiEvent[]> {
+    const all: ApiEvent[] = [];
+    for (;;) {
+      const page = await this.call<{ events: ApiEvent[]; cursor: number }>(
+        "GET",
+        `/api/conversations/${conversationId}/events/poll?cursor=${cursor}`,
+      );
+      all.push(...page.events);
+      if (page.events.length === 0 || page.cursor === cursor) return all;
+      cursor = page.cursor;
+    }
+  }
+
+  /** Waits until the conversation has no queued or running run (the server's word, not the page's). */
+  async waitForIdle(conversationId: string, timeout = 60_000) {
+    await expect
+      .poll(async () => (await this.activeRun(conversationId))?.state ?? "idle", { timeout, intervals: [250] })
+      .toBe("idle");
+  }
+
+  /** The server's transcript once no run is left. */
+  async settledTranscript(conversationId: string, timeout?: number): Promise<ApiMessage[]> {
+    await this.waitForIdle(conversationId, timeout);
+    return this.messages(conversationId);
+  }
+
+  async defineScenario(name: string, steps: Record<string, unknown>[]) {
+    await this.call("POST", "/mock_llm/v1/scenarios", { name, steps });
+  }
+
+  async mockRequests(limit = 50): Promise<MockRequest[]> {
+    const body = await this.call<{ data: MockRequest[] }>("GET", `/mock_llm/v1/requests?limit=${limit}`);
+    return body.data;
+  }
+
+  async providers(): Promise<{ id: string; name: string; enabled: boolean; headers: Record<string, string> }[]> {
+    return (await this.call<{ providers: never[] }>("GET", "/api/providers")).providers;
+  }
+
+  async updateProvider(id: string, patch: Record<string, unknown>) {
+    return this.call("PATCH", `/api/providers/${id}`, patch);
+  }
+}
