@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Browser, Page } from "@playwright/test";
-import { expect, test } from "./fixtures";
+import { expect as baseExpect, test } from "./fixtures";
 import { ChatPage } from "./pages/chat";
 
 /**
@@ -14,6 +14,9 @@ const SIZES = [
   { name: "tablet", width: 820, height: 1180 },
   { name: "desktop", width: 1440, height: 900 },
 ] as const;
+
+// Pictures, not checks: waits are roomy so a loaded machine does not lose the run.
+const expect = baseExpect.configure({ timeout: 30_000 });
 
 const OUT = path.join(import.meta.dirname, "../test-results/screenshots");
 

@@ -42,7 +42,7 @@ export class Shell {
   /** /conversations → choose an agent → its new conversation opens; returns the conversation id. */
   async startConversation(agentName = "Default Assistant"): Promise<string> {
     await this.page.goto("/conversations");
-    await this.page.getByRole("button", { name: `Chat with ${agentName}` }).click();
+    await this.page.getByRole("button", { name: `Chat with ${agentName}`, exact: true }).click();
     await expect(this.page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
     return new URL(this.page.url()).pathname.split("/").pop()!;
   }
