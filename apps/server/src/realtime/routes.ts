@@ -37,7 +37,11 @@ function nodeSink(res: ServerResponse): SseSink {
   res.flushHeaders();
   return {
     write: (text) => {
-      if (res.write(text)) return undefined;
+      const taken = res.write(text);
+      // Node corks the socket until the next tick; a long run of promise callbacks (PGlite executes statements
+      // synchronously inside them) would hold the event back until it ends. Send it now.
+      if (res.socket?.writableCorked) res.socket.uncork();
+      if (taken) return undefined;
       return new Promise<void>((resolve) => {
         const done = () => {
           res.off("drain", done);
