@@ -79,7 +79,11 @@ const AGENT_TEXT =
   "Here is what I found after going through the figures once more. The first option keeps the current schedule and costs the least, but it leaves no slack if the supplier is late again. The second option adds a buffer week and raises the cost by about four percent. The third option splits the order in two, which halves the risk of a late delivery at the price of a second shipping fee. ";
 
 /** A conversation of `messages` messages (user/agent pairs, one turn each), inserted in multi-row batches. */
-async function seedConversation(database: Database, owner: Awaited<ReturnType<typeof seedOwner>>, messages: number) {
+export async function seedConversation(
+  database: Database,
+  owner: Awaited<ReturnType<typeof seedOwner>>,
+  messages: number,
+) {
   const db = database.db;
   const conversationId = uuidv7();
   const turnCount = Math.ceil(messages / 2);
@@ -145,6 +149,7 @@ export const contextScenario: Scenario = {
         for (let i = 0; i < 20; i++) await once();
         const samples: number[] = [];
         let messages = 0;
+        const cpuBefore = process.cpuUsage();
         for (let i = 0; i < iterations; i++) {
           const started = performance.now();
           const prompt = await once();
@@ -152,6 +157,9 @@ export const contextScenario: Scenario = {
           messages = prompt.messages.length;
         }
         const s = summarize(samples);
+        // CPU time of this process per assembly: steadier than wall time on a busy machine (PGlite runs here too).
+        const cpu = process.cpuUsage(cpuBefore);
+        const cpuMs = (cpu.user + cpu.system) / 1000 / iterations;
         metrics.push(
           {
             key: `context.${size}.p50`,
@@ -166,8 +174,14 @@ export const contextScenario: Scenario = {
             unit: "ms",
             value: s.p99,
           },
+          {
+            key: `context.${size}.cpu`,
+            label: `context assembly, ${size.toLocaleString("en")} messages, CPU per assembly${context.backend === "postgres" ? " (this process)" : ""}`,
+            unit: "ms",
+            value: cpuMs,
+          },
         );
-        details[`size${size}`] = { ...s, promptMessages: messages };
+        details[`size${size}`] = { ...s, cpuMs, promptMessages: messages };
       }
     } finally {
       await close();
