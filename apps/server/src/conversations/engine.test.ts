@@ -193,6 +193,22 @@ describe("conversation engine", () => {
     expect(messages[3]!.text).toBe("Mock reply: after the stop");
   });
 
+  it("a Stop landing while the reply is being set up never leaves it streaming", async () => {
+    // Stops at 0, 10, … 150 ms after the send cover the run's start: claimed, reply node created, streaming.
+    for (let delay = 0; delay <= 150; delay += 10) {
+      const id = await newConversation();
+      const events = await subscribe(id, 0);
+      const { run } = await send(id, "/mock text chunk_size=6 delay=40\nhello there, streaming slowly");
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      const stopped = await client.post(`/api/runs/${run.id}/cancellation`);
+      expect([200, 409]).toContain(stopped.status);
+      await events.runsEnded(1);
+      await expect
+        .poll(async () => (await transcript(id)).filter((m) => m.state === "pending" || m.state === "streaming"))
+        .toEqual([]);
+    }
+  });
+
   it("fails a run on a provider error, then a retry succeeds and replaces the failed reply", async () => {
     const id = await newConversation();
     const events = await subscribe(id, 0);

@@ -147,7 +147,8 @@ export async function executeRun(services: Services, run: RunRow, signal: AbortS
       },
     });
   } catch (error) {
-    if (signal.aborted) {
+    if (signal.aborted || error instanceof RunEnded) {
+      // Ended here, or already ended elsewhere (then this finds nothing left to end).
       await finishRun(
         services,
         run,
@@ -212,24 +213,41 @@ function startHeartbeat(services: Services, run: RunRow, activity: RunActivity):
   return timer;
 }
 
+/** The run ended (canceled, reaped) while its runner was still going: it must not write anything more. */
+class RunEnded extends Error {}
+
+/**
+ * A node of the run, made the run's active node, only while the run is still running: a cancel that finished the
+ * run a moment earlier would never close a node made after it (it stayed "streaming" for good). The row lock
+ * orders this against finishRun's update of the run.
+ */
 async function createNode(
   scope: RunScope,
   values: Pick<typeof nodes.$inferInsert, "kind" | "state" | "parentId" | "data">,
 ) {
   scope.position += 1;
-  const [node] = await scope.services.db
-    .insert(nodes)
-    .values({
-      id: uuidv7(),
-      conversationId: scope.run.conversationId,
-      turnId: scope.run.turnId,
-      turnSeq: scope.run.turnSeq,
-      position: scope.position,
-      runId: scope.run.id,
-      ...values,
-    })
-    .returning();
-  return node!;
+  return scope.services.db.transaction(async (tx) => {
+    const [running] = await tx
+      .select({ id: conversationRuns.id })
+      .from(conversationRuns)
+      .where(and(eq(conversationRuns.id, scope.run.id), eq(conversationRuns.state, "running")))
+      .for("update");
+    if (!running) throw new RunEnded("The run ended before its next node was created");
+    const [node] = await tx
+      .insert(nodes)
+      .values({
+        id: uuidv7(),
+        conversationId: scope.run.conversationId,
+        turnId: scope.run.turnId,
+        turnSeq: scope.run.turnSeq,
+        position: scope.position,
+        runId: scope.run.id,
+        ...values,
+      })
+      .returning();
+    await tx.update(conversationRuns).set({ activeNodeId: node!.id }).where(eq(conversationRuns.id, scope.run.id));
+    return node!;
+  });
 }
 
 async function runStep(
@@ -241,7 +259,6 @@ async function runStep(
 ): Promise<{ nodeId: string; toolCalls: ToolCallRecord[] }> {
   const { services, run, signal } = scope;
   const node = await createNode(scope, { kind: "agent_message", state: "running", parentId: null, data: {} });
-  await services.db.update(conversationRuns).set({ activeNodeId: node.id }).where(eq(conversationRuns.id, run.id));
   await services.realtime.emit(services.db, [
     {
       conversationId: run.conversationId,
@@ -378,7 +395,6 @@ async function runTools(
       } satisfies TaskData as unknown as Record<string, unknown>,
     });
     const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId: task.id };
-    await services.db.update(conversationRuns).set({ activeNodeId: task.id }).where(eq(conversationRuns.id, run.id));
     await services.realtime.emit(services.db, [
       { ...base, kind: "tool_call", payload: { messageId: agentNodeId, part: presentToolPart(task) } },
     ]);
