@@ -54,13 +54,14 @@ test("new conversation → a streamed reply settles as completed; a tool call sh
 
 test("a failed reply shows an inline error with Retry, and Retry gets a good reply", async ({
   signedIn: page,
+  apiRequest,
   consoleErrors,
 }) => {
   const chat = new ChatPage(page);
   // The LLM client retries a 500 twice before giving up (decisions/0004), so the first send uses three steps;
   // the Retry button's new run gets the fourth.
   const scenario = `flaky-${test.info().workerIndex}-${Date.now()}`;
-  const defined = await page.request.post("/mock_llm/v1/scenarios", {
+  const defined = await apiRequest.post("/mock_llm/v1/scenarios", {
     data: {
       name: scenario,
       steps: [
@@ -90,6 +91,7 @@ test("a failed reply shows an inline error with Retry, and Retry gets a good rep
 
 test("Stop ends a slow reply: the bubble says canceled and no more text arrives", async ({
   signedIn: page,
+  apiRequest,
   consoleErrors,
 }) => {
   const chat = new ChatPage(page);
@@ -110,7 +112,7 @@ test("Stop ends a slow reply: the bubble says canceled and no more text arrives"
   // The mock saw its client go away: the upstream request was closed, not left streaming.
   await expect
     .poll(async () => {
-      const log = await (await page.request.get("/mock_llm/v1/requests?limit=5")).json();
+      const log = await (await apiRequest.get("/mock_llm/v1/requests?limit=5")).json();
       return log.data.filter((r: { directive: string | null }) => r.directive?.includes("long kb=50")).at(-1)?.outcome;
     })
     .toBe("client_closed");
@@ -125,6 +127,7 @@ test("Stop ends a slow reply: the bubble says canceled and no more text arrives"
 
 test("archive hides a conversation from the list and shows it under archived; restore brings it back; delete asks, then removes it", async ({
   signedIn: page,
+  apiRequest,
   consoleErrors,
 }) => {
   const shell = new Shell(page);
@@ -161,6 +164,6 @@ test("archive hides a conversation from the list and shows it under archived; re
   await expect(shell.conversationLink(title)).toBeHidden();
   await shell.showArchived(true);
   await expect(shell.conversationLink(title)).toBeHidden();
-  expect((await page.request.get(`/api/conversations/${id}`)).status()).toBe(404);
+  expect((await apiRequest.get(`/api/conversations/${id}`)).status()).toBe(404);
   expect(consoleErrors).toEqual([]);
 });

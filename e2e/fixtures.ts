@@ -1,14 +1,15 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { type APIRequestContext, test as base, expect, type Page } from "@playwright/test";
 import { Instance } from "./instance";
 
 export const OWNER = { email: "owner@example.com", password: "correct horse battery" };
 
 type WorkerFixtures = { instance: Instance };
-type TestFixtures = { signedIn: Page; consoleErrors: string[] };
+type TestFixtures = { signedIn: Page; consoleErrors: string[]; apiRequest: APIRequestContext };
 
 /**
  * `instance`: one fresh Cybros process per worker. `signedIn`: a page whose context has a session (setup runs
  * through the API the first time). `consoleErrors`: console errors and failed requests seen by the page.
+ * `apiRequest`: the API with the signed-in page's session, for setting up and checking what pages show.
  */
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   instance: [
@@ -41,6 +42,17 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       expect(login.status()).toBe(201);
     }
     await use(page);
+  },
+  // A new connection per request: Playwright pools keep-alive sockets past the server's 5 s keep-alive, and a
+  // request on one the server just closed fails with ECONNRESET (microsoft/playwright#42698).
+  apiRequest: async ({ playwright, signedIn, instance }, use) => {
+    const context = await playwright.request.newContext({
+      baseURL: instance.url,
+      storageState: await signedIn.context().storageState(),
+      extraHTTPHeaders: { origin: instance.url, connection: "close" },
+    });
+    await use(context);
+    await context.dispose();
   },
 });
 

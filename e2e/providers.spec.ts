@@ -3,6 +3,7 @@ import { ProvidersPage } from "./pages/settings";
 
 test("provider CRUD: invalid headers JSON is an inline error and saves nothing; fixed it saves; edit; Fetch models fills the allowlist; delete", async ({
   signedIn: page,
+  apiRequest,
   instance,
   consoleErrors,
 }) => {
@@ -10,7 +11,7 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
   const name = `Local mock ${test.info().workerIndex}-${Date.now() % 100_000}`;
   const baseUrl = `${instance.url}/mock_llm/v1`;
   const listed = async () =>
-    ((await (await page.request.get("/api/providers")).json()).providers as { name: string }[]).map((p) => p.name);
+    ((await (await apiRequest.get("/api/providers")).json()).providers as { name: string }[]).map((p) => p.name);
 
   await providers.open();
   await providers.startAdding();

@@ -44,15 +44,14 @@ const REASON = "only with SCREENSHOTS=1: it asserts nothing and takes a minute, 
 test.describe(`screenshots (${REASON})`, () => {
   test.skip(process.env.SCREENSHOTS !== "1", REASON);
 
-  test("every page at phone, tablet and desktop sizes", async ({ signedIn: page, instance, browser }) => {
+  test("every page at phone, tablet and desktop sizes", async ({ signedIn: page, apiRequest, instance, browser }) => {
     test.setTimeout(240_000);
-    const headers = { origin: instance.url };
 
     // A conversation with a tool card and a markdown reply; the bundled agent's id.
-    const { agents } = await (await page.request.get("/api/agents")).json();
+    const { agents } = await (await apiRequest.get("/api/agents")).json();
     const agent = agents.find((a: { name: string }) => a.name === "Default Assistant");
     const conversation = await (
-      await page.request.post("/api/conversations", { data: { agentProgramId: agent.id }, headers })
+      await apiRequest.post("/api/conversations", { data: { agentProgramId: agent.id } })
     ).json();
     const chat = new ChatPage(page);
     await chat.open(conversation.id);
@@ -60,9 +59,8 @@ test.describe(`screenshots (${REASON})`, () => {
     await chat.expectCompletedReply("Tool results: memory_store:");
     await chat.send("/mock markdown\nShow me what you can format");
     await chat.expectCompletedReply(/./);
-    await page.request.patch(`/api/conversations/${conversation.id}`, {
+    await apiRequest.patch(`/api/conversations/${conversation.id}`, {
       data: { title: "Tea preferences and formatting" },
-      headers,
     });
     const state = JSON.stringify(await page.context().storageState());
 

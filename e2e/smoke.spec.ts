@@ -30,20 +30,19 @@ async function visit(
 
 test("every page renders with no console error or failed request", async ({
   signedIn: page,
+  apiRequest,
   instance,
   consoleErrors,
   browser,
 }) => {
   // A conversation with a reply, set up through the API.
-  const headers = { origin: instance.url };
-  const { agents } = await (await page.request.get("/api/agents")).json();
+  const { agents } = await (await apiRequest.get("/api/agents")).json();
   const agent = agents.find((a: { name: string }) => a.name === "Default Assistant");
-  const created = await page.request.post("/api/conversations", { data: { agentProgramId: agent.id }, headers });
+  const created = await apiRequest.post("/api/conversations", { data: { agentProgramId: agent.id } });
   expect(created.status()).toBe(201);
   const conversation = await created.json();
-  const posted = await page.request.post(`/api/conversations/${conversation.id}/messages`, {
+  const posted = await apiRequest.post(`/api/conversations/${conversation.id}/messages`, {
     data: { content: "Smoke test" },
-    headers,
   });
   expect(posted.status()).toBe(202);
 
