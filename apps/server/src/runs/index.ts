@@ -28,18 +28,25 @@ export async function claimNextRun(
   workerId: string,
 ): Promise<RunRow | undefined> {
   try {
-    const result = (await services.db.execute(sql`
-      UPDATE conversation_runs SET state = 'running', started_at = now(), heartbeat_at = now(), worker_id = ${workerId}
-      WHERE id = (
-        SELECT id FROM conversation_runs
-        WHERE conversation_id = ${conversationId} AND state = 'queued'
-          AND NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationId} AND r.state = 'running')
-        ORDER BY turn_seq, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
-      ) AND state = 'queued'
-      RETURNING id`)) as unknown as { rows: { id: string }[] } | { id: string }[];
-    const rows = Array.isArray(result) ? result : result.rows;
-    if (!rows[0]) return undefined;
-    const [run] = await services.db.select().from(conversationRuns).where(eq(conversationRuns.id, rows[0].id));
+    // One statement: the claim answers the whole row (the run starts one round trip sooner).
+    const [run] = await services.db
+      .update(conversationRuns)
+      .set({ state: "running", startedAt: sql`now()`, heartbeatAt: sql`now()`, workerId })
+      .where(
+        and(
+          eq(
+            conversationRuns.id,
+            sql`(
+              SELECT id FROM conversation_runs
+              WHERE conversation_id = ${conversationId} AND state = 'queued'
+                AND NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationId} AND r.state = 'running')
+              ORDER BY turn_seq, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+            )`,
+          ),
+          eq(conversationRuns.state, "queued"),
+        ),
+      )
+      .returning();
     return run;
   } catch (error) {
     if (isUniqueViolation(error)) return undefined;
