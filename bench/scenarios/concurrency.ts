@@ -4,6 +4,7 @@ import { ResourceWatch } from "../lib/processes.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { round } from "../lib/stats.js";
 import { inBatches, startWorld } from "../lib/world.js";
+import { failureOf } from "./latency.js";
 
 /**
  * Rebuilds one reply the way a client must: live deltas applied by offset (each offset exactly once, in
@@ -110,6 +111,7 @@ export const concurrencyScenario: Scenario = {
         if (check.completed === undefined) incomplete++;
       }
       const failedRuns = ends.filter((e) => e.kind !== "run_succeeded").length;
+      const failures = [...new Set(ends.filter((e) => e.kind !== "run_succeeded").map(failureOf))].slice(0, 5);
       const correctness = (key: string, label: string, value: number): Metric => ({
         key: `concurrency.${key}`,
         label,
@@ -158,6 +160,7 @@ export const concurrencyScenario: Scenario = {
           incomplete,
           transcriptWrong,
           failedRuns,
+          failures,
         },
       };
     } finally {

@@ -14,11 +14,19 @@ export function stampsOf(event: BenchEvent): number[] {
   return out;
 }
 
+/** What a client can tell about a run that did not succeed. */
+export function failureOf(event: BenchEvent): string {
+  const error = event.payload?.error as { code?: string; message?: string } | undefined;
+  return `${event.kind}${error ? ` ${error.code}: ${error.message}` : ""}`;
+}
+
 export interface StreamingRound {
   latencies: Float64Array;
   received: number;
   expected: number;
   failedRuns: number;
+  /** "code: message" of each run that did not succeed. */
+  failures: string[];
   resources: ReturnType<ResourceWatch["stop"]>;
 }
 
@@ -65,6 +73,7 @@ export async function streamingRound(
       received,
       expected: count * chunks,
       failedRuns: ends.filter((e) => e.kind !== "run_succeeded").length,
+      failures: ends.filter((e) => e.kind !== "run_succeeded").map(failureOf),
       resources,
     };
   } finally {
@@ -137,6 +146,7 @@ export const latencyScenario: Scenario = {
           received: round_.received,
           expected: round_.expected,
           failedRuns: round_.failedRuns,
+          failures: [...new Set(round_.failures)].slice(0, 5),
           resources: {
             ...round_.resources,
             cpuCores: Object.fromEntries(Object.entries(round_.resources.cpuCores).map(([k, v]) => [k, round(v, 3)])),
