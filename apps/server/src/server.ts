@@ -57,7 +57,7 @@ export async function createServer(
       self: {},
       realtime,
       streams: new StreamWriter(database.db, realtime, log),
-      runs: new RunScheduler(queue, database, log),
+      runs: new RunScheduler(database, log),
     };
     await seed(services);
     await realtime.start();

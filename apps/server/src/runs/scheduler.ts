@@ -3,19 +3,19 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { RunRow } from "../conversations/present.js";
 import type { Database } from "../db/index.js";
 import { conversationRuns } from "../db/schema.js";
-import type { Queue } from "../jobs/queue.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../services.js";
 import { executeRun, SHUTDOWN } from "./execute.js";
 import { claimNextRun } from "./index.js";
 
-const RUN_JOB = "run-conversation";
 const CANCEL_CHANNEL = "cybros_run_cancel";
 
 /**
  * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation.
- * Durability comes from the database and the queue: every enqueue also sends a job, so if this process dies
- * before starting the run, any process polling the queue picks it up; the reaper fails runs whose process died.
+ * Durability comes from the database: a queued run is a row, so if this process dies before starting it, the
+ * reaper's sweep (a pg-boss cron job: at start and every minute, in whichever process takes it) starts it, and
+ * fails runs whose process died. No job per run: on PGlite each queue fetch blocks the event loop for ~20 ms,
+ * and polling for them every 2 s stalled every live stream.
  */
 export class RunScheduler {
   readonly workerId = `${os.hostname()}:${process.pid}:${Date.now().toString(36)}`;
@@ -29,33 +29,20 @@ export class RunScheduler {
   private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
-    private readonly queue: Queue,
     private readonly database: Database,
     private readonly log: Logger,
   ) {}
 
   async start(services: Services): Promise<void> {
     this.services = services;
-    await this.queue.createQueue(RUN_JOB);
-    await this.queue.work<{ conversationId: string }>(
-      RUN_JOB,
-      { pollingIntervalSeconds: 2, batchSize: 5 },
-      async (jobs) => {
-        for (const job of jobs) await this.kick(job.data.conversationId);
-      },
-    );
     if (this.database.kind === "postgres") {
       this.unlisten = await this.database.listen(CANCEL_CHANNEL, (runId) => this.abortLocal(runId, "canceled"));
     }
   }
 
-  /**
-   * A queued run: start it in this process now, and leave a durable job in case this process goes away first
-   * (the reaper's sweep catches a run whose job was never written).
-   */
-  async enqueue(conversationId: string, runId: string): Promise<void> {
+  /** A queued run (already committed): start it in this process now. */
+  async enqueue(conversationId: string, _runId: string): Promise<void> {
     void this.kick(conversationId);
-    await this.queue.send(RUN_JOB, { conversationId, runId }, { retryLimit: 3, expireInSeconds: 60 * 30 });
   }
 
   /** Claims and starts the conversation's next queued run unless one is running. Safe to call any time. */
