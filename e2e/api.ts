@@ -71,12 +71,20 @@ export class Api {
     return created.id;
   }
 
+  /** The whole transcript, oldest first (every page of it). */
   async messages(conversationId: string): Promise<ApiMessage[]> {
-    const page = await this.call<{ messages: ApiMessage[] }>(
-      "GET",
-      `/api/conversations/${conversationId}/messages?limit=100`,
-    );
-    return page.messages;
+    const all: ApiMessage[] = [];
+    let before: string | null = null;
+    do {
+      const query: string = before ? `&before=${encodeURIComponent(before)}` : "";
+      const page: { messages: ApiMessage[]; olderCursor: string | null } = await this.call(
+        "GET",
+        `/api/conversations/${conversationId}/messages?limit=100${query}`,
+      );
+      all.unshift(...page.messages);
+      before = page.olderCursor;
+    } while (before);
+    return all;
   }
 
   async postMessage(conversationId: string, content: string): Promise<{ message: ApiMessage; run: ApiRun }> {
