@@ -23,7 +23,8 @@ export class AgentsPage {
 
   /** On an agent's page: start a conversation with it; returns the conversation id. */
   async startConversation(): Promise<string> {
-    await this.page.getByRole("button", { name: "New conversation" }).click();
+    await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}$/);
+    await this.page.getByRole("button", { name: "New conversation", exact: true }).click();
     await expect(this.page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
     return new URL(this.page.url()).pathname.split("/").pop()!;
   }
