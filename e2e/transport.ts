@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Page } from "@playwright/test";
 import { Api, type ApiMessage } from "./api";
 import { test as base, expect } from "./fixtures";
@@ -75,12 +76,20 @@ export async function shownTranscript(chat: ChatPage): Promise<Pick<ShownMessage
 
 /**
  * The page converges on exactly the server's transcript (ids, roles, texts, order, nothing more) and nothing is
- * left streaming.
+ * left streaming. The server's side is read again on every try: a send or a Retry still in flight when this is
+ * called (its request not yet answered, a retry not yet queued) changes the truth the page must reach.
  */
 export async function expectConverged(chat: ChatPage, api: Api, conversationId: string, timeout = 30_000) {
-  const server = expectedTranscript(await api.settledTranscript(conversationId, timeout));
+  const deadline = Date.now() + timeout;
+  let server = expectedTranscript(await api.settledTranscript(conversationId, timeout));
+  let shown = await shownTranscript(chat);
+  while (!isDeepStrictEqual(shown, server) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250)); // polling interval
+    server = expectedTranscript(await api.settledTranscript(conversationId, Math.max(1_000, deadline - Date.now())));
+    shown = await shownTranscript(chat);
+  }
   try {
-    await expect.poll(() => shownTranscript(chat), { timeout, intervals: [100, 250, 500] }).toEqual(server);
+    expect(shown).toEqual(server);
   } catch (error) {
     const alerts = await chat.replies.page().getByRole("alert").allTextContents();
     throw new Error(`${(error as Error).message}\nalerts on the page: ${JSON.stringify(alerts)}`);
