@@ -61,21 +61,26 @@ test("every page renders with no console error or failed request", async ({
   await expect(page).toHaveTitle(/^Smoke test · Cybros$/);
   const chat = new ChatPage(page);
   await expect(chat.messages).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Smoke test", level: 1 })).toBeVisible();
   await chat.expectCompletedReply("Mock reply: Smoke test");
   await expect(chat.composer).toBeInViewport();
 
   await visit(page, "/agents", /^Agents · Cybros$/, { name: /^Bundled/, level: 2 });
+  await expect(page.getByRole("heading", { name: "Agents", level: 1 })).toBeVisible();
   await page.getByRole("main").getByRole("link", { name: "Default Assistant", exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`/agents/${agent.id}$`));
   await visit(page, `/agents/${agent.id}`, /^Default Assistant · Cybros$/, { name: "Preferred models", level: 2 });
   await expect(page.getByRole("tablist", { name: "Agent files" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Default Assistant", level: 1 })).toBeVisible();
 
   await visit(page, "/settings", /^Settings · Cybros$/, { name: "Profile", level: 2 });
   await expect(page.getByRole("heading", { name: "Password" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Sessions" })).toBeVisible();
 
   await visit(page, "/system/settings", /^System settings · Cybros$/, { name: "LLM providers", level: 2 });
   await expect(page.getByRole("heading", { name: "Agent programs" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "System settings", level: 1 })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Account defaults" })).toBeVisible();
 
   expect(consoleErrors).toEqual([]);

@@ -16,7 +16,7 @@ export function NewConversationPage() {
 
   return (
     <>
-      <PageHeader title="New conversation" />
+      <PageHeader title="New conversation" isPageHeading={false} />
       <div className="min-h-0 flex-1 overflow-y-auto">
         <div className="mx-auto flex max-w-2xl flex-col px-4 py-10 md:py-16">
           <h1 className="text-2xl font-semibold tracking-tight text-fg">Who do you want to talk to?</h1>

@@ -25,7 +25,7 @@ export function DashboardPage() {
   const user = useCurrentUser();
   return (
     <>
-      <PageHeader title="Dashboard" />
+      <PageHeader title="Dashboard" isPageHeading={false} />
       <SettingsBody wide>
         <div>
           <h1 className="text-2xl font-semibold tracking-tight text-fg">{greeting()}</h1>

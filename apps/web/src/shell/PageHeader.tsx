@@ -14,6 +14,7 @@ export function PageHeader({
   actions,
   className,
   newConversation = true,
+  isPageHeading = true,
 }: {
   title: ReactNode;
   subtitle?: ReactNode;
@@ -21,7 +22,10 @@ export function PageHeader({
   className?: string;
   /** Phones: show the New conversation shortcut (pages with their own primary action turn it off). */
   newConversation?: boolean;
+  /** The title is the page's h1, unless the page's body carries its own. */
+  isPageHeading?: boolean;
 }) {
+  const Title = isPageHeading ? "h1" : "div";
   const { mobile, openSidebar } = useShell();
   return (
     <header className={cn("flex h-14 shrink-0 items-center gap-2 border-b border-line bg-app px-3 md:px-5", className)}>
@@ -31,7 +35,7 @@ export function PageHeader({
         </IconButton>
       ) : null}
       <div className="min-w-0 flex-1">
-        <div className="truncate text-[15px] font-semibold text-fg">{title}</div>
+        <Title className="truncate text-[15px] font-semibold text-fg">{title}</Title>
         {subtitle ? <div className="truncate text-xs text-fg-subtle">{subtitle}</div> : null}
       </div>
       {actions ? <div className="flex shrink-0 items-center gap-1">{actions}</div> : null}
