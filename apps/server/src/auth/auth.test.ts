@@ -130,6 +130,16 @@ describe("sessions", () => {
     expect(statuses.at(-1)).toBe(429);
   });
 
+  it("never limits successful logins, however many come from one address", async () => {
+    await signedIn();
+    for (let i = 0; i < 15; i++) {
+      const r = await server.client().post("/api/session", OWNER);
+      expect(r.status).toBe(201);
+    }
+    const wrong = await server.client().post("/api/session", { email: OWNER.email, password: "wrong password" });
+    expect(wrong.status).toBe(401);
+  });
+
   it("rejects a forged or tampered cookie", async () => {
     const client = await signedIn();
     const value = client.cookie("cybros_session")!;

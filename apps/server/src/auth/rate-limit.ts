@@ -24,6 +24,12 @@ export class RateLimiter {
     if (entry.count > this.limit) throw new RateLimitedError(Math.ceil((entry.resetAt - now) / 1000));
   }
 
+  /** Takes back one attempt counted for `key` (a login that succeeded is not an attempt to guess). */
+  forgive(key: string): void {
+    const entry = this.hits.get(key);
+    if (entry && entry.count > 0) entry.count--;
+  }
+
   reset(key: string): void {
     this.hits.delete(key);
   }

@@ -27,7 +27,9 @@ function presentUser(current: Pick<Current, "user" | "identity">): CurrentUser {
 
 export function authRoutes(services: Services) {
   const { db } = services;
-  // 10 attempts per 15 minutes per address and per email, whichever runs out first.
+  // 10 failed attempts per 15 minutes per address and per email, whichever runs out first. Attempts count as
+  // they arrive (parallel guesses cannot slip past) and a success gives its own back: people sharing an address
+  // sign in as often as they like.
   const loginLimiter = new RateLimiter(10, 15 * 60_000);
 
   return new Hono<AppEnv>()
@@ -56,6 +58,7 @@ export function authRoutes(services: Services) {
       loginLimiter.hit(`email:${input.email.toLowerCase()}`);
       const identity = await authenticate(db, input);
       loginLimiter.reset(`email:${input.email.toLowerCase()}`);
+      loginLimiter.forgive(`ip:${client.ip ?? "local"}`);
       const { token } = await createSession(db, identity.id, client);
       await writeSessionCookie(c, services, token);
       return c.json({ ok: true }, 201);
