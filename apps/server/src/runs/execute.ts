@@ -58,6 +58,7 @@ interface RunScope {
   position: number;
   activity: RunActivity;
   embedder?: Embedder;
+  onProviderCall?: () => void;
 }
 
 /**
@@ -65,7 +66,13 @@ interface RunScope {
  * its tool calls as task nodes, the next agent message…) until a reply without tool calls. Every exit ends the
  * run exactly once through finishRun; a canceled run publishes nothing more.
  */
-export async function executeRun(services: Services, run: RunRow, signal: AbortSignal): Promise<void> {
+export async function executeRun(
+  services: Services,
+  run: RunRow,
+  signal: AbortSignal,
+  /** Called as each provider request goes out (the scheduler's start phase ends at the first). */
+  onProviderCall?: () => void,
+): Promise<void> {
   const activity: RunActivity = { lastOutputAt: Date.now() };
   const heartbeat = startHeartbeat(services, run, activity);
   try {
@@ -99,8 +106,9 @@ export async function executeRun(services: Services, run: RunRow, signal: AbortS
       agent: row.agent,
       position: maxPosition,
       activity,
+      onProviderCall,
     };
-    const definition = await loadAgentProgram(row.agent.localPath, { signal }).catch((error) => {
+    const definition = await loadShared(row.agent.localPath, signal).catch((error) => {
       if (signal.aborted) throw error;
       throw new RunFailure({
         code: "agent_program_error",
@@ -163,6 +171,28 @@ export async function executeRun(services: Services, run: RunRow, signal: AbortS
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/**
+ * Loads in flight, by folder: runs that start together share one read of their agent program (200 sends at once
+ * are one load, not 200 reads racing the loader's 5 s limit). A finished load is not kept, so the next run reads
+ * the folder fresh and edits still take effect on the next message.
+ */
+const loading = new Map<string, Promise<AgentDefinition>>();
+
+function loadShared(localPath: string, signal: AbortSignal): Promise<AgentDefinition> {
+  let load = loading.get(localPath);
+  if (!load) {
+    load = loadAgentProgram(localPath).finally(() => loading.delete(localPath));
+    loading.set(localPath, load);
+  }
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const shared = load;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function toRunError(error: unknown): RunError {
@@ -280,6 +310,7 @@ async function runStep(
   const started = performance.now();
   let result: Awaited<ReturnType<typeof streamChat>> | undefined;
   let failure: unknown;
+  scope.onProviderCall?.();
   try {
     result = await streamChat({
       provider: choice.provider,

@@ -11,6 +11,34 @@ import { claimNextRun } from "./index.js";
 const CANCEL_CHANNEL = "cybros_run_cancel";
 
 /**
+ * Runs in their start phase (claim → first provider request, about ten statements) at once. PGlite executes
+ * one statement at a time on this thread: 25 runs starting in lockstep each reached the provider only after all
+ * 25 had started, and 200 kept the event loop saturated for seconds. First come, first started; the rest stay
+ * queued for milliseconds.
+ */
+const STARTING_AT_ONCE = { pglite: 4, postgres: 16 } as const;
+
+/** A counting semaphore whose waiters enter in arrival order; `leave` may be called more than once. */
+class Gate {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async enter(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+/**
  * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation.
  * Durability comes from the database: a queued run is a row, so if this process dies before starting it, the
  * reaper's sweep (a pg-boss cron job: at start and every minute, in whichever process takes it) starts it, and
@@ -25,13 +53,16 @@ export class RunScheduler {
   >();
   private readonly kicking = new Map<string, Promise<void>>();
   private stopping = false;
+  private readonly starting: Gate;
   private services!: Services;
   private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly database: Database,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.starting = new Gate(STARTING_AT_ONCE[database.kind]);
+  }
 
   async start(services: Services): Promise<void> {
     this.services = services;
@@ -60,18 +91,21 @@ export class RunScheduler {
 
   private async claimAndStart(conversationId: string): Promise<void> {
     if (this.stopping) return;
+    const leave = await this.starting.enter();
+    if (this.stopping) return leave();
     let run: RunRow | undefined;
     try {
       run = await claimNextRun(this.services, conversationId, this.workerId);
     } catch (error) {
       this.log.error({ err: error, conversationId }, "claiming a run failed");
-      return;
+      return leave();
     }
-    if (!run) return;
+    if (!run) return leave();
     const controller = new AbortController();
-    const done = executeRun(this.services, run, controller.signal)
+    const done = executeRun(this.services, run, controller.signal, leave)
       .catch((error) => this.log.error({ err: error, runId: run.id }, "run executor crashed"))
       .finally(() => {
+        leave();
         this.active.delete(run.id);
         void this.kick(conversationId);
       });
