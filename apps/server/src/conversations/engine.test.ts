@@ -275,6 +275,25 @@ describe("conversation engine", () => {
       expect(resumed.get(agentNode) ?? "", `cursor ${stop.seq}`).toBe(final);
     }
   });
+
+  it("a live subscriber gets events committed but published late or by another process, in seq order", async () => {
+    const id = await newConversation();
+    const live = await subscribe(id, 0);
+    await send(id, "hello");
+    await live.runsEnded(1);
+    const { realtime, db } = server.services;
+    // Committed and not yet published here: another process's event whose notification is still on its way,
+    // or a concurrent writer whose publish runs late. The next event published here skips its seq.
+    const [late] = await realtime.record(db, [{ conversationId: id, kind: "typing_stop", payload: { late: true } }]);
+    const [next] = await realtime.emit(db, [{ conversationId: id, kind: "typing_start", payload: { next: true } }]);
+    await live.waitFor((e) => e.seq === next!.seq);
+    const after = live.events.filter((e) => e.seq !== null && e.seq >= late!.seq!);
+    expect(after.map((e) => [e.seq, e.kind, e.payload])).toEqual([
+      [late!.seq, "typing_stop", { late: true }],
+      [next!.seq, "typing_start", { next: true }],
+    ]);
+    expect(next!.seq).toBe(late!.seq! + 1);
+  });
 });
 
 /** What a client holding nothing would show per node after applying the events. */

@@ -157,9 +157,12 @@ export class Realtime {
     };
   }
 
-  /** A subscriber replayed the log up to `seq`; cross-process catch-up continues from there. */
+  /**
+   * The first subscriber of a conversation replayed the log up to `seq`: cross-process catch-up starts there.
+   * A later subscriber's replay does not move it: events it read from the log may not have reached the others.
+   */
   noteReplayed(conversationId: string, seq: number): void {
-    if (seq > (this.published.get(conversationId) ?? 0)) this.published.set(conversationId, seq);
+    if (!this.published.has(conversationId)) this.published.set(conversationId, seq);
   }
 
   subscriberCount(conversationId?: string): number {

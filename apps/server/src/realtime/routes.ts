@@ -68,7 +68,10 @@ function frame(event: EventEnvelope): string {
  * One subscriber: replays persisted events after the cursor, then the unpersisted tail of any reply streaming
  * in this process, then live events. It subscribes before the replay and drops events at or below the cursor it
  * sent, so nothing falls in a gap and nothing is sent twice. Once live, an event is written in the same tick it
- * is published; only backpressure queues it.
+ * is published; only backpressure queues it. A live event whose seq skips ahead means events were committed
+ * that this process has not published (another process's, whose notification is still on its way, or a
+ * concurrent writer's publish running late): they are read from the log first, so the stream stays in seq order
+ * with nothing missing.
  */
 function serveEvents(services: Services, conversationId: string, cursor: number, sink: SseSink): Promise<void> {
   const { realtime, log } = services;
@@ -78,10 +81,20 @@ function serveEvents(services: Services, conversationId: string, cursor: number,
   let lastWrite = Date.now();
   const queue: EventEnvelope[] = [];
 
+  /** While set, the log is being read to fill a gap: live events wait in the queue. */
+  let filling = false;
+  /** Gaps below this are (being) filled from the log; what is missing there after that was compacted away. */
+  let filledThrough = 0;
+
   const send = (event: EventEnvelope): void => {
     if (sink.closed.aborted) return;
     if (event.seq !== null) {
       if (event.seq <= sent) return;
+      if (live && event.seq > sent + 1 && event.seq > filledThrough) {
+        queue.unshift(event);
+        fillGapBefore(event.seq);
+        return;
+      }
       sent = event.seq;
     }
     lastWrite = Date.now();
@@ -94,11 +107,30 @@ function serveEvents(services: Services, conversationId: string, cursor: number,
     });
   };
   const drain = () => {
-    while (queue.length && !blocked && !sink.closed.aborted) send(queue.shift()!);
+    while (queue.length && !blocked && !filling && !sink.closed.aborted) send(queue.shift()!);
+  };
+  /** Sends the logged events between the cursor and `seq`, then whatever waited. */
+  const fillGapBefore = (seq: number): void => {
+    filling = true;
+    filledThrough = seq;
+    const fill = async () => {
+      const missing = await realtime.eventsAfter(services.db, conversationId, sent, Math.min(seq - sent - 1, 1000));
+      for (const event of missing) {
+        if (event.seq! >= seq) break;
+        send(event);
+        if (blocked) await blocked;
+      }
+    };
+    fill()
+      .catch((error) => log.warn({ err: error, conversationId }, "event stream gap fill failed"))
+      .finally(() => {
+        filling = false;
+        drain();
+      });
   };
 
   const unsubscribe = realtime.subscribe(conversationId, (event) => {
-    if (!live || blocked || queue.length) queue.push(event);
+    if (!live || blocked || filling || queue.length) queue.push(event);
     else send(event);
   });
   const keepAlive = setInterval(() => {
