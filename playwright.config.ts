@@ -10,6 +10,12 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: process.env.CI ? [["list"], ["json"]] : "list",
+  projects: [
+    { name: "browser", testIgnore: "**/transport-long.spec.ts" },
+    // Measures the page's responsiveness (long tasks), so it runs alone, after the rest: a test in the other
+    // worker competing for the same two cores stretched 100 ms tasks past 200 ms.
+    { name: "responsiveness", testMatch: "**/transport-long.spec.ts", dependencies: ["browser"] },
+  ],
   use: {
     browserName: "chromium",
     launchOptions: {
