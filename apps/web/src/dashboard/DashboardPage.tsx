@@ -118,7 +118,9 @@ function ProvidersCard() {
     : enabled.length === 0
       ? "None enabled"
       : untested.length === enabled.length
-        ? `${enabled.length} not tested`
+        ? enabled.length === 1
+          ? "1 provider, untested"
+          : `${enabled.length} providers, untested`
         : `${connected.length} of ${enabled.length} connected`;
   return (
     <StatusCard
