@@ -29,7 +29,7 @@ test("new conversation → a streamed reply settles as completed; a tool call sh
   const phases = await chat.phases();
   const streaming = phases.filter((p) => p.phase === "streaming");
   expect(new Set(streaming.map((p) => p.length)).size, JSON.stringify(phases)).toBeGreaterThan(2);
-  expect(phases.at(-1)?.phase).toBe("completed");
+  expect(phases.at(-1)?.phase, JSON.stringify(phases)).toBe("completed");
   expect(phases.findIndex((p) => p.phase === "completed")).toBeGreaterThan(
     phases.findLastIndex((p) => p.phase === "streaming"),
   );
