@@ -113,7 +113,7 @@ export class ChatPage {
    */
   async recordReplyPhases() {
     await this.page.evaluate(() => {
-      const seen: Array<{ phase: string; length: number }> = [];
+      const seen: Array<{ phase: string; length: number; id: string | null }> = [];
       (window as unknown as { __replyPhases: typeof seen }).__replyPhases = seen;
       const before = document.querySelectorAll('[data-role="assistant"]').length;
       const note = () => {
@@ -121,7 +121,12 @@ export class ChatPage {
         // Only a bubble that was not there yet: the next reply.
         const last = bubbles.length > before ? bubbles[bubbles.length - 1] : null;
         if (!last) return;
-        const entry = { phase: last.getAttribute("data-indicator") ?? "", length: last.textContent?.length ?? 0 };
+        const entry = {
+          phase: last.getAttribute("data-indicator") ?? "",
+          length: last.textContent?.length ?? 0,
+          // Which row (a reply, or a run's placeholder before its reply exists): tells a failure's story.
+          id: last.getAttribute("data-message-id"),
+        };
         const previous = seen[seen.length - 1];
         if (previous?.phase !== entry.phase || previous.length !== entry.length) seen.push(entry);
       };
@@ -135,9 +140,11 @@ export class ChatPage {
     });
   }
 
-  async phases(): Promise<Array<{ phase: string; length: number }>> {
+  async phases(): Promise<Array<{ phase: string; length: number; id: string | null }>> {
     return this.page.evaluate(
-      () => (window as unknown as { __replyPhases: Array<{ phase: string; length: number }> }).__replyPhases,
+      () =>
+        (window as unknown as { __replyPhases: Array<{ phase: string; length: number; id: string | null }> })
+          .__replyPhases,
     );
   }
 }
