@@ -29,6 +29,8 @@ export async function buildAll() {
     external: [...external, ...external.map((name) => `${name}/*`)],
     logLevel: "warning",
   });
+  // The PGlite worker thread's entry (plain JavaScript, registry imports only) sits beside the bundle.
+  fs.copyFileSync(path.join(serverDir, "src/db/pglite-worker.mjs"), path.join(serverDir, "dist/pglite-worker.mjs"));
   fs.writeFileSync(path.join(serverDir, "dist/.source-stamp"), sourceStamp(root));
   console.log(`Built web app and server in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

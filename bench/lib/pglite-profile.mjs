@@ -1,4 +1,5 @@
-// Diagnosis only: preload into a server (BENCH_SERVER_NODE_ARGS="--import ./bench/lib/pglite-profile.mjs") to
+// Diagnosis only: preload into a server (BENCH_SERVER_NODE_ARGS="--import ./bench/lib/pglite-profile.mjs"; the
+// PGlite worker thread inherits the preload) to
 // time every PGlite protocol exchange by SQL text; writes $PGLITE_PROFILE (JSON, slowest total first) at exit.
 import fs from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
@@ -42,6 +43,8 @@ proto.execProtocolRawSync = function (bytes) {
 
 let windowStarted = performance.now();
 function dump(suffix) {
+  // The server runs PGlite in a worker thread, which loads this file too: only that thread has rows to write.
+  if (stats.size === 0) return;
   const rows = [...stats]
     .sort((a, b) => b[1].ms - a[1].ms)
     .map(([sql, s]) => ({ ms: Math.round(s.ms), calls: s.calls, sql }));

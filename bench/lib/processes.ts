@@ -36,6 +36,10 @@ export function buildBundles(): Promise<{ server: string; mock: string }> {
       external: [...external, ...external.map((name: string) => `${name}/*`)],
       logLevel: "warning",
     });
+    fs.copyFileSync(
+      path.join(repoRoot, "apps/server/src/db/pglite-worker.mjs"),
+      path.join(buildDir, "pglite-worker.mjs"),
+    );
     return { server: path.join(buildDir, "main.js"), mock: path.join(buildDir, "mock-server.js") };
   })();
   return built;

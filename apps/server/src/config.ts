@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { DEFAULT_SHARED_BUFFERS } from "./db/pglite-thread.js";
 
 /** Everything the server reads from its environment, parsed once at boot. */
 const envSchema = z.object({
@@ -13,6 +14,10 @@ const envSchema = z.object({
   CYBROS_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   CYBROS_MOCK_LLM: z.enum(["on", "off"]).default("on"),
   CYBROS_AGENTS_DIR: z.string().optional(),
+  CYBROS_PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d+(kB|MB|GB)$/, "must be a size such as 128MB")
+    .default(DEFAULT_SHARED_BUFFERS),
   CYBROS_RUN_SILENCE_WARNING_MS: z.coerce.number().int().min(1000).default(30_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ENV: z.string().default("production"),
@@ -31,6 +36,8 @@ export interface Config {
   dataDir: string;
   /** PGlite's folder (inside dataDir), or "memory://" for a throwaway database in tests. */
   pgliteDir: string;
+  /** PGlite's buffer pool (PostgreSQL's shared_buffers): memory held for speed, e.g. vector search over memories. */
+  pgliteSharedBuffers: string;
   databaseUrl?: string;
   secretKey?: string;
   mockLlm: boolean;
@@ -57,6 +64,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     dataDir: path.resolve(env.CYBROS_DATA_DIR),
     pgliteDir: path.join(path.resolve(env.CYBROS_DATA_DIR), "db"),
+    pgliteSharedBuffers: env.CYBROS_PGLITE_SHARED_BUFFERS,
     databaseUrl: env.DATABASE_URL,
     secretKey: env.CYBROS_SECRET_KEY,
     mockLlm: env.CYBROS_MOCK_LLM === "on",

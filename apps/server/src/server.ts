@@ -37,7 +37,13 @@ export async function createServer(
   // A database handed in (tests reuse one across servers) stays open when this server closes.
   const ownsDatabase = !options.database;
   const database: Database =
-    options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.pgliteDir, log }));
+    options.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.pgliteDir,
+      sharedBuffers: config.pgliteSharedBuffers,
+      log,
+    }));
   let queue: Queue | undefined;
   try {
     // Memory's pgvector half lives outside the migrations: the extension may be missing (DESIGN.md §3).

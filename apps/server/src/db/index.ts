@@ -1,7 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite-pgvector";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -11,6 +9,7 @@ import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
 import { lockDataFolder } from "./pglite-lock.js";
+import { DEFAULT_SHARED_BUFFERS, PgliteThread } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -41,6 +40,8 @@ export interface OpenOptions {
   /** PGlite folder, or "memory://" for a throwaway in-memory database. Ignored when `url` is set. */
   dataDir?: string;
   url?: string;
+  /** PGlite's shared_buffers. */
+  sharedBuffers?: string;
   log: Logger;
 }
 
@@ -49,7 +50,7 @@ const migrationsFolder = path.join(repoRoot, "apps/server/drizzle");
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const database = options.url
     ? await openPostgres(options.url, options.log)
-    : await openPglite(options.dataDir ?? "memory://", options.log);
+    : await openPglite(options.dataDir ?? "memory://", options.sharedBuffers ?? DEFAULT_SHARED_BUFFERS, options.log);
   try {
     if (database.kind === "pglite") {
       await migratePglite(database.db as never, { migrationsFolder });
@@ -63,14 +64,13 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
-async function openPglite(dataDir: string, log: Logger): Promise<Database> {
+async function openPglite(dataDir: string, sharedBuffers: string, log: Logger): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const release = inMemory ? () => {} : lockDataFolder(path.dirname(dataDir));
-  let client: PGlite;
+  let client: PgliteThread;
   try {
     if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
-    client = await PGlite.create(inMemory ? undefined : dataDir, { extensions: { vector } });
-    await client.exec("CREATE EXTENSION IF NOT EXISTS vector;");
+    client = await PgliteThread.open(inMemory ? undefined : dataDir, sharedBuffers);
   } catch (error) {
     release();
     throw error;
@@ -78,17 +78,12 @@ async function openPglite(dataDir: string, log: Logger): Promise<Database> {
   log.info({ kind: "pglite", dataDir: inMemory ? "memory" : dataDir, vector: true }, "database opened");
   return {
     kind: "pglite",
-    db: drizzlePglite(client, { schema }) as unknown as Db,
+    // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
+    db: drizzlePglite(client as never, { schema }) as unknown as Db,
     vector: true,
     query: async (text, params) => client.query(text, params ?? []),
-    exec: async (text) => {
-      const results = await client.exec(text);
-      return { rows: results.at(-1)?.rows ?? [] };
-    },
-    listen: async (channel, onPayload) => {
-      const unlisten = await client.listen(channel, onPayload);
-      return unlisten;
-    },
+    exec: async (text) => client.exec(text),
+    listen: async (channel, onPayload) => client.listen(channel, onPayload),
     notify: async (channel, payload) => {
       await client.query("SELECT pg_notify($1, $2)", [channel, payload]);
     },
