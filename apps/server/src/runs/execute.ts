@@ -76,28 +76,31 @@ export async function executeRun(
   const activity: RunActivity = { lastOutputAt: Date.now() };
   const heartbeat = startHeartbeat(services, run, activity);
   try {
-    const [row] = await services.db
-      .select({ conversation: conversations, agent: agentPrograms, account: accounts, user: users })
-      .from(conversations)
-      .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
-      .innerJoin(accounts, eq(accounts.id, conversations.accountId))
-      .innerJoin(users, eq(users.id, conversations.userId))
-      .where(eq(conversations.id, run.conversationId));
-    if (!row) return; // deleted meanwhile
-    await services.realtime.emit(services.db, [
-      {
-        conversationId: run.conversationId,
-        turnId: run.turnId,
-        runId: run.id,
-        kind: "run_started",
-        payload: { run: presentRun(run) },
-      },
-      { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, kind: "typing_start", payload: {} },
+    // Three independent statements sent together: on PGlite they reach its thread back to back (decisions/0009).
+    const [[row], , [{ maxPosition } = { maxPosition: 0 }]] = await Promise.all([
+      services.db
+        .select({ conversation: conversations, agent: agentPrograms, account: accounts, user: users })
+        .from(conversations)
+        .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
+        .innerJoin(accounts, eq(accounts.id, conversations.accountId))
+        .innerJoin(users, eq(users.id, conversations.userId))
+        .where(eq(conversations.id, run.conversationId)),
+      services.realtime.emit(services.db, [
+        {
+          conversationId: run.conversationId,
+          turnId: run.turnId,
+          runId: run.id,
+          kind: "run_started",
+          payload: { run: presentRun(run) },
+        },
+        { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, kind: "typing_start", payload: {} },
+      ]),
+      services.db
+        .select({ maxPosition: sql<number>`coalesce(max(${nodes.position}), 0)::int` })
+        .from(nodes)
+        .where(eq(nodes.turnId, run.turnId)),
     ]);
-    const [{ maxPosition } = { maxPosition: 0 }] = await services.db
-      .select({ maxPosition: sql<number>`coalesce(max(${nodes.position}), 0)::int` })
-      .from(nodes)
-      .where(eq(nodes.turnId, run.turnId));
+    if (!row) return; // deleted meanwhile
     const scope: RunScope = {
       services,
       run,
@@ -115,23 +118,26 @@ export async function executeRun(
         message: `The agent program could not be loaded: ${(error as Error).message}`,
       });
     });
-    const choice = await resolveModel(services, row.account, definition.manifest.model.prefer).catch((error) => {
-      if (error instanceof NoProviderForModelError) {
-        throw new RunFailure({
-          code: "no_provider_for_model",
-          message: error.message,
-          details: { models: error.models },
-        });
-      }
-      throw error;
-    });
     const tools = toolsFor(definition.manifest.tools.allow);
-    if (tools.some((tool) => tool.name.startsWith("memory_"))) {
-      scope.embedder = await embedderFor(services, row.account).catch((error) => {
-        services.log.warn({ err: error }, "memory embeddings unavailable; memory uses full-text search");
-        return undefined;
-      });
-    }
+    const [choice, embedder] = await Promise.all([
+      resolveModel(services, row.account, definition.manifest.model.prefer).catch((error) => {
+        if (error instanceof NoProviderForModelError) {
+          throw new RunFailure({
+            code: "no_provider_for_model",
+            message: error.message,
+            details: { models: error.models },
+          });
+        }
+        throw error;
+      }),
+      tools.some((tool) => tool.name.startsWith("memory_"))
+        ? embedderFor(services, row.account).catch((error) => {
+            services.log.warn({ err: error }, "memory embeddings unavailable; memory uses full-text search");
+            return undefined;
+          })
+        : undefined,
+    ]);
+    scope.embedder = embedder;
     const variables = {
       user: { name: row.user.displayName ?? "" },
       conversation: { id: row.conversation.id, title: row.conversation.title },
