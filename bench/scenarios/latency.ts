@@ -86,7 +86,8 @@ export const latencyScenario: Scenario = {
   title: "Added latency, provider chunk → SSE client",
   postgres: true,
   async run(context: ScenarioContext) {
-    const levels = context.smoke ? [1, 5] : [1, 25, 100];
+    // BENCH_LATENCY_LEVELS=25 measures one level alone (diagnosis, e.g. with a CPU profile of the server).
+    const levels = context.smoke ? [1, 5] : (process.env.BENCH_LATENCY_LEVELS?.split(",").map(Number) ?? [1, 25, 100]);
     const chunks = context.smoke ? 30 : 200;
     const delay = 10;
     const world = await startWorld(context);
