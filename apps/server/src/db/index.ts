@@ -70,7 +70,11 @@ async function openPglite(dataDir: string, sharedBuffers: string, log: Logger): 
   let client: PgliteThread;
   try {
     if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
-    client = await PgliteThread.open(inMemory ? undefined : dataDir, sharedBuffers);
+    client = await PgliteThread.open(inMemory ? undefined : dataDir, {
+      sharedBuffers,
+      onFailure: (error) =>
+        log.fatal({ err: error }, "the PGlite worker thread stopped: every database request fails until a restart"),
+    });
   } catch (error) {
     release();
     throw error;

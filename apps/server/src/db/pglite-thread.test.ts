@@ -6,7 +6,7 @@ describe("PGlite in a worker thread", () => {
   let db: PgliteThread;
 
   beforeAll(async () => {
-    db = await PgliteThread.open(undefined, "16MB");
+    db = await PgliteThread.open(undefined, { sharedBuffers: "16MB" });
     await db.exec("CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now())");
   });
   afterAll(async () => {

@@ -59,10 +59,11 @@ export class PgliteThread {
   readonly #listeners = new Map<string, Set<(payload: string) => void>>();
   #nextId = 1;
   #failure: Error | undefined;
+  #closing = false;
   /** Settles when the open transaction ends; undefined when none is open. */
   #transaction: Promise<void> | undefined;
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, onFailure?: (error: Error) => void) {
     this.#worker = worker;
     worker.on("message", (message: Reply | { notification: { channel: string; payload: string } }) => {
       if ("notification" in message) {
@@ -78,6 +79,7 @@ export class PgliteThread {
       else pending.reject(reviveError(message.error));
     });
     const fail = (error: Error) => {
+      if (!this.#failure && !this.#closing) onFailure?.(error);
       this.#failure ??= error;
       for (const pending of this.#pending.values()) pending.reject(this.#failure);
       this.#pending.clear();
@@ -86,8 +88,17 @@ export class PgliteThread {
     worker.on("exit", (code) => fail(new Error(`the PGlite worker thread exited (code ${code})`)));
   }
 
-  /** Starts the worker and opens the database in it: a folder, or in memory when `dataDir` is undefined. */
-  static async open(dataDir: string | undefined, sharedBuffers = DEFAULT_SHARED_BUFFERS): Promise<PgliteThread> {
+  /**
+   * Starts the worker and opens the database in it: a folder, or in memory when `dataDir` is undefined.
+   * `onFailure` hears of the worker dying other than by close(); every statement fails from then on.
+   */
+  static async open(
+    dataDir: string | undefined,
+    {
+      sharedBuffers = DEFAULT_SHARED_BUFFERS,
+      onFailure,
+    }: { sharedBuffers?: string; onFailure?: (error: Error) => void } = {},
+  ): Promise<PgliteThread> {
     const worker = new Worker(workerUrl, { workerData: { dataDir, sharedBuffers } });
     let onMessage!: (message: { ready: boolean; error?: Record<string, unknown> }) => void;
     let onError!: (error: Error) => void;
@@ -107,7 +118,7 @@ export class PgliteThread {
       await worker.terminate();
       throw reviveError(ready.error ?? {});
     }
-    return new PgliteThread(worker);
+    return new PgliteThread(worker, onFailure);
   }
 
   async query<Row = Record<string, unknown>>(
@@ -170,6 +181,7 @@ export class PgliteThread {
   async close(): Promise<void> {
     if (this.#failure) return;
     while (this.#transaction) await this.#transaction;
+    this.#closing = true;
     try {
       await this.#call({ op: "close" });
     } finally {
