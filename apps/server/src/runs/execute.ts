@@ -263,12 +263,6 @@ async function createNode(
 ) {
   scope.position += 1;
   return scope.services.db.transaction(async (tx) => {
-    const [running] = await tx
-      .select({ id: conversationRuns.id })
-      .from(conversationRuns)
-      .where(and(eq(conversationRuns.id, scope.run.id), eq(conversationRuns.state, "running")))
-      .for("update");
-    if (!running) throw new RunEnded("The run ended before its next node was created");
     const [node] = await tx
       .insert(nodes)
       .values({
@@ -281,7 +275,13 @@ async function createNode(
         ...values,
       })
       .returning();
-    await tx.update(conversationRuns).set({ activeNodeId: node!.id }).where(eq(conversationRuns.id, scope.run.id));
+    // The run row's lock, taken here, orders this against finishRun; a run no longer running rolls the node back.
+    const [running] = await tx
+      .update(conversationRuns)
+      .set({ activeNodeId: node!.id })
+      .where(and(eq(conversationRuns.id, scope.run.id), eq(conversationRuns.state, "running")))
+      .returning({ id: conversationRuns.id });
+    if (!running) throw new RunEnded("The run ended before its next node was created");
     return node!;
   });
 }
@@ -295,17 +295,19 @@ async function runStep(
 ): Promise<{ nodeId: string; toolCalls: ToolCallRecord[] }> {
   const { services, run, signal } = scope;
   const node = await createNode(scope, { kind: "agent_message", state: "running", parentId: null, data: {} });
-  await services.realtime.emit(services.db, [
-    {
-      conversationId: run.conversationId,
-      turnId: run.turnId,
-      runId: run.id,
-      nodeId: node.id,
-      kind: "message_created",
-      payload: { message: presentMessage(node) },
-    },
+  const [, context] = await Promise.all([
+    services.realtime.emit(services.db, [
+      {
+        conversationId: run.conversationId,
+        turnId: run.turnId,
+        runId: run.id,
+        nodeId: node.id,
+        kind: "message_created",
+        payload: { message: presentMessage(node) },
+      },
+    ]),
+    contextNodes(services.db, run.conversationId, run.turnSeq),
   ]);
-  const context = await contextNodes(services.db, run.conversationId, run.turnSeq);
   const prompt = assemblePrompt({ definition, variables, tools, history: toPromptMessages(context, node.id) });
   const stream: NodeStream = services.streams.openStream({
     conversationId: run.conversationId,
