@@ -38,8 +38,8 @@ function nodeSink(res: ServerResponse): SseSink {
   return {
     write: (text) => {
       const taken = res.write(text);
-      // Node corks the socket until the next tick; a long run of promise callbacks (PGlite executes statements
-      // synchronously inside them) would hold the event back until it ends. Send it now.
+      // Node corks the socket until the next tick; a long run of promise callbacks (a burst of provider chunks,
+      // query results) would hold the event back until it ends. Send it now.
       if (res.socket?.writableCorked) res.socket.uncork();
       if (taken) return undefined;
       return new Promise<void>((resolve) => {

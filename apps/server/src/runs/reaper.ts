@@ -15,7 +15,7 @@ export async function startReaper(services: Services, queue: Queue): Promise<voi
   await startOrphanedRuns(services, 0);
   await queue.createQueue(REAP_JOB);
   await queue.schedule(REAP_JOB, "* * * * *");
-  // The cron job lands once a minute; polling for it more often only blocks PGlite's event loop (~20 ms a fetch).
+  // The cron job lands once a minute; polling for it more often only occupies PGlite's thread (~20 ms a fetch).
   await queue.work(REAP_JOB, { pollingIntervalSeconds: 30 }, async () => {
     await reapStaleRuns(services);
     await startOrphanedRuns(services);

@@ -11,10 +11,9 @@ import { claimNextRun } from "./index.js";
 const CANCEL_CHANNEL = "cybros_run_cancel";
 
 /**
- * Runs in their start phase (claim → first provider request, about ten statements) at once. PGlite executes
- * one statement at a time on this thread: 25 runs starting in lockstep each reached the provider only after all
- * 25 had started, and 200 kept the event loop saturated for seconds. First come, first started; the rest stay
- * queued for milliseconds.
+ * Runs in their start phase (claim → first provider request, about twenty statements) at once. PGlite executes
+ * one statement at a time (on its own thread, decisions/0009): 25 runs starting in lockstep each reached the
+ * provider only after all 25 had started. First come, first started; the rest stay queued for milliseconds.
  */
 const STARTING_AT_ONCE = { pglite: 4, postgres: 16 } as const;
 
@@ -42,8 +41,8 @@ class Gate {
  * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation.
  * Durability comes from the database: a queued run is a row, so if this process dies before starting it, the
  * reaper's sweep (a pg-boss cron job: at start and every minute, in whichever process takes it) starts it, and
- * fails runs whose process died. No job per run: on PGlite each queue fetch blocks the event loop for ~20 ms,
- * and polling for them every 2 s stalled every live stream.
+ * fails runs whose process died. No job per run: on PGlite each queue fetch takes its one thread for ~20 ms,
+ * and polling for them every 2 s stalled every run's statements.
  */
 export class RunScheduler {
   readonly workerId = `${os.hostname()}:${process.pid}:${Date.now().toString(36)}`;
