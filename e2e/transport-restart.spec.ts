@@ -75,7 +75,8 @@ test("server restart and crash mid-stream: each reply fails as interrupted, the 
       expect((await chat.transcript()).map((m) => [m.role, m.text.trim(), m.state])).toEqual(expected);
     }
     // While the server was down, the page's requests failed as a network failure does, and nothing else.
-    const down = /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/;
+    const down =
+      /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_SOCKET_NOT_CONNECTED|ERR_INCOMPLETE_CHUNKED_ENCODING/;
     expect(consoleErrors.filter((e) => !down.test(e))).toEqual([]);
   } finally {
     await context.close();

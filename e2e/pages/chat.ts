@@ -114,7 +114,8 @@ export class ChatPage {
   async recordReplyPhases() {
     await this.page.evaluate(() => {
       const seen: Array<{ phase: string; length: number; id: string | null }> = [];
-      (window as unknown as { __replyPhases: typeof seen }).__replyPhases = seen;
+      const recorder = window as unknown as { __replyPhases: typeof seen; __noteReplyPhase: () => void };
+      recorder.__replyPhases = seen;
       const before = document.querySelectorAll('[data-role="assistant"]').length;
       const note = () => {
         const bubbles = document.querySelectorAll('[data-role="assistant"]');
@@ -130,6 +131,7 @@ export class ChatPage {
         const previous = seen[seen.length - 1];
         if (previous?.phase !== entry.phase || previous.length !== entry.length) seen.push(entry);
       };
+      recorder.__noteReplyPhase = note;
       new MutationObserver(note).observe(document.body, {
         subtree: true,
         childList: true,
@@ -140,11 +142,15 @@ export class ChatPage {
     });
   }
 
+  /** The phases recorded, ending with the reply's state now (a last sample, should the observer have missed it). */
   async phases(): Promise<Array<{ phase: string; length: number; id: string | null }>> {
-    return this.page.evaluate(
-      () =>
-        (window as unknown as { __replyPhases: Array<{ phase: string; length: number; id: string | null }> })
-          .__replyPhases,
-    );
+    return this.page.evaluate(() => {
+      const recorder = window as unknown as {
+        __replyPhases: Array<{ phase: string; length: number; id: string | null }>;
+        __noteReplyPhase: () => void;
+      };
+      recorder.__noteReplyPhase();
+      return recorder.__replyPhases;
+    });
   }
 }
