@@ -44,6 +44,11 @@ describe("PGlite in a worker thread", () => {
     expect(isUniqueViolation(error, "items_pkey")).toBe(true);
   });
 
+  it("fails a statement whose parameters cannot cross to the worker, and goes on serving", async () => {
+    await expect(db.query("SELECT $1::text", [() => "a function"])).rejects.toThrow(/could not be cloned/);
+    expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  });
+
   it("holds statements from outside an open transaction until it commits", async () => {
     let proceed!: () => void;
     const gate = new Promise<void>((resolve) => {

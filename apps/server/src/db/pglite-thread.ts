@@ -208,7 +208,13 @@ export class PgliteThread {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, ...request });
+      try {
+        this.#worker.postMessage({ id, ...request });
+      } catch (error) {
+        // A parameter that cannot be cloned (a function, say) fails this statement only.
+        this.#pending.delete(id);
+        reject(error);
+      }
     });
   }
 }
