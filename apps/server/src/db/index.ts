@@ -9,7 +9,7 @@ import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
 import { lockDataFolder } from "./pglite-lock.js";
-import { DEFAULT_SHARED_BUFFERS, PgliteThread } from "./pglite-thread.js";
+import { PgliteThread } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -40,7 +40,7 @@ export interface OpenOptions {
   /** PGlite folder, or "memory://" for a throwaway in-memory database. Ignored when `url` is set. */
   dataDir?: string;
   url?: string;
-  /** PGlite's shared_buffers. */
+  /** PGlite's shared_buffers; PgliteThread's default when unset. */
   sharedBuffers?: string;
   log: Logger;
 }
@@ -50,7 +50,7 @@ const migrationsFolder = path.join(repoRoot, "apps/server/drizzle");
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const database = options.url
     ? await openPostgres(options.url, options.log)
-    : await openPglite(options.dataDir ?? "memory://", options.sharedBuffers ?? DEFAULT_SHARED_BUFFERS, options.log);
+    : await openPglite(options.dataDir ?? "memory://", options.log, options.sharedBuffers);
   try {
     if (database.kind === "pglite") {
       await migratePglite(database.db as never, { migrationsFolder });
@@ -64,7 +64,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
-async function openPglite(dataDir: string, sharedBuffers: string, log: Logger): Promise<Database> {
+async function openPglite(dataDir: string, log: Logger, sharedBuffers?: string): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const release = inMemory ? () => {} : lockDataFolder(path.dirname(dataDir));
   let client: PgliteThread;

@@ -20,7 +20,6 @@ export interface PgliteTransaction {
     params?: unknown[],
     options?: PgliteQueryOptions,
   ): Promise<PgliteResult<Row>>;
-  exec(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
 type Request =
@@ -143,7 +142,6 @@ export class PgliteThread {
     });
     const tx: PgliteTransaction = {
       query: (sql, params = [], options) => this.#query(sql, params, options),
-      exec: (sql) => this.#call({ op: "exec", sql }) as Promise<{ rows: Record<string, unknown>[] }>,
     };
     try {
       await this.#call({ op: "exec", sql: "BEGIN" });
