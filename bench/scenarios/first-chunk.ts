@@ -1,7 +1,7 @@
 import type { BenchEvent, EventStream } from "../lib/client.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { epochNow, summarize } from "../lib/stats.js";
-import { inBatches, mockRequests, startWorld, type World } from "../lib/world.js";
+import { inBatches, mockRequests, startWorld, type World, warmUp } from "../lib/world.js";
 import { stampsOf } from "./latency.js";
 
 interface Probe {
@@ -75,7 +75,7 @@ export const firstChunkScenario: Scenario = {
         }),
       );
     try {
-      await measure(world, await probes(2)); // warm-up
+      await warmUp(world);
       context.log(`first-chunk: ${singles} single sends, then ${burst} at once`);
       const single = { overhead: [] as number[], raw: [] as number[], provider: [] as number[] };
       for (let i = 0; i < singles; i++) {

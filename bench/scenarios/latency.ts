@@ -2,7 +2,7 @@ import type { BenchEvent, EventStream } from "../lib/client.js";
 import { ResourceWatch } from "../lib/processes.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { round, summarize } from "../lib/stats.js";
-import { inBatches, startWorld, type World } from "../lib/world.js";
+import { inBatches, startWorld, type World, warmUp } from "../lib/world.js";
 
 const STAMP = /\[t=(\d+(?:\.\d+)?)\]/g;
 
@@ -94,8 +94,7 @@ export const latencyScenario: Scenario = {
     const metrics: Metric[] = [];
     const details: Record<string, unknown> = { chunks, delayMs: delay };
     try {
-      // Warm-up: the first run pays for JIT compilation and first-use caches.
-      await streamingRound(world, 2, 20, 5);
+      await warmUp(world);
       for (const level of levels) {
         context.log(`latency: ${level} stream(s) × ${chunks} chunks`);
         const round_ = await streamingRound(world, level, chunks, delay);
