@@ -51,45 +51,19 @@ const CONTEXT_TOO_LONG =
 /** Maps what the AI SDK or fetch threw into an LlmError; anything unrecognised (a bug of ours) is returned as is. */
 export function toLlmError(error: unknown, apiKey?: string | null): LlmError | unknown {
   if (error instanceof LlmError) return error;
-  const redact = (text: string) => (apiKey ? text.split(apiKey).join("[redacted]") : text);
-
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
-    const detail = redact(error.message);
     // No status: the request never got an answer. A 2xx: the answer broke off while streaming.
     if (status === undefined || status < 400) {
       const what = status === undefined ? "Could not reach the provider" : "The connection broke while streaming";
-      return new LlmError("connection_error", `${what}: ${networkCause(error) ?? detail}`, {
-        retryable: true,
-        cause: error,
-      });
+      return connectionError(what, error);
     }
-    if (status === 401 || status === 403) {
-      return new LlmError("auth_failed", `The provider refused the credentials (HTTP ${status}): ${detail}`, {
-        status,
-        cause: error,
-      });
-    }
-    if (status === 429) {
-      return new LlmError("rate_limited", `The provider is rate limiting (HTTP 429): ${detail}`, {
-        status,
-        retryable: true,
-        retryAfterMs: retryAfterMs(error.responseHeaders?.["retry-after"]),
-        cause: error,
-      });
-    }
-    if (
-      (status === 400 || status === 413 || status === 422) &&
-      CONTEXT_TOO_LONG.test(`${error.message} ${error.responseBody ?? ""}`)
-    ) {
-      return new LlmError("context_too_long", `The prompt is too long for this model (HTTP ${status}): ${detail}`, {
-        status,
-        cause: error,
-      });
-    }
-    return new LlmError("http_error", `The provider answered HTTP ${status}: ${detail}`, {
+    return httpStatusError({
       status,
-      retryable: status >= 500 || status === 408,
+      detail: error.message,
+      body: error.responseBody,
+      retryAfter: error.responseHeaders?.["retry-after"],
+      apiKey,
       cause: error,
     });
   }
@@ -105,7 +79,7 @@ export function toLlmError(error: unknown, apiKey?: string | null): LlmError | u
   ) {
     return new LlmError(
       "invalid_response",
-      `The provider sent a malformed response: ${redact(firstLine(error.message))}`,
+      `The provider sent a malformed response: ${redact(firstLine(error.message), apiKey)}`,
       {
         cause: error,
       },
@@ -118,6 +92,58 @@ export function toLlmError(error: unknown, apiKey?: string | null): LlmError | u
     });
   }
   return error;
+}
+
+/** A request that got no answer, or whose answer broke off: worth retrying while nothing was output. */
+export function connectionError(what: string, cause?: unknown): LlmError {
+  const detail = cause === undefined ? undefined : (networkCause(cause) ?? (cause as Error).message);
+  return new LlmError("connection_error", detail ? `${what}: ${detail}` : what, { retryable: true, cause });
+}
+
+/** A provider's HTTP error status as a code people can act on; `detail` is what the provider said. */
+export function httpStatusError(options: {
+  status: number;
+  detail: string;
+  body?: string;
+  retryAfter?: string | string[];
+  apiKey?: string | null;
+  cause?: unknown;
+}): LlmError {
+  const { status, cause } = options;
+  const detail = redact(options.detail, options.apiKey);
+  if (status === 401 || status === 403) {
+    return new LlmError("auth_failed", `The provider refused the credentials (HTTP ${status}): ${detail}`, {
+      status,
+      cause,
+    });
+  }
+  if (status === 429) {
+    const header = Array.isArray(options.retryAfter) ? options.retryAfter[0] : options.retryAfter;
+    return new LlmError("rate_limited", `The provider is rate limiting (HTTP 429): ${detail}`, {
+      status,
+      retryable: true,
+      retryAfterMs: retryAfterMs(header),
+      cause,
+    });
+  }
+  if (
+    (status === 400 || status === 413 || status === 422) &&
+    CONTEXT_TOO_LONG.test(`${options.detail} ${options.body ?? ""}`)
+  ) {
+    return new LlmError("context_too_long", `The prompt is too long for this model (HTTP ${status}): ${detail}`, {
+      status,
+      cause,
+    });
+  }
+  return new LlmError("http_error", `The provider answered HTTP ${status}: ${detail}`, {
+    status,
+    retryable: status >= 500 || status === 408,
+    cause,
+  });
+}
+
+function redact(text: string, apiKey: string | null | undefined): string {
+  return apiKey ? text.split(apiKey).join("[redacted]") : text;
 }
 
 /** fetch (undici) reports a dropped or refused connection as a TypeError whose cause carries a code. */

@@ -1,13 +1,6 @@
-import type { LanguageModelV3StreamPart, LanguageModelV3Usage } from "@ai-sdk/provider";
+import { streamCompletion, type WireUsage } from "./chat-completions.js";
 import { LlmError, toLlmError } from "./errors.js";
-import {
-  type ChatMessage,
-  type LlmProviderTarget,
-  type LlmTool,
-  openAiCompatible,
-  toModelPrompt,
-  toModelTools,
-} from "./provider.js";
+import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
 
 export interface StreamChatOptions {
   provider: LlmProviderTarget;
@@ -70,9 +63,8 @@ export const STREAM_DEFAULTS = {
 const MAX_BACKOFF_MS = 30_000;
 
 /**
- * One streamed chat completion through the AI SDK's provider interface (the model's `doStream`, which
- * `streamText` wraps in several more stream stages: half the CPU per chunk without them, decision 0004),
- * with the tool loop left to the caller. Retries happen only before the first output, so a caller never
+ * One streamed chat completion (chat-completions.ts speaks the wire protocol), with the tool loop left to the
+ * caller. Retries happen only before the first output, so a caller never
  * sees text twice. Rejects with an LlmError, or with the signal's reason when the caller aborted.
  */
 export async function streamChat(options: StreamChatOptions): Promise<ChatResult> {
@@ -134,55 +126,34 @@ async function attemptStream(options: StreamChatOptions, started: number): Promi
 
   let text = "";
   let reasoning = "";
-  const toolCalls: LlmToolCall[] = [];
-  let finishReason: LlmFinishReason = "other";
-  let usage: LlmUsage = { promptTokens: null, completionTokens: null, cachedTokens: null };
+  let toolCalls: LlmToolCall[] = [];
+  let finishReason: LlmFinishReason;
+  let usage: LlmUsage;
 
-  let reader: ReadableStreamDefaultReader<LanguageModelV3StreamPart> | undefined;
   try {
-    const tools = toModelTools(options.tools);
-    const { stream } = await openAiCompatible(options.provider)
-      .chatModel(options.model)
-      .doStream({
-        prompt: toModelPrompt(options.messages),
-        tools,
-        toolChoice: tools ? { type: "auto" } : undefined,
-        maxOutputTokens: options.maxOutputTokens,
-        temperature: options.temperature,
-        abortSignal: upstream.signal,
-      });
-    reader = stream.getReader();
-    for (;;) {
-      const { done, value: part } = await reader.read();
-      if (done) break;
-      switch (part.type) {
-        case "text-delta":
+    const outcome = await streamCompletion(
+      options,
+      {
+        onText: (delta) => {
           markOutput();
-          text += part.delta;
-          options.onTextDelta?.(part.delta);
-          break;
-        case "reasoning-delta":
+          text += delta;
+          options.onTextDelta?.(delta);
+        },
+        onReasoning: (delta) => {
           markOutput();
-          reasoning += part.delta;
-          options.onReasoningDelta?.(part.delta);
-          break;
-        case "tool-input-start":
-          markOutput();
-          break;
-        case "tool-input-delta":
+          reasoning += delta;
+          options.onReasoningDelta?.(delta);
+        },
+        onToolCallStart: markOutput,
+        onChunk: () => {
           lastActivity = performance.now();
-          break;
-        case "tool-call":
-          toolCalls.push(toolCall(part.toolCallId, part.toolName, part.input));
-          break;
-        case "finish":
-          finishReason = mapFinishReason(part.finishReason.unified);
-          usage = mapUsage(part.usage);
-          break;
-        case "error":
-          throw part.error;
-      }
-    }
+        },
+      },
+      upstream.signal,
+    );
+    toolCalls = outcome.toolCalls.map((call) => toolCall(call.callId, call.name, call.argsText));
+    finishReason = mapFinishReason(outcome.finishReason, outcome.refused);
+    usage = mapUsage(outcome.usage);
   } catch (error) {
     if (timedOut) throw withOutputFlag(timeoutError(timedOut, firstTokenTimeoutMs, idleTimeoutMs), outputStarted);
     if (options.signal?.aborted) throw options.signal.reason;
@@ -192,7 +163,6 @@ async function attemptStream(options: StreamChatOptions, started: number): Promi
     options.signal?.removeEventListener("abort", forwardAbort);
     // Whatever happened, nothing of this attempt may keep the upstream request open.
     upstream.abort();
-    reader?.cancel().catch(() => {});
   }
 
   if (!text && !toolCalls.length) {
@@ -229,25 +199,29 @@ function withOutputFlag(error: unknown, outputStarted: boolean): unknown {
   return error;
 }
 
-function mapFinishReason(reason: string): LlmFinishReason {
+function mapFinishReason(reason: string | undefined, refused: boolean): LlmFinishReason {
   switch (reason) {
     case "stop":
+      return refused ? "content_filter" : "stop";
     case "length":
-      return reason;
-    case "tool-calls":
+      return "length";
+    case "tool_calls":
+    case "function_call":
       return "tool_calls";
-    case "content-filter":
+    case "content_filter":
       return "content_filter";
     default:
       return "other";
   }
 }
 
-function mapUsage(usage: LanguageModelV3Usage): LlmUsage {
+/** A provider that sent usage without a cache figure cached nothing; one that sent no usage told us nothing. */
+function mapUsage(usage: WireUsage | undefined): LlmUsage {
+  if (!usage) return { promptTokens: null, completionTokens: null, cachedTokens: null };
   return {
-    promptTokens: usage.inputTokens.total ?? null,
-    completionTokens: usage.outputTokens.total ?? null,
-    cachedTokens: usage.inputTokens.cacheRead ?? null,
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
   };
 }
 

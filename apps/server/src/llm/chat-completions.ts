@@ -1,0 +1,364 @@
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { createParser } from "eventsource-parser";
+import { version } from "../version.js";
+import { connectionError, httpStatusError, LlmError } from "./errors.js";
+import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
+
+/**
+ * One streamed `POST /chat/completions` in the OpenAI wire format, read straight off Node's response: no web
+ * streams and no schema validation per chunk between the socket and the caller (decisions/0010). The shapes read
+ * here are checked by hand, field by field, as they are used.
+ */
+
+/** A finish reason as the provider spelled it (`stop`, `length`, `tool_calls`, …), or undefined when none came. */
+export interface CompletionOutcome {
+  finishReason: string | undefined;
+  /** The provider filled `refusal` instead of `content`. */
+  refused: boolean;
+  usage: WireUsage | undefined;
+  toolCalls: { callId: string; name: string; argsText: string }[];
+}
+
+export interface WireUsage {
+  prompt_tokens?: number | null;
+  completion_tokens?: number | null;
+  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+}
+
+export interface CompletionHandlers {
+  onText(delta: string): void;
+  onReasoning(delta: string): void;
+  /** A tool call's first fragment (its arguments may follow in later chunks). */
+  onToolCallStart(): void;
+  /** Any chunk at all, output or not (keeps an idle timer alive during long argument streams). */
+  onChunk(): void;
+}
+
+export interface CompletionRequest {
+  provider: LlmProviderTarget;
+  model: string;
+  messages: readonly ChatMessage[];
+  tools?: readonly LlmTool[];
+  maxOutputTokens?: number;
+  temperature?: number;
+}
+
+/** Connections are reused across calls (a provider answers many runs); idle ones close after a while. */
+const agents = {
+  "http:": new http.Agent({ keepAlive: true, timeout: 60_000 }),
+  "https:": new https.Agent({ keepAlive: true, timeout: 60_000 }),
+};
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * Sends the request and reads the stream to its end, calling the handlers as chunks arrive. Rejects with an
+ * LlmError, or with the signal's reason once the signal aborts (the request is destroyed at once).
+ */
+export async function streamCompletion(
+  request: CompletionRequest,
+  handlers: CompletionHandlers,
+  signal: AbortSignal,
+): Promise<CompletionOutcome> {
+  const response = await post(request, signal);
+  return readStream(response, handlers, request.provider.apiKey);
+}
+
+/** The request body, keys in the order OpenAI's own clients send them. */
+export function completionBody(request: CompletionRequest): Record<string, unknown> {
+  const tools = request.tools?.length ? toWireTools(request.tools) : undefined;
+  return {
+    model: request.model,
+    max_tokens: request.maxOutputTokens,
+    temperature: request.temperature,
+    messages: toWireMessages(request.messages),
+    tools,
+    tool_choice: tools ? "auto" : undefined,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+}
+
+/**
+ * Our messages in the wire format. A tool call's arguments go out as the model wrote them (`argsText`) when that
+ * text is JSON, so a replayed prompt is byte-identical and provider prompt caches keep hitting; text that is not
+ * JSON goes as a JSON string.
+ */
+export function toWireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
+  return messages.map((message) => {
+    switch (message.role) {
+      case "system":
+      case "user":
+        return { role: message.role, content: message.content };
+      case "assistant": {
+        const calls = message.toolCalls ?? [];
+        if (calls.length === 0) return { role: "assistant", content: message.content };
+        return {
+          role: "assistant",
+          content: message.content || null,
+          tool_calls: calls.map((call) => ({
+            id: call.callId,
+            type: "function",
+            function: { name: call.name, arguments: verbatimArguments(call.argsText) },
+          })),
+        };
+      }
+      default:
+        return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+    }
+  });
+}
+
+function verbatimArguments(argsText: string): string {
+  try {
+    JSON.parse(argsText);
+    return argsText;
+  } catch {
+    return JSON.stringify(argsText);
+  }
+}
+
+function toWireTools(tools: readonly LlmTool[]): Record<string, unknown>[] {
+  return tools.map((tool) => ({
+    type: "function",
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  }));
+}
+
+function post(request: CompletionRequest, signal: AbortSignal): Promise<IncomingMessage> {
+  const { provider } = request;
+  const url = new URL(`${provider.baseUrl.replace(/\/+$/, "")}/chat/completions`);
+  const transport = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
+  if (!transport) {
+    return Promise.reject(new LlmError("connection_error", `Unsupported provider URL scheme ${url.protocol}`));
+  }
+  const body = JSON.stringify(completionBody(request));
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, {
+      method: "POST",
+      agent: agents[url.protocol as keyof typeof agents],
+      signal,
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        "user-agent": `cybros/${version}`,
+        ...(provider.apiKey ? { authorization: `Bearer ${provider.apiKey}` } : {}),
+        ...provider.headers,
+        "content-length": Buffer.byteLength(body),
+      },
+    });
+    req.on("error", (error) => {
+      if (signal.aborted) reject(signal.reason);
+      else reject(connectionError("Could not reach the provider", error));
+    });
+    req.on("response", (response) => {
+      const status = response.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        response.setEncoding("utf8");
+        resolve(response);
+        return;
+      }
+      readErrorBody(response).then(
+        (text) =>
+          reject(
+            httpStatusError({
+              status,
+              detail: errorDetail(text, response.statusMessage),
+              body: text,
+              retryAfter: response.headers["retry-after"],
+              apiKey: provider.apiKey,
+            }),
+          ),
+        (error) =>
+          reject(signal.aborted ? signal.reason : connectionError("Could not read the provider's answer", error)),
+      );
+    });
+    req.end(body);
+  });
+}
+
+async function readErrorBody(response: IncomingMessage): Promise<string> {
+  response.setEncoding("utf8");
+  let text = "";
+  for await (const part of response) {
+    if (text.length < MAX_ERROR_BODY) text += part;
+  }
+  return text.slice(0, MAX_ERROR_BODY);
+}
+
+/** What an error body says: OpenAI's `{ error: { message } }`, a bare `{ message }`, or the status text. */
+function errorDetail(text: string, statusMessage: string | undefined): string {
+  try {
+    const data = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof data.error === "string" ? data.error : (data.error?.message ?? data.message);
+    if (typeof message === "string" && message) return message;
+  } catch {
+    // not JSON: fall through
+  }
+  return statusMessage || text.slice(0, 200) || "no details";
+}
+
+interface PendingCall {
+  callId: string | undefined;
+  name: string;
+  argsText: string;
+}
+
+function readStream(
+  response: IncomingMessage,
+  handlers: CompletionHandlers,
+  apiKey: string | null | undefined,
+): Promise<CompletionOutcome> {
+  const outcome: CompletionOutcome = { finishReason: undefined, refused: false, usage: undefined, toolCalls: [] };
+  /** By the provider's index; a call without an index continues the last one. */
+  const calls = new Map<number, PendingCall>();
+  let lastIndex = -1;
+  let done = false;
+
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      response.destroy();
+      reject(error);
+    };
+
+    const onData = (data: string) => {
+      if (data === "[DONE]") {
+        done = true;
+        return;
+      }
+      let chunk: ChunkShape;
+      try {
+        chunk = JSON.parse(data);
+      } catch (error) {
+        throw new LlmError("invalid_response", `The provider sent a malformed response: ${(error as Error).message}`);
+      }
+      if (typeof chunk !== "object" || chunk === null) throw malformed("a chunk that is not an object");
+      handlers.onChunk();
+      if (chunk.error !== undefined && chunk.error !== null) throw streamedError(chunk.error, apiKey);
+      if (chunk.usage) outcome.usage = chunk.usage;
+      if (chunk.choices === undefined || chunk.choices === null) return;
+      if (!Array.isArray(chunk.choices)) throw malformed("`choices` is not a list");
+      const choice = chunk.choices[0];
+      if (!choice) return;
+      if (choice.finish_reason != null) outcome.finishReason = String(choice.finish_reason);
+      const delta = choice.delta;
+      if (!delta) return;
+
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoning === "string" && reasoning) handlers.onReasoning(reasoning);
+      const content = delta.content;
+      if (typeof content === "string") {
+        if (content) handlers.onText(content);
+      } else if (Array.isArray(content)) {
+        for (const part of content) readContentPart(part, handlers);
+      } else if (content != null) {
+        throw malformed("`content` is neither text nor a list of parts");
+      }
+      if (typeof delta.refusal === "string" && delta.refusal) {
+        outcome.refused = true;
+        handlers.onText(delta.refusal);
+      }
+      if (delta.tool_calls != null) {
+        if (!Array.isArray(delta.tool_calls)) throw malformed("`tool_calls` is not a list");
+        for (const fragment of delta.tool_calls) {
+          const index = typeof fragment?.index === "number" ? fragment.index : Math.max(lastIndex, 0);
+          lastIndex = index;
+          let call = calls.get(index);
+          if (!call) {
+            call = { callId: undefined, name: "", argsText: "" };
+            calls.set(index, call);
+            handlers.onToolCallStart();
+          }
+          if (typeof fragment?.id === "string" && fragment.id && !call.callId) call.callId = fragment.id;
+          const fn = fragment?.function;
+          if (typeof fn?.name === "string" && fn.name) call.name ||= fn.name;
+          if (typeof fn?.arguments === "string") call.argsText += fn.arguments;
+        }
+      }
+    };
+
+    const parser = createParser({
+      onEvent: (event) => {
+        if (failed || done) return;
+        try {
+          onData(event.data);
+        } catch (error) {
+          fail(error);
+        }
+      },
+    });
+
+    response.on("data", (text: string) => {
+      if (!failed) parser.feed(text);
+    });
+    let ended = false;
+    response.on("error", (error) => fail(connectionError("The connection broke while streaming", error)));
+    // A socket closed mid-body ends the response without `end` (and, depending on how, without `error`).
+    response.on("close", () => {
+      if (!ended) fail(connectionError("The connection broke while streaming"));
+    });
+    response.on("end", () => {
+      ended = true;
+      if (failed) return;
+      if (outcome.finishReason === undefined) {
+        fail(new LlmError("connection_error", "The provider's stream ended before the reply was complete"));
+        return;
+      }
+      outcome.toolCalls = [...calls.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([, call], position) => ({
+          callId: call.callId ?? `call_${position}_${Date.now().toString(36)}`,
+          name: call.name,
+          argsText: call.argsText,
+        }));
+      resolve(outcome);
+    });
+  });
+}
+
+/** Content as a list of parts (some providers): text parts, and reasoning in `thinking` parts. */
+function readContentPart(part: unknown, handlers: CompletionHandlers): void {
+  if (typeof part !== "object" || part === null) return;
+  const { type, text, thinking } = part as { type?: unknown; text?: unknown; thinking?: unknown };
+  if (type === "text" && typeof text === "string" && text) handlers.onText(text);
+  if (type === "thinking" && Array.isArray(thinking)) {
+    const reasoning = thinking
+      .filter((t): t is { type: "text"; text: string } => t?.type === "text" && typeof t.text === "string")
+      .map((t) => t.text)
+      .join("");
+    if (reasoning) handlers.onReasoning(reasoning);
+  }
+}
+
+function malformed(what: string): LlmError {
+  return new LlmError("invalid_response", `The provider sent a malformed response: ${what}`);
+}
+
+/** An error the provider reported inside a 200 stream (some gateways do when an upstream fails mid-reply). */
+function streamedError(error: unknown, apiKey: string | null | undefined): LlmError {
+  const { message, code } =
+    typeof error === "object" && error !== null ? (error as { message?: unknown; code?: unknown }) : { message: error };
+  const status = typeof code === "number" && code >= 400 && code < 600 ? code : undefined;
+  const text = typeof message === "string" && message ? message : JSON.stringify(error);
+  return httpStatusError({ status: status ?? 502, detail: `reported mid-stream: ${text}`, body: text, apiKey });
+}
+
+/** The fields read from a chunk; anything may be missing or of another type, so each is checked where used. */
+interface ChunkShape {
+  error?: unknown;
+  usage?: WireUsage | null;
+  choices?: {
+    finish_reason?: unknown;
+    delta?: {
+      content?: unknown;
+      reasoning_content?: unknown;
+      reasoning?: unknown;
+      refusal?: unknown;
+      tool_calls?: { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } }[];
+    } | null;
+  }[];
+}
