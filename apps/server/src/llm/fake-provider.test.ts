@@ -102,6 +102,23 @@ const server = http.createServer(async (req, res) => {
     res.on("close", () => clearInterval(timer));
     return;
   }
+  if (prompt === "think") {
+    res.write(chunk({ role: "assistant", reasoning_content: "Weighing" }));
+    res.write(chunk({ reasoning_content: " it." }));
+    res.write(chunk({ content: [{ type: "text", text: "Decided." }] }));
+    res.end(chunk({}, "stop", usage));
+    return;
+  }
+  if (prompt === "gateway error") {
+    res.write(chunk({ role: "assistant", content: "Partial" }));
+    res.end(event({ error: { message: "upstream model crashed", code: 502 } }));
+    return;
+  }
+  if (prompt === "cut short") {
+    res.write(chunk({ role: "assistant", content: "Half a" }));
+    res.end();
+    return;
+  }
   res.write(chunk({ role: "assistant" }));
   for (const word of ["Hello", " from", " elsewhere"]) res.write(chunk({ content: word }));
   res.end(chunk({}, "stop", usage));
@@ -152,6 +169,24 @@ describe("the client against an independent OpenAI-compatible server", () => {
       { callId: "t2", name: "open", argsText: '{"url":"https://x.test"}', args: { url: "https://x.test" } },
     ]);
     expect(lastBody.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(["search", "open"]);
+  });
+
+  it("streams reasoning apart from the answer, including content sent as a list of parts", async () => {
+    const reasoning: string[] = [];
+    const result = await ask("think", { onReasoningDelta: (d) => reasoning.push(d) });
+    expect(reasoning).toEqual(["Weighing", " it."]);
+    expect(result).toMatchObject({ text: "Decided.", reasoning: "Weighing it.", finishReason: "stop" });
+  });
+
+  it("fails on an error the provider sends inside the stream, and on a stream that ends without a finish", async () => {
+    const deltas: string[] = [];
+    const reported = await ask("gateway error", { onTextDelta: (d) => deltas.push(d) }).catch((e: unknown) => e);
+    expect(reported).toMatchObject({ code: "http_error", status: 502, outputStarted: true, attempts: 1 });
+    expect((reported as Error).message).toContain("upstream model crashed");
+    expect(deltas).toEqual(["Partial"]);
+    const cut = await ask("cut short").catch((e: unknown) => e);
+    expect(cut).toMatchObject({ code: "connection_error", outputStarted: true });
+    expect((cut as Error).message).toMatch(/ended before the reply was complete/);
   });
 
   it("closes the connection when the caller aborts", async () => {
