@@ -12,13 +12,13 @@ export const resultsDir = path.join(repoRoot, "bench/results");
 const buildDir = path.join(resultsDir, ".build");
 const watchdog = path.join(import.meta.dirname, "watchdog.mjs");
 
-let built: Promise<{ server: string; mock: string }> | undefined;
+let built: Promise<{ server: string; mock: string; relay: string }> | undefined;
 
 /**
  * The server bundle exactly as scripts/build.mjs makes it (esbuild, registry packages external), plus the
  * standalone mock. Same folder depth as apps/server/dist, so the bundle finds the repository root the same way.
  */
-export function buildBundles(): Promise<{ server: string; mock: string }> {
+export function buildBundles(): Promise<{ server: string; mock: string; relay: string }> {
   built ??= (async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "apps/server/package.json"), "utf8"));
     const external = Object.keys(pkg.dependencies).filter((name: string) => !name.startsWith("@cybros/"));
@@ -26,6 +26,7 @@ export function buildBundles(): Promise<{ server: string; mock: string }> {
       entryPoints: {
         main: path.join(repoRoot, "apps/server/src/main.ts"),
         "mock-server": path.join(repoRoot, "bench/mock-server.ts"),
+        "floor-relay": path.join(repoRoot, "bench/floor-relay.ts"),
       },
       outdir: buildDir,
       bundle: true,
@@ -40,7 +41,11 @@ export function buildBundles(): Promise<{ server: string; mock: string }> {
       path.join(repoRoot, "apps/server/src/db/pglite-worker.mjs"),
       path.join(buildDir, "pglite-worker.mjs"),
     );
-    return { server: path.join(buildDir, "main.js"), mock: path.join(buildDir, "mock-server.js") };
+    return {
+      server: path.join(buildDir, "main.js"),
+      mock: path.join(buildDir, "mock-server.js"),
+      relay: path.join(buildDir, "floor-relay.js"),
+    };
   })();
   return built;
 }
@@ -148,6 +153,14 @@ export async function startMock(): Promise<MockProcess> {
   const line = await spawned.waitForLine((l) => l.includes('"baseUrl"'), 30_000);
   const { baseUrl } = JSON.parse(line) as { baseUrl: string };
   return { ...spawned, baseUrl, origin: new URL(baseUrl).origin };
+}
+
+/** bench/floor-relay.ts in its own process, in front of `mock`. */
+export async function startRelay(mock: MockProcess): Promise<Spawned & { url: string }> {
+  const { relay } = await buildBundles();
+  const spawned = spawnNode(relay, { MOCK_URL: mock.baseUrl });
+  const line = await spawned.waitForLine((l) => l.includes('"url"'), 30_000);
+  return { ...spawned, url: (JSON.parse(line) as { url: string }).url };
 }
 
 export interface ServerProcess extends Spawned {

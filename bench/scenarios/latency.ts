@@ -1,7 +1,8 @@
+import http from "node:http";
 import type { BenchEvent, EventStream } from "../lib/client.js";
-import { ResourceWatch } from "../lib/processes.js";
+import { ResourceWatch, startRelay } from "../lib/processes.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
-import { round, summarize } from "../lib/stats.js";
+import { epochNow, round, summarize } from "../lib/stats.js";
 import { inBatches, startWorld, type World, warmUp } from "../lib/world.js";
 
 const STAMP = /\[t=(\d+(?:\.\d+)?)\]/g;
@@ -81,6 +82,30 @@ export async function streamingRound(
   }
 }
 
+/** The same stamped streams through bench/floor-relay.ts: latencies of a relay that does nothing else. */
+async function relayRound(relayUrl: string, count: number, chunks: number, delay: number): Promise<Float64Array> {
+  const latencies: number[] = [];
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const request = http.get(`${relayUrl}?count=${chunks}&delay=${delay}`, { agent: false }, (res) => {
+            res.setEncoding("utf8");
+            res.on("data", (text: string) => {
+              const at = epochNow();
+              for (const match of text.matchAll(STAMP)) latencies.push(at - Number(match[1]));
+            });
+            res.on("end", resolve);
+            res.on("error", reject);
+          });
+          request.on("error", reject);
+        }),
+    ),
+  );
+  return Float64Array.from(latencies);
+}
+
 export const latencyScenario: Scenario = {
   name: "latency",
   title: "Added latency, provider chunk → SSE client",
@@ -152,6 +177,28 @@ export const latencyScenario: Scenario = {
             cpuCores: Object.fromEntries(Object.entries(round_.resources.cpuCores).map(([k, v]) => [k, round(v, 3)])),
           },
         };
+      }
+      // What this machine allows: the same streams through a relay with none of the server's work.
+      const relay = await startRelay(world.mock);
+      try {
+        await relayRound(relay.url, 25, 20, 2);
+        for (const level of levels) {
+          const s = summarize(await relayRound(relay.url, level, chunks, delay));
+          for (const [stat, value] of [
+            ["p50", s.p50],
+            ["p99", s.p99],
+          ] as const) {
+            metrics.push({
+              key: `latency.floor.${level}.${stat}`,
+              label: `relay floor (no server work), ${level} stream${level > 1 ? "s" : ""}, ${stat}`,
+              unit: "ms",
+              value,
+            });
+          }
+          details[`floor${level}`] = s;
+        }
+      } finally {
+        await relay.stop();
       }
     } finally {
       await world.close();
