@@ -66,7 +66,7 @@ export async function streamCompletion(
 }
 
 /** The request body, keys in the order OpenAI's own clients send them. */
-export function completionBody(request: CompletionRequest): Record<string, unknown> {
+function completionBody(request: CompletionRequest): Record<string, unknown> {
   const tools = request.tools?.length ? toWireTools(request.tools) : undefined;
   return {
     model: request.model,
@@ -85,7 +85,7 @@ export function completionBody(request: CompletionRequest): Record<string, unkno
  * text is JSON, so a replayed prompt is byte-identical and provider prompt caches keep hitting; text that is not
  * JSON goes as a JSON string.
  */
-export function toWireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
+function toWireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
   return messages.map((message) => {
     switch (message.role) {
       case "system":
