@@ -50,6 +50,17 @@ async function send(conversationId: string, content: string) {
   return response.json();
 }
 
+async function pollOnce(conversationId: string, cursor: number) {
+  const page = await (await client.get(`/api/conversations/${conversationId}/events/poll?cursor=${cursor}`)).json();
+  return page.events as {
+    seq: number | null;
+    kind: string;
+    node_id: string | null;
+    text?: string;
+    payload: { offset?: unknown };
+  }[];
+}
+
 async function transcript(conversationId: string) {
   const page = await (await client.get(`/api/conversations/${conversationId}/messages?limit=200`)).json();
   return page.messages as {
@@ -260,13 +271,20 @@ describe("conversation engine", () => {
     const id = await newConversation();
     const live = await subscribe(id, 0);
     await send(id, "/mock long kb=8 delay=1 chunk_size=64");
-    await live.runsEnded(1);
+    // A polling client sees the log as it grows, persisted chunks included (they are compacted at the end).
+    const seen: Awaited<ReturnType<typeof pollOnce>> = [];
+    let ended = false;
+    void live.runsEnded(1).then(() => {
+      ended = true;
+    });
+    while (!ended || seen.at(-1)?.kind !== "run_succeeded") {
+      seen.push(...(await pollOnce(id, seen.at(-1)?.seq ?? 0)));
+    }
     const final = (await transcript(id))[1]!.text;
     expect(final.length).toBeGreaterThanOrEqual(8 * 1024);
     const agentNode = (await transcript(id))[1]!.id;
-    // Every persisted event the live subscriber saw, compacted chunks included: a client that stopped at any
-    // of these cursors holds their text; resuming after it must converge on the final text, never more.
-    const seen = live.events.filter((e) => e.seq !== null);
+    // A client that stopped at any of these cursors holds their text; resuming after it must converge on the
+    // final text, never more.
     expect(seen.filter((e) => e.kind === "stream_chunk").length).toBeGreaterThan(3);
     for (const stop of seen) {
       const held = assemble(seen.filter((e) => e.seq! <= stop.seq!));
@@ -274,6 +292,30 @@ describe("conversation engine", () => {
       const resumed = assemble(page, held);
       expect(resumed.get(agentNode) ?? "", `cursor ${stop.seq}`).toBe(final);
     }
+  });
+
+  it("does not send a live subscriber persisted copies of text it already has, and resuming still converges", async () => {
+    const id = await newConversation();
+    const live = await subscribe(id, 0);
+    await send(id, "/mock long kb=4 delay=1 chunk_size=32");
+    // Joins mid-reply, once text is in the log: that comes by replay, the rest live.
+    await live.waitFor((e) => e.kind === "stream_chunk" && Number(e.payload.offset) > 512);
+    await server.services.streams.flush();
+    const late = await subscribe(id, 0);
+    await Promise.all([live.runsEnded(1), late.runsEnded(1)]);
+    const [, reply] = await transcript(id);
+    const chunks = live.events.filter((e) => e.kind === "stream_chunk");
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(chunks.filter((e) => e.seq !== null)).toEqual([]);
+    for (const reader of [live, late]) {
+      const before = reader.events.filter((e) => e.kind !== "stream_complete");
+      expect(assemble(before).get(reply!.id)).toBe(reply!.text);
+    }
+    expect(late.events.some((e) => e.kind === "stream_chunk" && e.seq !== null)).toBe(true);
+    // A client that kept only the live subscriber's last cursor replays what it skipped, placed by offset.
+    const cursor = Math.max(...live.events.filter((e) => e.kind === "message_created").map((e) => e.seq!));
+    const held = assemble(live.events.filter((e) => e.seq === null || e.seq <= cursor));
+    expect(assemble(await pollOnce(id, cursor), held).get(reply!.id)).toBe(reply!.text);
   });
 
   it("a live subscriber gets events committed but published late or by another process, in seq order", async () => {

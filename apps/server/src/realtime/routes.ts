@@ -86,6 +86,27 @@ function serveEvents(services: Services, conversationId: string, cursor: number,
   /** Gaps below this are (being) filled from the log; what is missing there after that was compacted away. */
   let filledThrough = 0;
 
+  /**
+   * Per node streaming here, the text range this subscriber was sent as live deltas (or as the unpersisted tail):
+   * a persisted chunk inside it carries nothing new, so only the cursor moves (decisions/0011). A client that
+   * resumes from an older cursor replays those chunks and places them by offset, so nothing doubles.
+   */
+  const liveText = new Map<string, { from: number; to: number }>();
+
+  /** False when the event is a persisted chunk this subscriber already holds in full. */
+  const carriesNews = (event: EventEnvelope): boolean => {
+    if (event.kind === "stream_complete" && event.node_id) liveText.delete(event.node_id);
+    if (event.kind !== "stream_chunk" || !event.node_id || typeof event.text !== "string") return true;
+    const offset = Number((event.payload as { offset?: unknown }).offset);
+    if (!Number.isInteger(offset)) return true;
+    const end = offset + event.text.length;
+    const range = liveText.get(event.node_id);
+    if (event.seq !== null) return !(range && offset >= range.from && end <= range.to);
+    if (range && offset >= range.from && offset <= range.to) range.to = Math.max(range.to, end);
+    else liveText.set(event.node_id, { from: offset, to: end });
+    return true;
+  };
+
   const send = (event: EventEnvelope): void => {
     if (sink.closed.aborted) return;
     if (event.seq !== null) {
@@ -97,6 +118,7 @@ function serveEvents(services: Services, conversationId: string, cursor: number,
       }
       sent = event.seq;
     }
+    if (!carriesNews(event)) return;
     lastWrite = Date.now();
     const waiting = sink.write(frame(event));
     if (!waiting) return;

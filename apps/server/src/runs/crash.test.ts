@@ -76,7 +76,8 @@ it("fails a run whose worker died mid-stream, and the run can be retried", async
   const stream = new EventStreamReader(
     await fetch(`${url}/api/conversations/${conversation.id}/events?cursor=0`, { headers: authed }),
   );
-  await stream.waitFor((e) => e.kind === "stream_chunk" && e.seq !== null);
+  // Mid-reply, after a few of the stream writer's 50 ms flushes (20 characters every 20 ms).
+  await stream.waitFor((e) => e.kind === "stream_chunk" && Number(e.payload.offset) >= 200);
   stream.close();
   child!.kill("SIGKILL");
   await new Promise((resolve) => child!.once("exit", resolve));
