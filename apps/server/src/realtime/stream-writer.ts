@@ -11,6 +11,8 @@ export class NodeStream {
   /** Characters already persisted as stream_chunk events. */
   persisted = 0;
   closed = false;
+  /** Text arrives but is neither published nor persisted until `release` (the node is not announced yet). */
+  private held: boolean;
 
   constructor(
     readonly conversationId: string,
@@ -18,17 +20,28 @@ export class NodeStream {
     readonly runId: string,
     readonly nodeId: string,
     private readonly writer: StreamWriter,
-  ) {}
+    held: boolean,
+  ) {
+    this.held = held;
+  }
 
   push(delta: string): void {
     if (this.closed || delta.length === 0) return;
     const offset = this.text.length;
     this.text += delta;
-    this.writer.live(this, delta, offset);
+    if (!this.held) this.writer.live(this, delta, offset);
+  }
+
+  /** Publishes what arrived while held, as one delta, and every later one as it comes. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.text && !this.closed) this.writer.live(this, this.text, 0);
   }
 
   /** The text not yet persisted, for a subscriber that replayed the log and now needs the live tail. */
   unpersistedTail(): { offset: number; text: string } {
+    if (this.held) return { offset: this.persisted, text: "" };
     return { offset: this.persisted, text: this.text.slice(this.persisted) };
   }
 }
@@ -50,8 +63,12 @@ export class StreamWriter {
     private readonly log: Logger,
   ) {}
 
-  openStream(ids: { conversationId: string; turnId: string; runId: string; nodeId: string }): NodeStream {
-    const stream = new NodeStream(ids.conversationId, ids.turnId, ids.runId, ids.nodeId, this);
+  /** `held`: the node's row and message_created are still being written; the caller releases the stream after. */
+  openStream(
+    ids: { conversationId: string; turnId: string; runId: string; nodeId: string },
+    options: { held?: boolean } = {},
+  ): NodeStream {
+    const stream = new NodeStream(ids.conversationId, ids.turnId, ids.runId, ids.nodeId, this, options.held ?? false);
     this.open.set(ids.nodeId, stream);
     return stream;
   }

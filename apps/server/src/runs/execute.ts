@@ -259,20 +259,21 @@ class RunEnded extends Error {}
  */
 async function createNode(
   scope: RunScope,
-  values: Pick<typeof nodes.$inferInsert, "kind" | "state" | "parentId" | "data">,
+  values: Pick<typeof nodes.$inferInsert, "kind" | "state" | "parentId" | "data"> & { id?: string },
 ) {
   scope.position += 1;
+  const position = scope.position;
   return scope.services.db.transaction(async (tx) => {
     const [node] = await tx
       .insert(nodes)
       .values({
-        id: uuidv7(),
+        ...values,
+        id: values.id ?? uuidv7(),
         conversationId: scope.run.conversationId,
         turnId: scope.run.turnId,
         turnSeq: scope.run.turnSeq,
-        position: scope.position,
+        position,
         runId: scope.run.id,
-        ...values,
       })
       .returning();
     // The run row's lock, taken here, orders this against finishRun; a run no longer running rolls the node back.
@@ -294,38 +295,56 @@ async function runStep(
   variables: Record<string, Record<string, unknown>>,
 ): Promise<{ nodeId: string; toolCalls: ToolCallRecord[] }> {
   const { services, run, signal } = scope;
-  const node = await createNode(scope, { kind: "agent_message", state: "running", parentId: null, data: {} });
-  const [, context] = await Promise.all([
-    services.realtime.emit(services.db, [
+  // The provider request goes out as soon as the prompt is ready, while the node's row and message_created are
+  // written: the context read is sent first so it is not queued behind that transaction. Deltas that arrive
+  // before message_created is published are held, so clients still see the message before its text.
+  const nodeId = uuidv7();
+  const contextRead = contextNodes(services.db, run.conversationId, run.turnSeq);
+  const stream: NodeStream = services.streams.openStream(
+    { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId },
+    { held: true },
+  );
+  const call = new AbortController();
+  const forwardAbort = () => call.abort(signal.reason);
+  signal.addEventListener("abort", forwardAbort, { once: true });
+  const announced = (async () => {
+    const node = await createNode(scope, {
+      id: nodeId,
+      kind: "agent_message",
+      state: "running",
+      parentId: null,
+      data: {},
+    });
+    await services.realtime.emit(services.db, [
       {
         conversationId: run.conversationId,
         turnId: run.turnId,
         runId: run.id,
-        nodeId: node.id,
+        nodeId,
         kind: "message_created",
         payload: { message: presentMessage(node) },
       },
-    ]),
-    contextNodes(services.db, run.conversationId, run.turnSeq),
-  ]);
-  const prompt = assemblePrompt({ definition, variables, tools, history: toPromptMessages(context, node.id) });
-  const stream: NodeStream = services.streams.openStream({
-    conversationId: run.conversationId,
-    turnId: run.turnId,
-    runId: run.id,
-    nodeId: node.id,
-  });
+    ]);
+    stream.release();
+    return node;
+  })();
+  // Without a node there is nothing to stream into: the provider request is abandoned.
+  announced.catch((error) => call.abort(error));
+
   const started = performance.now();
   let result: Awaited<ReturnType<typeof streamChat>> | undefined;
   let failure: unknown;
-  scope.onProviderCall?.();
+  let prompt: ReturnType<typeof assemblePrompt> | undefined;
   try {
+    const context = await contextRead;
+    prompt = assemblePrompt({ definition, variables, tools, history: toPromptMessages(context, nodeId) });
+    scope.onProviderCall?.();
     result = await streamChat({
       provider: choice.provider,
       model: choice.model,
       messages: prompt.messages,
       tools: prompt.tools,
-      signal,
+      signal: call.signal,
       onTextDelta: (delta) => {
         scope.activity.lastOutputAt = Date.now();
         stream.push(delta);
@@ -333,6 +352,20 @@ async function runStep(
     });
   } catch (error) {
     failure = error;
+  } finally {
+    signal.removeEventListener("abort", forwardAbort);
+  }
+  let node: Awaited<typeof announced>;
+  try {
+    node = await announced;
+  } catch (error) {
+    services.streams.abandon(stream);
+    throw error;
+  }
+  if (!prompt) {
+    // The context read failed: no request went out.
+    await services.streams.close(stream);
+    throw failure;
   }
   if (failure) {
     // Keep what was streamed before the failure on the node (finishRun marks it errored or stopped), and do it
