@@ -56,9 +56,12 @@ export class ChatPage {
   }
 
   /** Waits until the newest reply has settled as completed with text containing `text`. */
+  /**
+   * The last reply has the text and says completed, both of the same row: checked one after the other, the state
+   * could match the previous reply before the new one was on screen, and the text the new one while streaming.
+   */
   async expectCompletedReply(text: string | RegExp, timeout = 30_000) {
-    await expect(this.lastReply).toHaveAttribute("data-indicator", "completed", { timeout });
-    await expect(this.lastReply).toContainText(text);
+    await expect(this.lastReply.filter({ hasText: text })).toHaveAttribute("data-indicator", "completed", { timeout });
   }
 
   /** Nothing queued or streaming is left on screen, and the composer offers Send, not Stop. */
