@@ -306,7 +306,8 @@ async function runStep(
   );
   const call = new AbortController();
   const forwardAbort = () => call.abort(signal.reason);
-  signal.addEventListener("abort", forwardAbort, { once: true });
+  if (signal.aborted) forwardAbort();
+  else signal.addEventListener("abort", forwardAbort, { once: true });
   const announced = (async () => {
     const node = await createNode(scope, {
       id: nodeId,
