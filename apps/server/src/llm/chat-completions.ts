@@ -11,8 +11,9 @@ import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
  * here are checked by hand, field by field, as they are used.
  */
 
-/** A finish reason as the provider spelled it (`stop`, `length`, `tool_calls`, …), or undefined when none came. */
+/** What a completed stream said besides its text, which went to the handlers as it came. */
 export interface CompletionOutcome {
+  /** As the provider spelled it (`stop`, `length`, `tool_calls`, …); a stream without one is rejected. */
   finishReason: string | undefined;
   /** The provider filled `refusal` instead of `content`. */
   refused: boolean;
@@ -54,7 +55,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 /**
  * Sends the request and reads the stream to its end, calling the handlers as chunks arrive. Rejects with an
- * LlmError, or with the signal's reason once the signal aborts (the request is destroyed at once).
+ * LlmError. Aborting the signal destroys the request at once; the caller, which owns the signal, tells an abort
+ * from a failure by it (before the answer this rejects with the signal's reason, after it with a broken stream).
  */
 export async function streamCompletion(
   request: CompletionRequest,
