@@ -64,8 +64,8 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * One streamed chat completion (chat-completions.ts speaks the wire protocol), with the tool loop left to the
- * caller. Retries happen only before the first output, so a caller never
- * sees text twice. Rejects with an LlmError, or with the signal's reason when the caller aborted.
+ * caller. Retries happen only before the first output, so a caller never sees text twice. Rejects with an
+ * LlmError, or with the signal's reason when the caller aborted.
  */
 export async function streamChat(options: StreamChatOptions): Promise<ChatResult> {
   const started = performance.now();

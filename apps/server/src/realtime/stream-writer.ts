@@ -11,8 +11,6 @@ export class NodeStream {
   /** Characters already persisted as stream_chunk events. */
   persisted = 0;
   closed = false;
-  /** Text arrives but is neither published nor persisted until `release` (the node is not announced yet). */
-  private held: boolean;
 
   constructor(
     readonly conversationId: string,
@@ -20,10 +18,9 @@ export class NodeStream {
     readonly runId: string,
     readonly nodeId: string,
     private readonly writer: StreamWriter,
-    held: boolean,
-  ) {
-    this.held = held;
-  }
+    /** Text arrives but is neither published nor persisted until `release` (the node is not announced yet). */
+    private held: boolean,
+  ) {}
 
   push(delta: string): void {
     if (this.closed || delta.length === 0) return;
