@@ -168,72 +168,80 @@ async function appendInTransaction(
   row: ConversationRow,
   input: PostMessageInput,
 ): Promise<PostMessageResult> {
+  // Statements that do not wait on each other's answers go out together: while this transaction is open, every
+  // other statement on PGlite waits for it (one connection), so its round trips are everyone's.
   const result = await services.db.transaction(async (tx) => {
-    const [locked] = await tx
-      .update(conversations)
-      .set({
-        lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`,
-        lastActivityAt: new Date(),
-        ...(row.title === DEFAULT_TITLE ? { title: titleFrom(input.content) } : {}),
-      })
-      .where(eq(conversations.id, row.id))
-      .returning();
-    if (input.clientMessageId) {
-      const [existing] = await tx
+    const [[locked], [existing]] = await Promise.all([
+      tx
+        .update(conversations)
+        .set({
+          lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`,
+          lastActivityAt: new Date(),
+          ...(row.title === DEFAULT_TITLE ? { title: titleFrom(input.content) } : {}),
+        })
+        .where(eq(conversations.id, row.id))
+        .returning(),
+      // After the row lock above, so a concurrent send with the same id has committed its turn by then.
+      input.clientMessageId
+        ? tx
+            .select()
+            .from(nodes)
+            .where(
+              and(
+                eq(nodes.conversationId, row.id),
+                eq(nodes.kind, "user_message"),
+                sql`${nodes.data}->>'clientMessageId' = ${input.clientMessageId}`,
+              ),
+            )
+        : [],
+    ]);
+    if (existing) {
+      const [run] = await tx
         .select()
-        .from(nodes)
-        .where(
-          and(
-            eq(nodes.conversationId, row.id),
-            eq(nodes.kind, "user_message"),
-            sql`${nodes.data}->>'clientMessageId' = ${input.clientMessageId}`,
-          ),
-        );
-      if (existing) {
-        const [run] = await tx
-          .select()
-          .from(conversationRuns)
-          .where(eq(conversationRuns.turnId, existing.turnId))
-          .orderBy(desc(conversationRuns.queuedAt))
-          .limit(1);
-        throw new DuplicateSend({ message: presentMessage(existing), run: presentRun(run!) });
-      }
+        .from(conversationRuns)
+        .where(eq(conversationRuns.turnId, existing.turnId))
+        .orderBy(desc(conversationRuns.queuedAt))
+        .limit(1);
+      throw new DuplicateSend({ message: presentMessage(existing), run: presentRun(run!) });
     }
     const turnSeq = locked!.lastTurnSeq;
-    const [turn] = await tx.insert(turns).values({ id: uuidv7(), conversationId: row.id, seq: turnSeq }).returning();
+    const turnId = uuidv7();
     const runId = uuidv7();
-    const [node] = await tx
-      .insert(nodes)
-      .values({
-        id: uuidv7(),
-        conversationId: row.id,
-        turnId: turn!.id,
-        turnSeq,
-        position: 0,
-        kind: "user_message",
-        state: "finished",
-        runId,
-        content: input.content,
-        data: input.clientMessageId ? { clientMessageId: input.clientMessageId } : {},
-        finishedAt: new Date(),
-      })
-      .returning();
-    const [run] = await tx
-      .insert(conversationRuns)
-      .values({ id: runId, conversationId: row.id, turnId: turn!.id, turnSeq, state: "queued" })
-      .returning();
+    const [, [node], [run]] = await Promise.all([
+      tx.insert(turns).values({ id: turnId, conversationId: row.id, seq: turnSeq }),
+      tx
+        .insert(nodes)
+        .values({
+          id: uuidv7(),
+          conversationId: row.id,
+          turnId,
+          turnSeq,
+          position: 0,
+          kind: "user_message",
+          state: "finished",
+          runId,
+          content: input.content,
+          data: input.clientMessageId ? { clientMessageId: input.clientMessageId } : {},
+          finishedAt: new Date(),
+        })
+        .returning(),
+      tx
+        .insert(conversationRuns)
+        .values({ id: runId, conversationId: row.id, turnId, turnSeq, state: "queued" })
+        .returning(),
+    ]);
     const message = presentMessage(node!);
     const events = await services.realtime.record(tx, [
       {
         conversationId: row.id,
-        turnId: turn!.id,
+        turnId,
         runId,
         nodeId: node!.id,
         kind: "message_created",
         text: input.content,
         payload: { message, ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}) },
       },
-      { conversationId: row.id, turnId: turn!.id, runId, kind: "run_queued", payload: { run: presentRun(run!) } },
+      { conversationId: row.id, turnId, runId, kind: "run_queued", payload: { run: presentRun(run!) } },
       ...(locked!.title !== row.title
         ? [{ conversationId: row.id, kind: "conversation_updated" as const, payload: { title: locked!.title } }]
         : []),

@@ -50,7 +50,10 @@ function reviveError(data: Record<string, unknown>): Error {
 /**
  * PGlite in a worker thread, behind the part of PGlite's interface that Drizzle, pg-boss and db/index.ts use
  * (query, exec, transaction, listen, close). The worker runs one request at a time in arrival order; this side
- * holds statements that are outside a transaction while one is open, as PGlite's own transaction() does.
+ * holds statements that are outside a transaction while one is open, as PGlite's own transaction() does. So an
+ * open transaction holds the whole database, waits between its statements included: statements of one
+ * transaction that do not need each other's answers should be sent together (Promise.all, in the order they must
+ * run), which costs one round trip instead of one each (decisions/0012).
  */
 export class PgliteThread {
   readonly #worker: Worker;
@@ -144,10 +147,12 @@ export class PgliteThread {
       query: (sql, params = [], options) => this.#query(sql, params, options),
     };
     try {
-      await this.#call({ op: "exec", sql: "BEGIN" });
+      // Not awaited on its own: the worker runs requests in arrival order, so BEGIN goes out with the callback's
+      // first statement and the transaction holds the database one round trip less.
+      const begun = this.#call({ op: "exec", sql: "BEGIN" });
       let result: T;
       try {
-        result = await callback(tx);
+        [, result] = await Promise.all([begun, callback(tx)]);
       } catch (error) {
         await this.#call({ op: "exec", sql: "ROLLBACK" }).catch(() => {});
         throw error;

@@ -263,25 +263,29 @@ async function createNode(
 ) {
   scope.position += 1;
   const position = scope.position;
+  const id = values.id ?? uuidv7();
   return scope.services.db.transaction(async (tx) => {
-    const [node] = await tx
-      .insert(nodes)
-      .values({
-        ...values,
-        id: values.id ?? uuidv7(),
-        conversationId: scope.run.conversationId,
-        turnId: scope.run.turnId,
-        turnSeq: scope.run.turnSeq,
-        position,
-        runId: scope.run.id,
-      })
-      .returning();
-    // The run row's lock, taken here, orders this against finishRun; a run no longer running rolls the node back.
-    const [running] = await tx
-      .update(conversationRuns)
-      .set({ activeNodeId: node!.id })
-      .where(and(eq(conversationRuns.id, scope.run.id), eq(conversationRuns.state, "running")))
-      .returning({ id: conversationRuns.id });
+    // Both statements go out together (one round trip while the transaction holds the database).
+    const [[node], [running]] = await Promise.all([
+      tx
+        .insert(nodes)
+        .values({
+          ...values,
+          id,
+          conversationId: scope.run.conversationId,
+          turnId: scope.run.turnId,
+          turnSeq: scope.run.turnSeq,
+          position,
+          runId: scope.run.id,
+        })
+        .returning(),
+      // The run row's lock, taken here, orders this against finishRun; a run no longer running rolls the node back.
+      tx
+        .update(conversationRuns)
+        .set({ activeNodeId: id })
+        .where(and(eq(conversationRuns.id, scope.run.id), eq(conversationRuns.state, "running")))
+        .returning({ id: conversationRuns.id }),
+    ]);
     if (!running) throw new RunEnded("The run ended before its next node was created");
     return node!;
   });
@@ -407,20 +411,23 @@ async function runStep(
   const text = stream.text;
   // Finalize and compact in one transaction: the chunks go, stream_complete carries the full text.
   const events = await services.db.transaction(async (tx) => {
-    const [finished] = await tx
-      .update(nodes)
-      .set({
-        state: "finished",
-        content: text,
-        data: { toolCalls, finishReason: result!.finishReason },
-        finishedAt: new Date(),
-      })
-      .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")))
-      .returning();
+    // Sent together. When the node was no longer running, whoever ended it compacted its chunks already.
+    const [[finished]] = await Promise.all([
+      tx
+        .update(nodes)
+        .set({
+          state: "finished",
+          content: text,
+          data: { toolCalls, finishReason: result!.finishReason },
+          finishedAt: new Date(),
+        })
+        .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")))
+        .returning(),
+      tx
+        .delete(conversationEvents)
+        .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk"))),
+    ]);
     if (!finished) return [];
-    await tx
-      .delete(conversationEvents)
-      .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")));
     return services.realtime.record(tx, [
       {
         conversationId: run.conversationId,

@@ -74,16 +74,20 @@ export async function finishRun(
   const nodeState = outcome.state === "failed" ? "errored" : outcome.state === "canceled" ? "stopped" : "finished";
   const error = outcome.state === "failed" ? outcome.error : null;
   const result = await services.db.transaction(async (tx) => {
-    const [ended] = await tx
-      .update(conversationRuns)
-      .set({ state: outcome.state, error, finishedAt: new Date(), activeNodeId: null })
-      .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
-      .returning();
+    // Sent together (one round trip while the transaction holds the database); the select runs after the update
+    // has taken the run's row lock, so no node can be created for the run in between.
+    const [[ended], open] = await Promise.all([
+      tx
+        .update(conversationRuns)
+        .set({ state: outcome.state, error, finishedAt: new Date(), activeNodeId: null })
+        .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
+        .returning(),
+      tx
+        .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
+        .from(nodes)
+        .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"]))),
+    ]);
     if (!ended) return undefined;
-    const open = await tx
-      .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
-      .from(nodes)
-      .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"])));
     const unfinished: { id: string; kind: string; content: string }[] = [];
     for (const node of open) {
       // Keep the text people already saw: the live buffer here, else the persisted chunks; then compact them.
