@@ -1,6 +1,7 @@
 import { settingsOf } from "../accounts/index.js";
 import type { Account } from "../current.js";
 import { embed } from "../llm/index.js";
+import type { LlmProvider } from "../providers/index.js";
 import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { Services } from "../services.js";
 import type { Embedder } from "./embedder.js";
@@ -13,12 +14,17 @@ const dimensions = new Map<string, number>();
  * The account's embedding model as an Embedder, through whichever enabled provider serves it; undefined when
  * none is set or none serves it (memory then stores text only and searches by words).
  */
-export async function embedderFor(services: Services, account: Account): Promise<Embedder | undefined> {
+export async function embedderFor(
+  services: Services,
+  account: Account,
+  /** The account's enabledProviders when already read. */
+  providers?: LlmProvider[],
+): Promise<Embedder | undefined> {
   const model = settingsOf(account).embeddingModel;
   if (!model) return undefined;
   let choice: Awaited<ReturnType<typeof resolveModel>>;
   try {
-    choice = await resolveModel(services, account, [model]);
+    choice = await resolveModel(services, account, [model], providers);
   } catch (error) {
     if (error instanceof NoProviderForModelError) return undefined;
     throw error;

@@ -1,9 +1,9 @@
 import type { ModelResolution, ModelResolutionList } from "@cybros/protocol";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { settingsOf } from "../accounts/index.js";
 import type { Account } from "../current.js";
 import type { Db } from "../db/index.js";
-import { llmProviders } from "../db/schema.js";
+import { conversations, llmProviders } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import type { Services } from "../services.js";
 import { reachableBaseUrl } from "./base-url.js";
@@ -40,12 +40,28 @@ export class NoProviderForModelError extends AppError {
   }
 }
 
-/** Enabled providers of the account, in resolution order (priority, then age, then id). */
-async function enabledProviders(db: Db, account: Account): Promise<LlmProvider[]> {
+/**
+ * Enabled providers of an account, in resolution order (priority, then age, then id). By conversation, the read
+ * needs no account in hand, so a run sends it together with the reads that start it.
+ */
+export async function enabledProviders(
+  db: Db,
+  owner: { accountId: string } | { conversationId: string },
+): Promise<LlmProvider[]> {
+  const ofAccount =
+    "accountId" in owner
+      ? eq(llmProviders.accountId, owner.accountId)
+      : inArray(
+          llmProviders.accountId,
+          db
+            .select({ id: conversations.accountId })
+            .from(conversations)
+            .where(eq(conversations.id, owner.conversationId)),
+        );
   return db
     .select()
     .from(llmProviders)
-    .where(and(eq(llmProviders.accountId, account.id), eq(llmProviders.enabled, true)))
+    .where(and(ofAccount, eq(llmProviders.enabled, true)))
     .orderBy(...resolutionOrder);
 }
 
@@ -63,7 +79,15 @@ export async function chooseModel(
   account: Account,
   prefer: string[],
 ): Promise<{ provider: LlmProvider; model: string; source: ModelChoice["source"] }> {
-  const providers = await enabledProviders(db, account);
+  return chooseFrom(await enabledProviders(db, { accountId: account.id }), account, prefer);
+}
+
+/** chooseModel over providers already read (enabled, in resolution order). */
+function chooseFrom(
+  providers: LlmProvider[],
+  account: Account,
+  prefer: string[],
+): { provider: LlmProvider; model: string; source: ModelChoice["source"] } {
   const tried: string[] = [];
   for (const model of prefer) {
     tried.push(model);
@@ -80,8 +104,14 @@ export async function chooseModel(
 }
 
 /** chooseModel, made ready to call: the provider's absolute URL and decrypted key (server-side use only). */
-export async function resolveModel(services: Services, account: Account, prefer: string[]): Promise<ModelChoice> {
-  const choice = await chooseModel(services.db, account, prefer);
+export async function resolveModel(
+  services: Services,
+  account: Account,
+  prefer: string[],
+  /** The account's enabledProviders when already read. */
+  providers?: LlmProvider[],
+): Promise<ModelChoice> {
+  const choice = providers ? chooseFrom(providers, account, prefer) : await chooseModel(services.db, account, prefer);
   return { ...choice, provider: readyToCall(services, choice.provider) };
 }
 
@@ -98,7 +128,7 @@ function readyToCall(services: Services, provider: LlmProvider): ResolvedProvide
 
 /** For each model, the provider that would serve it now (no default-model fallback), and the same for the default. */
 export async function resolutionsFor(db: Db, account: Account, models: string[]): Promise<ModelResolutionList> {
-  const providers = await enabledProviders(db, account);
+  const providers = await enabledProviders(db, { accountId: account.id });
   const resolve = (model: string): ModelResolution => {
     const provider = servingProvider(providers, model);
     return { model, provider: provider ? { id: provider.id, name: provider.name } : null };

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from "@cybros/protocol";
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
 import type { Database, Db } from "../db/index.js";
 import { conversationEvents } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
@@ -68,6 +68,49 @@ export class Realtime {
       payload: draft.payload ?? {},
       createdAt: now,
     }));
+    const conversationId = rows[0]!.conversationId;
+    const result = (await writer.execute(
+      rows.every((row) => row.conversationId === conversationId)
+        ? this.insertForOne(conversationId, rows, now)
+        : this.insertForMany(rows, now),
+    )) as unknown as { rows?: { id: string; seq: string | number }[] } | { id: string; seq: string | number }[];
+    const seqs = new Map<string, number>();
+    for (const row of Array.isArray(result) ? result : (result.rows ?? [])) seqs.set(row.id, Number(row.seq));
+    // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
+    return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
+  }
+
+  /** The usual case, one conversation: no grouping or numbering in SQL (about half the time of the general form). */
+  private insertForOne(conversationId: string, rows: EventRow[], now: Date): SQL {
+    const input = JSON.stringify(
+      rows.map((row, i) => ({
+        i: i + 1,
+        id: row.id,
+        t: row.turnId,
+        r: row.runId,
+        n: row.nodeId,
+        k: row.kind,
+        x: row.text,
+        p: row.payload,
+      })),
+    );
+    const touch = rows.some((row) => row.kind !== "stream_chunk");
+    return sql`
+      WITH alloc AS (
+        UPDATE conversations SET last_seq = last_seq + ${rows.length}::int,
+          last_activity_at = CASE WHEN ${touch}::boolean THEN now() ELSE last_activity_at END
+        WHERE id = ${conversationId}::uuid
+        RETURNING last_seq - ${rows.length}::int AS base
+      )
+      INSERT INTO conversation_events (id, conversation_id, seq, turn_id, run_id, node_id, kind, text, payload, created_at)
+      SELECT d.id, ${conversationId}::uuid, alloc.base + d.i, d.t, d.r, d.n, d.k, d.x, d.p, ${now.toISOString()}::timestamptz
+      FROM alloc, jsonb_to_recordset(${input}::jsonb)
+        AS d(i int, id uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb)
+      RETURNING id, seq`;
+  }
+
+  /** Several conversations at once (the stream writer's batched chunk flush): seqs numbered per conversation. */
+  private insertForMany(rows: EventRow[], now: Date): SQL {
     const input = JSON.stringify(
       rows.map((row, i) => ({
         i,
@@ -82,7 +125,7 @@ export class Realtime {
         touch: row.kind !== "stream_chunk",
       })),
     );
-    const result = (await writer.execute(sql`
+    return sql`
       WITH d AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
           AS d(i int, id uuid, c uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb, touch boolean)
@@ -98,13 +141,7 @@ export class Realtime {
       SELECT d.id, d.c, alloc.base + row_number() OVER (PARTITION BY d.c ORDER BY d.i), d.t, d.r, d.n, d.k, d.x, d.p,
         ${now.toISOString()}::timestamptz
       FROM d JOIN alloc ON alloc.id = d.c
-      RETURNING id, seq`)) as unknown as
-      | { rows?: { id: string; seq: string | number }[] }
-      | { id: string; seq: string | number }[];
-    const seqs = new Map<string, number>();
-    for (const row of Array.isArray(result) ? result : (result.rows ?? [])) seqs.set(row.id, Number(row.seq));
-    // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
-    return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
+      RETURNING id, seq`;
   }
 
   /** Records and publishes in one step, for writes that need no other statement in the transaction. */

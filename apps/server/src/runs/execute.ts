@@ -26,7 +26,7 @@ import { LlmError, streamChat } from "../llm/index.js";
 import { embedderFor } from "../memory/account-embedder.js";
 import type { Embedder } from "../memory/embedder.js";
 import { assemblePrompt } from "../prompts/assemble.js";
-import { NoProviderForModelError, resolveModel } from "../providers/resolve.js";
+import { enabledProviders, NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { NodeStream } from "../realtime/stream-writer.js";
 import type { Services } from "../services.js";
 import { runTool, type Tool } from "../tools/define.js";
@@ -76,15 +76,23 @@ export async function executeRun(
   const activity: RunActivity = { lastOutputAt: Date.now() };
   const heartbeat = startHeartbeat(services, run, activity);
   try {
-    // Three independent statements sent together: on PGlite they reach its thread back to back (decisions/0009).
-    const [[row], , [{ maxPosition } = { maxPosition: 0 }]] = await Promise.all([
+    // Independent statements sent together: on PGlite they reach its thread back to back (decisions/0009). The
+    // reads go first, so the run goes on while run_started is still being written.
+    const [[row], providers] = await Promise.all([
       services.db
-        .select({ conversation: conversations, agent: agentPrograms, account: accounts, user: users })
+        .select({
+          conversation: conversations,
+          agent: agentPrograms,
+          account: accounts,
+          user: users,
+          maxPosition: sql<number>`(SELECT coalesce(max(${nodes.position}), 0)::int FROM ${nodes} WHERE ${nodes.turnId} = ${run.turnId})`,
+        })
         .from(conversations)
         .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
         .innerJoin(accounts, eq(accounts.id, conversations.accountId))
         .innerJoin(users, eq(users.id, conversations.userId))
         .where(eq(conversations.id, run.conversationId)),
+      enabledProviders(services.db, { conversationId: run.conversationId }),
       services.realtime.emit(services.db, [
         {
           conversationId: run.conversationId,
@@ -95,10 +103,6 @@ export async function executeRun(
         },
         { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, kind: "typing_start", payload: {} },
       ]),
-      services.db
-        .select({ maxPosition: sql<number>`coalesce(max(${nodes.position}), 0)::int` })
-        .from(nodes)
-        .where(eq(nodes.turnId, run.turnId)),
     ]);
     if (!row) return; // deleted meanwhile
     const scope: RunScope = {
@@ -107,7 +111,7 @@ export async function executeRun(
       signal,
       account: row.account,
       agent: row.agent,
-      position: maxPosition,
+      position: row.maxPosition,
       activity,
       onProviderCall,
     };
@@ -120,7 +124,7 @@ export async function executeRun(
     });
     const tools = toolsFor(definition.manifest.tools.allow);
     const [choice, embedder] = await Promise.all([
-      resolveModel(services, row.account, definition.manifest.model.prefer).catch((error) => {
+      resolveModel(services, row.account, definition.manifest.model.prefer, providers).catch((error) => {
         if (error instanceof NoProviderForModelError) {
           throw new RunFailure({
             code: "no_provider_for_model",
@@ -131,7 +135,7 @@ export async function executeRun(
         throw error;
       }),
       tools.some((tool) => tool.name.startsWith("memory_"))
-        ? embedderFor(services, row.account).catch((error) => {
+        ? embedderFor(services, row.account, providers).catch((error) => {
             services.log.warn({ err: error }, "memory embeddings unavailable; memory uses full-text search");
             return undefined;
           })
