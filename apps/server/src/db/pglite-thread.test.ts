@@ -44,6 +44,42 @@ describe("PGlite in a worker thread", () => {
     expect(isUniqueViolation(error, "items_pkey")).toBe(true);
   });
 
+  it("runs the same statement again with other parameters and types (it is kept prepared)", async () => {
+    const insert = "INSERT INTO items (id, name, at) VALUES ($1, $2, $3) RETURNING id, name, at";
+    const first = await db.query<{ id: number; name: string; at: Date }>(insert, [10, "ten", new Date(0)]);
+    const second = await db.query<{ id: number; name: string; at: Date }>(insert, [11, "eleven", null]);
+    expect(first.rows[0]).toEqual({ id: 10, name: "ten", at: new Date(0) });
+    expect(second.rows[0]).toMatchObject({ id: 11, name: "eleven", at: null });
+    expect(second.affectedRows).toBe(1);
+    const json = await db.query<{ value: unknown }>("SELECT $1::jsonb AS value", [{ a: [1, "two"] }]);
+    expect(json.rows[0]?.value).toEqual({ a: [1, "two"] });
+    expect((await db.query<{ value: unknown }>("SELECT $1::jsonb AS value", [{ b: true }])).rows[0]?.value).toEqual({
+      b: true,
+    });
+    await db.query("DELETE FROM items WHERE id IN (10, 11)");
+  });
+
+  it("prepares a statement again once the table it reads has changed shape", async () => {
+    await db.exec("CREATE TABLE reshaped (id int)");
+    await db.query("INSERT INTO reshaped VALUES ($1)", [1]);
+    expect((await db.query("SELECT * FROM reshaped")).rows).toEqual([{ id: 1 }]);
+    await db.exec("ALTER TABLE reshaped ADD COLUMN note text DEFAULT 'added'");
+    expect((await db.query("SELECT * FROM reshaped")).rows).toEqual([{ id: 1, note: "added" }]);
+  });
+
+  it("keeps serving when more distinct statements have run than it keeps prepared", async () => {
+    for (let n = 0; n < 520; n++) {
+      expect((await db.query<{ n: number }>(`SELECT ${n}::int AS n, $1::text AS t`, ["x"])).rows[0]?.n).toBe(n);
+    }
+    expect((await db.query<{ n: number }>("SELECT 0::int AS n, $1::text AS t", ["x"])).rows[0]?.n).toBe(0);
+  });
+
+  it("reports a statement that does not parse with its SQLSTATE, and goes on serving", async () => {
+    await expect(db.query("SELEC 1")).rejects.toMatchObject({ code: "42601" });
+    await expect(db.query("SELEC 1")).rejects.toMatchObject({ code: "42601" });
+    expect((await db.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
+  });
+
   it("fails a statement whose parameters cannot cross to the worker, and goes on serving", async () => {
     await expect(db.query("SELECT $1::text", [() => "a function"])).rejects.toThrow(/could not be cloned/);
     expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);

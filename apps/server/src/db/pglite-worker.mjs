@@ -3,7 +3,7 @@
 // synchronously in WebAssembly; here that time is spent on the machine's other core instead of the event loop
 // that streams replies. Plain JavaScript so that it runs as is under tsx, Vitest and the esbuild bundle.
 import { parentPort, workerData } from "node:worker_threads";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, parse, protocol } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 
 const port = /** @type {import("node:worker_threads").MessagePort} */ (parentPort);
@@ -26,7 +26,110 @@ function textParsers(oids) {
   return Object.fromEntries(oids.map((oid) => [oid, (value) => value]));
 }
 
+/** Distinct SQL texts kept prepared; the least recently used is closed beyond this. */
+const MAX_PREPARED = 500;
+/** SQLSTATEs after which a prepared statement is stale (a table it reads changed shape) and is prepared again. */
+const STALE_PLAN = new Set(["0A000", "26000"]);
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Queries as named prepared statements, one per distinct SQL text. PGlite's own query() sends six protocol
+ * exchanges and parses and plans the statement every time; a prepared one is a single Bind/Execute/Sync
+ * exchange, and PostgreSQL may reuse its plan: 3–4 times less time per statement measured here.
+ */
+class PreparedStatements {
+  /** SQL text → { name, paramTypes, rowDescription }; Map order is recency (oldest first). */
+  #statements = new Map();
+  #next = 0;
+
+  constructor(pg) {
+    this.pg = pg;
+  }
+
+  async query(sql, params, options) {
+    try {
+      return await this.#run(sql, params, options);
+    } catch (error) {
+      if (!STALE_PLAN.has(error?.code) || !this.#statements.has(sql)) throw withQuery(error, sql, params);
+      await this.#close(sql);
+      return this.#run(sql, params, options).catch((again) => {
+        throw withQuery(again, sql, params);
+      });
+    }
+  }
+
+  async #run(sql, params, options) {
+    const statement = await this.#prepared(sql);
+    const values = params.map((param, i) => {
+      if (param === null || param === undefined) return null;
+      const serialize = this.pg.serializers[statement.paramTypes[i]];
+      return serialize ? serialize(param) : param.toString();
+    });
+    const { messages } = await this.pg.execProtocol(
+      concat([
+        protocol.serialize.bind({ statement: statement.name, values }),
+        protocol.serialize.execute({}),
+        protocol.serialize.sync(),
+      ]),
+    );
+    const described = statement.rowDescription ? [statement.rowDescription, ...messages] : messages;
+    return parse.parseResults(described, this.pg.parsers, options)[0];
+  }
+
+  async #prepared(sql) {
+    const known = this.#statements.get(sql);
+    if (known) {
+      this.#statements.delete(sql);
+      this.#statements.set(sql, known);
+      return known;
+    }
+    const name = `cybros_${this.#next++}`;
+    const { messages } = await this.pg.execProtocol(
+      concat([
+        protocol.serialize.parse({ name, text: sql }),
+        protocol.serialize.describe({ type: "S", name }),
+        protocol.serialize.sync(),
+      ]),
+      { syncToFs: false },
+    );
+    const statement = {
+      name,
+      paramTypes: parse.parseDescribeStatementResults(messages),
+      rowDescription: messages.find((message) => message.name === "rowDescription"),
+    };
+    this.#statements.set(sql, statement);
+    if (this.#statements.size > MAX_PREPARED) await this.#close(this.#statements.keys().next().value);
+    return statement;
+  }
+
+  async #close(sql) {
+    const statement = this.#statements.get(sql);
+    if (!statement) return;
+    this.#statements.delete(sql);
+    await this.pg.execProtocol(
+      concat([protocol.serialize.close({ type: "S", name: statement.name }), protocol.serialize.sync()]),
+      { syncToFs: false },
+    );
+  }
+}
+
+/** The statement and its parameters on the error, as PGlite's own query() reports them. */
+function withQuery(error, sql, params) {
+  if (error instanceof Error && !("query" in error)) Object.assign(error, { query: sql, params });
+  return error;
+}
+
 let pg;
+let prepared;
 try {
   pg = await PGlite.create(dataDir, {
     extensions: { vector },
@@ -34,6 +137,7 @@ try {
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${sharedBuffers}`],
   });
   await pg.exec("CREATE EXTENSION IF NOT EXISTS vector;");
+  prepared = new PreparedStatements(pg);
   port.postMessage({ ready: true });
 } catch (error) {
   port.postMessage({ ready: false, error: errorData(error) });
@@ -45,7 +149,7 @@ async function perform(message) {
   switch (message.op) {
     case "query": {
       const options = { rowMode: message.rowMode, parsers: textParsers(message.textTypes) };
-      const { rows, fields, affectedRows } = await pg.query(message.sql, message.params, options);
+      const { rows, fields, affectedRows } = await prepared.query(message.sql, message.params, options);
       return { rows, fields, affectedRows };
     }
     case "exec": {
