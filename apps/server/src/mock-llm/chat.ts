@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { MockLlm } from "./index.js";
 import { tokensFromChars } from "./prompt-cache.js";
 import { type ChatRequestBody, type OpenAiErrorBody, openAiError, type PlannedReply, planReply } from "./replies.js";
-import { DirectiveError } from "./steps.js";
+import { DirectiveError, firstChunkPause } from "./steps.js";
 import { SSE_HEADERS, type StreamPlan, streamToNode, streamToWeb, type UsageBody, usageBody, wait } from "./stream.js";
 
 const chatRequest = z.looseObject({
@@ -102,7 +102,8 @@ export async function chatCompletion(mock: MockLlm, c: Context): Promise<Respons
   }
 
   const closed = c.req.raw.signal;
-  if (step.ttft) await wait(step.ttft, closed);
+  const pause = firstChunkPause(step);
+  if (pause > 0) await wait(pause, closed);
   if (reply.kind === "hang" || step.stall_after !== undefined) {
     await wait(Number.POSITIVE_INFINITY, closed);
     record.end("client_closed");

@@ -163,6 +163,19 @@ describe("chat/completions, streamed", () => {
     expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
   });
 
+  it("holds the first chunk until start_at, so streams sent at different times start together", async () => {
+    const startAt = Date.now() + 150;
+    const { chunks } = await streamChunks(chat(`/mock stamps count=2 start_at=${startAt}`));
+    const stamps = [...streamedText(chunks).matchAll(/\[t=(\d+\.\d{3})\] /g)].map((m) => Number(m[1]));
+    expect(stamps).toHaveLength(2);
+    expect(stamps[0]).toBeGreaterThanOrEqual(startAt - 5); // two clocks: Date.now() and the stamp's
+    // A start time already past adds no wait.
+    const past = performance.timeOrigin + performance.now();
+    const again = await streamChunks(chat(`/mock stamps count=1 start_at=${Date.now() - 60_000}`));
+    const [stamp] = [...streamedText(again.chunks).matchAll(/\[t=(\d+\.\d{3})\] /g)].map((m) => Number(m[1]));
+    expect(stamp! - past).toBeLessThan(5_000);
+  });
+
   it("replaces the chosen chunk with a malformed one", async () => {
     const response = await post(
       "/chat/completions",

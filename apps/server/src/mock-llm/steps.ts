@@ -53,6 +53,7 @@ export const mockStep = z.strictObject({
   // how to stream it
   delay: count.max(600_000).optional(),
   ttft: count.max(600_000).optional(),
+  start_at: z.coerce.number().int().min(0).optional(),
   chunk_size: z.coerce.number().int().min(1).max(1_000_000).optional(),
   disconnect_after: count.optional(),
   stall_after: count.optional(),
@@ -67,6 +68,11 @@ export const scenarioInput = z.object({
 export type ScenarioInput = z.input<typeof scenarioInput>;
 
 export class DirectiveError extends Error {}
+
+/** How long to wait before the first chunk: `ttft`, or until `start_at` (epoch ms) if that is later. */
+export function firstChunkPause(step: MockStep, now = Date.now()): number {
+  return Math.max(step.ttft ?? 0, step.start_at === undefined ? 0 : Math.min(step.start_at - now, 600_000));
+}
 
 export const DIRECTIVE_PREFIX = "/mock";
 

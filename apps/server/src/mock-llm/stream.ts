@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { FinishReason, PlannedReply, PlannedToolCall } from "./replies.js";
-import type { MockStep } from "./steps.js";
+import { firstChunkPause, type MockStep } from "./steps.js";
 
 /** How a streamed reply ended, as the mock saw it. */
 export type StreamOutcome = "completed" | "client_closed" | "disconnected";
@@ -142,7 +142,8 @@ async function pump(plan: StreamPlan, sink: FrameSink): Promise<void> {
     sink.cut();
   };
 
-  if (step.ttft) await pause(step.ttft);
+  const firstPause = firstChunkPause(step);
+  if (firstPause > 0) await pause(firstPause);
   if (reply.kind === "hang") return pause(Number.POSITIVE_INFINITY);
   if (signal.aborted) return;
   await sink.write(frame('{"role":"assistant","content":""}'));
