@@ -26,14 +26,27 @@ export interface StreamingRound {
   received: number;
   expected: number;
   failedRuns: number;
+  /** Streams whose first chunk came over LATE_START_MS after the common start (their run started late). */
+  lateStarts: number;
   /** "code: message" of each run that did not succeed. */
   failures: string[];
   resources: ReturnType<ResourceWatch["stop"]>;
 }
 
 /**
- * `count` conversations each stream `chunks` stamped chunks `delay` ms apart, all sent at once. Each live delta's
- * stamp (the mock's send time) is subtracted from the time this process read it off the socket.
+ * Lead before the common start: runs start one after another (on PGlite their statements share one thread), so
+ * 100 sends take a second or two to all reach the provider.
+ */
+const startLeadMs = (count: number) => 500 + 40 * count;
+/** A stream whose first chunk came later than this after the common start overlapped the others less. */
+const LATE_START_MS = 100;
+
+/**
+ * `count` conversations each stream `chunks` stamped chunks `delay` ms apart. All are sent at once and every
+ * stream's first chunk waits for one common moment (the mock's `start_at`) after all runs have started: without
+ * it the first streams ended before the last began, and "100 streams" measured fewer at a time — the slower the
+ * run starts, the fewer. Each live delta's stamp (the mock's send time) is subtracted from the time this process
+ * read it off the socket. Resources are watched from the common start.
  */
 export async function streamingRound(
   world: World,
@@ -48,23 +61,28 @@ export async function streamingRound(
     () => api.createConversation(agentId),
   );
   const latencies = new Float64Array(count * chunks);
+  const firstStamps: (number | undefined)[] = new Array(count);
   let received = 0;
-  const onEvent = (event: BenchEvent, at: number) => {
+  const onEvent = (index: number) => (event: BenchEvent, at: number) => {
     for (const stamp of stampsOf(event)) {
+      firstStamps[index] ??= stamp;
       if (received < latencies.length) latencies[received] = at - stamp;
       received++;
     }
   };
-  const streams: EventStream[] = await inBatches(conversations, 16, (id) => api.openEvents(id, onEvent));
+  const streams: EventStream[] = await inBatches(conversations, 16, (id, index) => api.openEvents(id, onEvent(index)));
   try {
+    const startAt = Math.ceil(epochNow() + startLeadMs(count));
+    const sent = Promise.all(
+      conversations.map((id) => api.send(id, `/mock stamps count=${chunks} delay=${delay} start_at=${startAt}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - epochNow())));
     const watch = new ResourceWatch({
       server: world.server.pid,
       mock: world.mock.pid,
       client: process.pid,
     });
-    const runs = await Promise.all(
-      conversations.map((id) => api.send(id, `/mock stamps count=${chunks} delay=${delay}`)),
-    );
+    const runs = await sent;
     const ends = await Promise.all(
       runs.map(({ runId }, i) => streams[i]!.runEnded(runId, 60_000 + chunks * delay * 4)),
     );
@@ -74,6 +92,7 @@ export async function streamingRound(
       received,
       expected: count * chunks,
       failedRuns: ends.filter((e) => e.kind !== "run_succeeded").length,
+      lateStarts: firstStamps.filter((stamp) => stamp === undefined || stamp > startAt + LATE_START_MS).length,
       failures: ends.filter((e) => e.kind !== "run_succeeded").map(failureOf),
       resources,
     };
@@ -123,6 +142,9 @@ export const latencyScenario: Scenario = {
       for (const level of levels) {
         context.log(`latency: ${level} stream(s) × ${chunks} chunks`);
         const round_ = await streamingRound(world, level, chunks, delay);
+        if (round_.lateStarts > 0) {
+          context.log(`latency: ${round_.lateStarts} of ${level} streams started after the common start`);
+        }
         const s = summarize(round_.latencies);
         const targets: Record<number, { p50?: number; p99?: number }> = { 25: { p50: 1, p99: 6 }, 100: { p99: 25 } };
         const t = targets[level] ?? {};
@@ -171,6 +193,7 @@ export const latencyScenario: Scenario = {
           received: round_.received,
           expected: round_.expected,
           failedRuns: round_.failedRuns,
+          lateStarts: round_.lateStarts,
           failures: [...new Set(round_.failures)].slice(0, 5),
           resources: {
             ...round_.resources,
