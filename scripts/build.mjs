@@ -18,9 +18,15 @@ export async function buildAll() {
   const pkg = JSON.parse(fs.readFileSync(path.join(serverDir, "package.json"), "utf8"));
   // Workspace packages are bundled (they ship TypeScript); registry packages stay external.
   const external = Object.keys(pkg.dependencies).filter((name) => !name.startsWith("@cybros/"));
+  // Chunk names carry a hash: start empty so no earlier build's chunks linger.
+  fs.rmSync(path.join(serverDir, "dist"), { recursive: true, force: true });
   await build({
-    entryPoints: [path.join(serverDir, "src/main.ts")],
-    outfile: path.join(serverDir, "dist/main.js"),
+    entryPoints: { main: path.join(serverDir, "src/main.ts") },
+    outdir: path.join(serverDir, "dist"),
+    // main.ts imports server.js dynamically: it becomes a chunk whose packages load only then, after PGlite has
+    // started. Chunks sit beside main.js (modules find the repository root from their own folder).
+    splitting: true,
+    chunkNames: "[name]-[hash]",
     bundle: true,
     platform: "node",
     format: "esm",

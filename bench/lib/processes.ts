@@ -22,6 +22,7 @@ export function buildBundles(): Promise<{ server: string; mock: string; relay: s
   built ??= (async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "apps/server/package.json"), "utf8"));
     const external = Object.keys(pkg.dependencies).filter((name: string) => !name.startsWith("@cybros/"));
+    fs.rmSync(buildDir, { recursive: true, force: true });
     await build({
       entryPoints: {
         main: path.join(repoRoot, "apps/server/src/main.ts"),
@@ -29,6 +30,8 @@ export function buildBundles(): Promise<{ server: string; mock: string; relay: s
         "floor-relay": path.join(repoRoot, "bench/floor-relay.ts"),
       },
       outdir: buildDir,
+      splitting: true,
+      chunkNames: "[name]-[hash]",
       bundle: true,
       platform: "node",
       format: "esm",

@@ -1,14 +1,20 @@
 import { loadConfig } from "./config.js";
 import { DataFolderLockedError } from "./db/pglite-lock.js";
+import { startPglite } from "./db/pglite-open.js";
 import { createLogger } from "./log.js";
-import { createServer } from "./server.js";
 
 const startedAt = performance.now();
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 
+// PGlite starts on its thread now, while this one loads the rest of the server (a second of module loading;
+// the build splits server.js into its own chunk so its packages load only here). Awaited in createServer.
+const pglite = config.databaseUrl ? undefined : startPglite(config.pgliteDir, log, config.pgliteSharedBuffers);
+pglite?.catch(() => {}); // reported where createServer awaits it
+
 try {
-  const server = await createServer(config, log);
+  const { createServer } = await import("./server.js");
+  const server = await createServer(config, log, { pglite });
   const url = await server.listen();
   log.info({ url, ms: Math.round(performance.now() - startedAt) }, `Cybros is serving at ${url}`);
 

@@ -2,6 +2,7 @@ import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Config } from "./config.js";
 import { type Database, openDatabase } from "./db/index.js";
+import type { StartedPglite } from "./db/pglite-open.js";
 import { createApp } from "./http/app.js";
 import type { AppEnv } from "./http/session.js";
 import { type Queue, startQueue, stopQueue } from "./jobs/queue.js";
@@ -32,7 +33,7 @@ export interface Server {
 export async function createServer(
   config: Config,
   log: Logger,
-  options: { database?: Database } = {},
+  options: { database?: Database; pglite?: Promise<StartedPglite> } = {},
 ): Promise<Server> {
   // A database handed in (tests reuse one across servers) stays open when this server closes.
   const ownsDatabase = !options.database;
@@ -42,6 +43,7 @@ export async function createServer(
       url: config.databaseUrl,
       dataDir: config.pgliteDir,
       sharedBuffers: config.pgliteSharedBuffers,
+      pglite: options.pglite,
       log,
     }));
   let queue: Queue | undefined;

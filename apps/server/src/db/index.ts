@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import path from "node:path";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
@@ -8,8 +7,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
-import { lockDataFolder } from "./pglite-lock.js";
-import { PgliteThread } from "./pglite-thread.js";
+import { type StartedPglite, startPglite } from "./pglite-open.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -42,6 +40,8 @@ export interface OpenOptions {
   url?: string;
   /** PGlite's shared_buffers; PgliteThread's default when unset. */
   sharedBuffers?: string;
+  /** PGlite already starting (main.ts begins it early, see startPglite); it must be for `dataDir`. */
+  pglite?: Promise<StartedPglite>;
   log: Logger;
 }
 
@@ -50,7 +50,7 @@ const migrationsFolder = path.join(repoRoot, "apps/server/drizzle");
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const database = options.url
     ? await openPostgres(options.url, options.log)
-    : await openPglite(options.dataDir ?? "memory://", options.log, options.sharedBuffers);
+    : await openPglite(options.dataDir ?? "memory://", options.log, options.sharedBuffers, options.pglite);
   try {
     if (database.kind === "pglite") {
       await migratePglite(database.db as never, { migrationsFolder });
@@ -64,21 +64,14 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
-async function openPglite(dataDir: string, log: Logger, sharedBuffers?: string): Promise<Database> {
+async function openPglite(
+  dataDir: string,
+  log: Logger,
+  sharedBuffers?: string,
+  started?: Promise<StartedPglite>,
+): Promise<Database> {
+  const { client, release } = await (started ?? startPglite(dataDir, log, sharedBuffers));
   const inMemory = dataDir.startsWith("memory://");
-  const release = inMemory ? () => {} : lockDataFolder(path.dirname(dataDir));
-  let client: PgliteThread;
-  try {
-    if (!inMemory) fs.mkdirSync(dataDir, { recursive: true });
-    client = await PgliteThread.open(inMemory ? undefined : dataDir, {
-      sharedBuffers,
-      onFailure: (error) =>
-        log.fatal({ err: error }, "the PGlite worker thread stopped: every database request fails until a restart"),
-    });
-  } catch (error) {
-    release();
-    throw error;
-  }
   log.info({ kind: "pglite", dataDir: inMemory ? "memory" : dataDir, vector: true }, "database opened");
   return {
     kind: "pglite",
