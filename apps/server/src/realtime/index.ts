@@ -11,6 +11,11 @@ export type Listener = (event: EventEnvelope) => void;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Writer = Db | Tx;
 
+/** An event row as one element of the JSON the inserts read with jsonb_to_recordset (short keys, less to parse). */
+function recordsetRow(row: EventRow) {
+  return { id: row.id, t: row.turnId, r: row.runId, n: row.nodeId, k: row.kind, x: row.text, p: row.payload };
+}
+
 const EVENTS_CHANNEL = "cybros_events";
 const EPHEMERAL_CHANNEL = "cybros_ephemeral";
 
@@ -82,18 +87,7 @@ export class Realtime {
 
   /** The usual case, one conversation: no grouping or numbering in SQL (about half the time of the general form). */
   private insertForOne(conversationId: string, rows: EventRow[], now: Date): SQL {
-    const input = JSON.stringify(
-      rows.map((row, i) => ({
-        i: i + 1,
-        id: row.id,
-        t: row.turnId,
-        r: row.runId,
-        n: row.nodeId,
-        k: row.kind,
-        x: row.text,
-        p: row.payload,
-      })),
-    );
+    const input = JSON.stringify(rows.map((row, i) => ({ i: i + 1, ...recordsetRow(row) })));
     const touch = rows.some((row) => row.kind !== "stream_chunk");
     return sql`
       WITH alloc AS (
@@ -112,18 +106,7 @@ export class Realtime {
   /** Several conversations at once (the stream writer's batched chunk flush): seqs numbered per conversation. */
   private insertForMany(rows: EventRow[], now: Date): SQL {
     const input = JSON.stringify(
-      rows.map((row, i) => ({
-        i,
-        id: row.id,
-        c: row.conversationId,
-        t: row.turnId,
-        r: row.runId,
-        n: row.nodeId,
-        k: row.kind,
-        x: row.text,
-        p: row.payload,
-        touch: row.kind !== "stream_chunk",
-      })),
+      rows.map((row, i) => ({ i, c: row.conversationId, touch: row.kind !== "stream_chunk", ...recordsetRow(row) })),
     );
     return sql`
       WITH d AS (
