@@ -1,13 +1,15 @@
 import path from "node:path";
+import type { SQL } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
 import { type StartedPglite, startPglite } from "./pglite-open.js";
+import type { BatchResult, BatchStatement } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -18,6 +20,23 @@ export interface SqlResult<Row> {
   rows: Row[];
 }
 
+export type { BatchResult, BatchStatement } from "./pglite-thread.js";
+
+const dialect = new PgDialect();
+
+/** A Drizzle query (a builder or an `sql` template) as a batch statement; `expect` as in BatchStatement. */
+export function batchStatement(
+  query: SQL | { toSQL(): { sql: string; params: unknown[] } },
+  expect?: BatchStatement["expect"],
+): BatchStatement {
+  const { sql, params } = "toSQL" in query ? query.toSQL() : dialect.sqlToQuery(query);
+  return expect ? { sql, params, expect } : { sql, params };
+}
+
+function unmet(statement: BatchStatement, rows: unknown[]): boolean {
+  return (statement.expect === "some" && rows.length === 0) || (statement.expect === "none" && rows.length > 0);
+}
+
 /** One handle over either backend: Drizzle for queries, raw SQL for the few places that need it. */
 export interface Database {
   kind: DatabaseKind;
@@ -26,6 +45,12 @@ export interface Database {
   vector: boolean;
   /** Parameterized single statement. */
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<Row>>;
+  /**
+   * Statements run in order in one transaction, all sent at once: on PGlite one request, so nothing holds the
+   * database between them (transaction() waits on this thread between its round trips). Rows come back raw
+   * (column names as in SQL). A statement whose rows miss its `expect` rolls the batch back.
+   */
+  batch(statements: BatchStatement[]): Promise<BatchResult>;
   /** Several statements, no parameters; answers the last statement's rows. */
   exec(text: string): Promise<SqlResult<Record<string, unknown>>>;
   /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
@@ -79,6 +104,7 @@ async function openPglite(
     db: drizzlePglite(client as never, { schema }) as unknown as Db,
     vector: true,
     query: async (text, params) => client.query(text, params ?? []),
+    batch: (statements) => client.batch(statements),
     exec: async (text) => client.exec(text),
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     notify: async (channel, payload) => {
@@ -130,6 +156,30 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
     vector: vectorEnabled,
     query: async <Row>(text: string, params?: unknown[]) =>
       (await pool.query(text, params)) as unknown as SqlResult<Row>,
+    batch: async (statements) => {
+      // One after another on one pooled connection: others use the rest of the pool meanwhile, and node-postgres
+      // deprecates queries issued while one is running.
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const results: { rows: Record<string, unknown>[] }[] = [];
+        for (const [index, statement] of statements.entries()) {
+          const { rows } = await client.query(statement.sql, statement.params);
+          if (unmet(statement, rows)) {
+            await client.query("ROLLBACK");
+            return { ok: false, unmet: index };
+          }
+          results.push({ rows });
+        }
+        await client.query("COMMIT");
+        return { ok: true, results };
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     exec: async (text) => {
       const result = (await pool.query(text)) as pg.QueryResult | pg.QueryResult[];
       return { rows: (Array.isArray(result) ? result.at(-1)?.rows : result.rows) ?? [] };

@@ -22,8 +22,19 @@ export interface PgliteTransaction {
   ): Promise<PgliteResult<Row>>;
 }
 
+/** One statement of a batch; `expect` checks its rows (a SELECT or RETURNING): unmet, the batch rolls back. */
+export interface BatchStatement {
+  sql: string;
+  params: unknown[];
+  expect?: "some" | "none";
+}
+
+/** Every statement's rows, or the index of the first statement whose expectation failed (nothing was kept). */
+export type BatchResult = { ok: true; results: { rows: Record<string, unknown>[] }[] } | { ok: false; unmet: number };
+
 type Request =
   | { op: "query"; sql: string; params: unknown[]; rowMode?: "array" | "object"; textTypes?: number[] }
+  | { op: "batch"; statements: BatchStatement[] }
   | { op: "exec"; sql: string }
   | { op: "listen" | "unlisten"; channel: string }
   | { op: "close" };
@@ -51,9 +62,8 @@ function reviveError(data: Record<string, unknown>): Error {
  * PGlite in a worker thread, behind the part of PGlite's interface that Drizzle, pg-boss and db/index.ts use
  * (query, exec, transaction, listen, close). The worker runs one request at a time in arrival order; this side
  * holds statements that are outside a transaction while one is open, as PGlite's own transaction() does. So an
- * open transaction holds the whole database, waits between its statements included: statements of one
- * transaction that do not need each other's answers should be sent together (Promise.all, in the order they must
- * run), which costs one round trip instead of one each (decisions/0012).
+ * open transaction holds the whole database, waits between its statements included: a transaction whose
+ * statements need no answer from each other should go as one batch(), one request (decisions/0014).
  */
 export class PgliteThread {
   readonly #worker: Worker;
@@ -163,6 +173,18 @@ export class PgliteThread {
       this.#transaction = undefined;
       end();
     }
+  }
+
+  /**
+   * Statements in one transaction, sent as one request: unlike transaction(), nothing waits on this side between
+   * them, so the database is held only while they run. For writes whose statements need no answer from each other.
+   */
+  async batch(statements: BatchStatement[]): Promise<BatchResult> {
+    while (this.#transaction) await this.#transaction;
+    const reply = (await this.#call({ op: "batch", statements })) as
+      | { results: { rows: Record<string, unknown>[] }[] }
+      | { unmet: number };
+    return "unmet" in reply ? { ok: false, unmet: reply.unmet } : { ok: true, results: reply.results };
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {

@@ -152,6 +152,8 @@ async function perform(message) {
       const { rows, fields, affectedRows } = await prepared.query(message.sql, message.params, options);
       return { rows, fields, affectedRows };
     }
+    case "batch":
+      return runBatch(message.statements);
     case "exec": {
       const results = await pg.exec(message.sql);
       return { rows: results.at(-1)?.rows ?? [] };
@@ -173,6 +175,30 @@ async function perform(message) {
       return null;
     default:
       throw new Error(`unknown PGlite worker operation ${message.op}`);
+  }
+}
+
+/**
+ * A transaction sent whole (PgliteThread.batch): the statements run back to back, so the database is held only
+ * while they execute. A statement whose rows do not meet its `expect` rolls everything back.
+ */
+async function runBatch(statements) {
+  await prepared.query("BEGIN", [], {});
+  try {
+    const results = [];
+    for (const [index, statement] of statements.entries()) {
+      const { rows } = await prepared.query(statement.sql, statement.params, {});
+      if ((statement.expect === "some" && rows.length === 0) || (statement.expect === "none" && rows.length > 0)) {
+        await prepared.query("ROLLBACK", [], {});
+        return { unmet: index };
+      }
+      results.push({ rows });
+    }
+    await prepared.query("COMMIT", [], {});
+    return { results };
+  } catch (error) {
+    await pg.exec("ROLLBACK").catch(() => {});
+    throw error;
   }
 }
 
