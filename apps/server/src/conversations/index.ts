@@ -8,11 +8,19 @@ import type {
 } from "@cybros/protocol";
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Current } from "../current.js";
+import { batchStatement } from "../db/index.js";
 import { agentPrograms, conversationEvents, conversationRuns, conversations, nodes, turns } from "../db/schema.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import type { Services } from "../services.js";
-import { type ConversationRow, type NodeRow, presentConversation, presentMessage, presentRun } from "./present.js";
+import {
+  type ConversationRow,
+  type NodeRow,
+  presentConversation,
+  presentMessage,
+  presentRun,
+  type RunRow,
+} from "./present.js";
 
 export const DEFAULT_TITLE = "New conversation";
 const TITLE_FROM_MESSAGE_CHARS = 60;
@@ -148,110 +156,121 @@ export async function appendUserMessage(
   input: PostMessageInput,
 ): Promise<PostMessageResult> {
   if (row.archivedAt) throw new ConflictError("conversation_archived", "Restore the conversation to continue it");
-  try {
-    return await appendInTransaction(services, row, input);
-  } catch (error) {
-    if (error instanceof DuplicateSend) return error.result;
-    throw error;
-  }
-}
-
-/** A resend with a known clientMessageId: the first result, not a second turn. */
-class DuplicateSend extends Error {
-  constructor(readonly result: PostMessageResult) {
-    super("duplicate send");
-  }
-}
-
-async function appendInTransaction(
-  services: Services,
-  row: ConversationRow,
-  input: PostMessageInput,
-): Promise<PostMessageResult> {
-  // Statements that do not wait on each other's answers go out together: while this transaction is open, every
-  // other statement on PGlite waits for it (one connection), so its round trips are everyone's.
-  const result = await services.db.transaction(async (tx) => {
-    const [[locked], [existing]] = await Promise.all([
-      tx
+  // One batch: every statement goes to the database at once, so the transaction holds PGlite (one connection)
+  // only while they run. Nothing here needs an earlier statement's answer: the turn's seq is read in SQL.
+  const now = new Date();
+  const title = row.title === DEFAULT_TITLE ? titleFrom(input.content) : undefined;
+  const turnId = uuidv7();
+  const turnSeq = sql`(SELECT ${conversations.lastTurnSeq} FROM ${conversations} WHERE ${conversations.id} = ${row.id})`;
+  const run = {
+    id: uuidv7(),
+    conversationId: row.id,
+    turnId,
+    state: "queued",
+    activeNodeId: null,
+    retryOfId: null,
+    error: null,
+    workerId: null,
+    cancelRequestedAt: null,
+    queuedAt: now,
+    startedAt: null,
+    heartbeatAt: null,
+    finishedAt: null,
+  } satisfies Omit<RunRow, "turnSeq">;
+  const node = {
+    id: uuidv7(),
+    conversationId: row.id,
+    turnId,
+    position: 0,
+    kind: "user_message",
+    state: "finished",
+    parentId: null,
+    versionOfId: null,
+    runId: run.id,
+    content: input.content,
+    data: input.clientMessageId ? { clientMessageId: input.clientMessageId } : {},
+    error: null,
+    supersededAt: null,
+    createdAt: now,
+    finishedAt: now,
+  } satisfies Omit<NodeRow, "turnSeq">;
+  const message = presentMessage(node);
+  const events = services.realtime.recording([
+    {
+      conversationId: row.id,
+      turnId,
+      runId: run.id,
+      nodeId: node.id,
+      kind: "message_created",
+      text: input.content,
+      payload: { message, ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}) },
+    },
+    { conversationId: row.id, turnId, runId: run.id, kind: "run_queued", payload: { run: presentRun(run) } },
+    ...(title !== undefined && title !== row.title
+      ? [{ conversationId: row.id, kind: "conversation_updated" as const, payload: { title } }]
+      : []),
+  ]);
+  const { db } = services;
+  const outcome = await services.database.batch([
+    // Takes the conversation's row lock first: concurrent sends get consecutive turns.
+    batchStatement(
+      db
         .update(conversations)
-        .set({
-          lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`,
-          lastActivityAt: new Date(),
-          ...(row.title === DEFAULT_TITLE ? { title: titleFrom(input.content) } : {}),
-        })
+        .set({ lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`, lastActivityAt: now, ...(title ? { title } : {}) })
         .where(eq(conversations.id, row.id))
-        .returning(),
-      // After the row lock above, so a concurrent send with the same id has committed its turn by then.
-      input.clientMessageId
-        ? tx
-            .select()
-            .from(nodes)
-            .where(
-              and(
-                eq(nodes.conversationId, row.id),
-                eq(nodes.kind, "user_message"),
-                sql`${nodes.data}->>'clientMessageId' = ${input.clientMessageId}`,
+        .returning({ id: conversations.id }),
+      "some",
+    ),
+    // After the lock, so a concurrent send with the same id has committed its turn by then.
+    ...(input.clientMessageId
+      ? [
+          batchStatement(
+            db
+              .select({ id: nodes.id })
+              .from(nodes)
+              .where(
+                and(
+                  eq(nodes.conversationId, row.id),
+                  eq(nodes.kind, "user_message"),
+                  sql`${nodes.data}->>'clientMessageId' = ${input.clientMessageId}`,
+                ),
               ),
-            )
-        : [],
-    ]);
-    if (existing) {
-      const [run] = await tx
-        .select()
-        .from(conversationRuns)
-        .where(eq(conversationRuns.turnId, existing.turnId))
-        .orderBy(desc(conversationRuns.queuedAt))
-        .limit(1);
-      throw new DuplicateSend({ message: presentMessage(existing), run: presentRun(run!) });
-    }
-    const turnSeq = locked!.lastTurnSeq;
-    const turnId = uuidv7();
-    const runId = uuidv7();
-    const [, [node], [run]] = await Promise.all([
-      tx.insert(turns).values({ id: turnId, conversationId: row.id, seq: turnSeq }),
-      tx
-        .insert(nodes)
-        .values({
-          id: uuidv7(),
-          conversationId: row.id,
-          turnId,
-          turnSeq,
-          position: 0,
-          kind: "user_message",
-          state: "finished",
-          runId,
-          content: input.content,
-          data: input.clientMessageId ? { clientMessageId: input.clientMessageId } : {},
-          finishedAt: new Date(),
-        })
-        .returning(),
-      tx
-        .insert(conversationRuns)
-        .values({ id: runId, conversationId: row.id, turnId, turnSeq, state: "queued" })
-        .returning(),
-    ]);
-    const message = presentMessage(node!);
-    const events = await services.realtime.record(tx, [
-      {
-        conversationId: row.id,
-        turnId,
-        runId,
-        nodeId: node!.id,
-        kind: "message_created",
-        text: input.content,
-        payload: { message, ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}) },
-      },
-      { conversationId: row.id, turnId, runId, kind: "run_queued", payload: { run: presentRun(run!) } },
-      ...(locked!.title !== row.title
-        ? [{ conversationId: row.id, kind: "conversation_updated" as const, payload: { title: locked!.title } }]
-        : []),
-    ]);
-    return { created: { message, run: presentRun(run!) }, events };
-  });
-  const { created, events } = result;
-  services.realtime.publish(events);
-  await services.runs.enqueue(row.id, created.run.id);
-  return created;
+            "none",
+          ),
+        ]
+      : []),
+    batchStatement(db.insert(turns).values({ id: turnId, conversationId: row.id, seq: turnSeq, createdAt: now })),
+    batchStatement(db.insert(nodes).values({ ...node, turnSeq })),
+    batchStatement(db.insert(conversationRuns).values({ ...run, turnSeq })),
+    batchStatement(events.query),
+  ]);
+  if (!outcome.ok) {
+    if (outcome.unmet === 0) throw new NotFoundError("Conversation");
+    return firstSend(services, row.id, input.clientMessageId!);
+  }
+  const recorded = events.envelopes(outcome.results.at(-1)!.rows as { id: string; seq: number }[]);
+  services.realtime.publish(recorded);
+  await services.runs.enqueue(row.id, run.id);
+  return { message, run: presentRun(run) };
+}
+
+/** A resend with a known clientMessageId answers what the first send made, not a second turn. */
+async function firstSend(services: Services, conversationId: string, clientMessageId: string) {
+  const [first] = await services.db
+    .select({ node: nodes, run: conversationRuns })
+    .from(nodes)
+    .innerJoin(conversationRuns, eq(conversationRuns.turnId, nodes.turnId))
+    .where(
+      and(
+        eq(nodes.conversationId, conversationId),
+        eq(nodes.kind, "user_message"),
+        sql`${nodes.data}->>'clientMessageId' = ${clientMessageId}`,
+      ),
+    )
+    .orderBy(desc(conversationRuns.queuedAt))
+    .limit(1);
+  if (!first) throw new NotFoundError("Conversation");
+  return { message: presentMessage(first.node), run: presentRun(first.run) };
 }
 
 function titleFrom(content: string): string {

@@ -13,6 +13,27 @@ export type ConversationRow = typeof conversations.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
 export type RunRow = typeof conversationRuns.$inferSelect;
 
+/**
+ * A node row made in full before its insert (the columns' defaults, written out), so the event presenting it can
+ * go to the database with the insert instead of after its answer.
+ */
+export function newNode(
+  values: Pick<NodeRow, "id" | "conversationId" | "turnId" | "turnSeq" | "position" | "kind" | "state" | "runId"> &
+    Partial<NodeRow>,
+): NodeRow {
+  return {
+    parentId: null,
+    versionOfId: null,
+    content: "",
+    data: {},
+    error: null,
+    supersededAt: null,
+    createdAt: new Date(),
+    finishedAt: null,
+    ...values,
+  };
+}
+
 /** Stored on an agent message node: the tool calls exactly as the model sent them (argsText verbatim). */
 export type ToolCallRecord = LlmToolCallRef;
 
@@ -41,7 +62,9 @@ export function presentConversation(row: ConversationRow, agentName: string): Co
   };
 }
 
-export function presentRun(row: RunRow): RunSummary {
+// Presenters never show a row's turnSeq, so they take rows without it: a send presents its rows before the database
+// has numbered the turn (appendUserMessage).
+export function presentRun(row: Omit<RunRow, "turnSeq">): RunSummary {
   return {
     id: row.id,
     conversationId: row.conversationId,
@@ -93,7 +116,11 @@ export function presentToolPart(task: NodeRow): MessagePart {
 }
 
 /** A user or agent node as a transcript bubble; `text` overrides the stored content while streaming. */
-export function presentMessage(node: NodeRow, tasks: NodeRow[] = [], text?: string): TranscriptMessage {
+export function presentMessage(
+  node: Omit<NodeRow, "turnSeq">,
+  tasks: NodeRow[] = [],
+  text?: string,
+): TranscriptMessage {
   const body = text ?? node.content;
   const parts: MessagePart[] = [];
   if (body) parts.push({ type: "text", text: body });

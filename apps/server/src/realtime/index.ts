@@ -10,6 +10,7 @@ export type { EventDraft } from "./envelope.js";
 export type Listener = (event: EventEnvelope) => void;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Writer = Db | Tx;
+type InsertedRow = { id: string; seq: string | number };
 
 /** An event row as one element of the JSON the inserts read with jsonb_to_recordset (short keys, less to parse). */
 function recordsetRow(row: EventRow) {
@@ -60,6 +61,16 @@ export class Realtime {
    */
   async record(writer: Writer, drafts: EventDraft[]): Promise<EventEnvelope[]> {
     if (drafts.length === 0) return [];
+    const { query, envelopes } = this.recording(drafts);
+    const result = (await writer.execute(query)) as unknown as { rows?: InsertedRow[] } | InsertedRow[];
+    return envelopes(Array.isArray(result) ? result : (result.rows ?? []));
+  }
+
+  /**
+   * The insert `record` runs, for a caller that sends it itself (in a Database.batch), and how to make the
+   * envelopes from the rows it returns. `drafts` must not be empty.
+   */
+  recording(drafts: EventDraft[]): { query: SQL; envelopes: (inserted: InsertedRow[]) => EventEnvelope[] } {
     const now = new Date();
     const rows: EventRow[] = drafts.map((draft) => ({
       id: uuidv7(),
@@ -74,15 +85,18 @@ export class Realtime {
       createdAt: now,
     }));
     const conversationId = rows[0]!.conversationId;
-    const result = (await writer.execute(
-      rows.every((row) => row.conversationId === conversationId)
-        ? this.insertForOne(conversationId, rows, now)
-        : this.insertForMany(rows, now),
-    )) as unknown as { rows?: { id: string; seq: string | number }[] } | { id: string; seq: string | number }[];
-    const seqs = new Map<string, number>();
-    for (const row of Array.isArray(result) ? result : (result.rows ?? [])) seqs.set(row.id, Number(row.seq));
-    // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
-    return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
+    const query = rows.every((row) => row.conversationId === conversationId)
+      ? this.insertForOne(conversationId, rows, now)
+      : this.insertForMany(rows, now);
+    return {
+      query,
+      envelopes: (inserted) => {
+        const seqs = new Map<string, number>();
+        for (const row of inserted) seqs.set(row.id, Number(row.seq));
+        // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
+        return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
+      },
+    };
   }
 
   /** The usual case, one conversation: no grouping or numbering in SQL (about half the time of the general form). */

@@ -3,6 +3,8 @@ import { and, eq, sql } from "drizzle-orm";
 import { type AgentDefinition, loadAgentProgram } from "../agents/loader.js";
 import { contextNodes, toPromptMessages } from "../conversations/context.js";
 import {
+  type NodeRow,
+  newNode,
   presentMessage,
   presentRun,
   presentToolPart,
@@ -11,6 +13,7 @@ import {
   type ToolCallRecord,
 } from "../conversations/present.js";
 import type { Account } from "../current.js";
+import { batchStatement } from "../db/index.js";
 import {
   accounts,
   agentPrograms,
@@ -27,11 +30,12 @@ import { embedderFor } from "../memory/account-embedder.js";
 import type { Embedder } from "../memory/embedder.js";
 import { assemblePrompt } from "../prompts/assemble.js";
 import { enabledProviders, NoProviderForModelError, resolveModel } from "../providers/resolve.js";
+import type { EventDraft } from "../realtime/index.js";
 import type { NodeStream } from "../realtime/stream-writer.js";
 import type { Services } from "../services.js";
 import { runTool, type Tool } from "../tools/define.js";
 import { toolsFor } from "../tools/registry.js";
-import { finishRun, HEARTBEAT_INTERVAL_MS } from "./index.js";
+import { finishRun, finishSucceededRun, HEARTBEAT_INTERVAL_MS } from "./index.js";
 
 export const MAX_STEPS_PER_TURN = 10;
 export const MAX_TOOL_CALLS_PER_RESPONSE = 20;
@@ -151,7 +155,7 @@ export async function executeRun(
       const outcome = await runStep(scope, definition, choice, tools, variables);
       if (signal.aborted) return;
       if (outcome.toolCalls.length === 0) {
-        await finishRun(services, run, { state: "succeeded" });
+        await finishSucceededRun(services, run);
         return;
       }
       await runTools(scope, definition, tools, outcome.nodeId, outcome.toolCalls);
@@ -259,40 +263,43 @@ class RunEnded extends Error {}
 /**
  * A node of the run, made the run's active node, only while the run is still running: a cancel that finished the
  * run a moment earlier would never close a node made after it (it stayed "streaming" for good). The row lock
- * orders this against finishRun's update of the run.
+ * orders this against finishRun's update of the run. The events announcing the node are written in the same
+ * transaction and published after it commits.
  */
 async function createNode(
   scope: RunScope,
-  values: Pick<typeof nodes.$inferInsert, "kind" | "state" | "parentId" | "data"> & { id?: string },
-) {
+  values: Pick<NodeRow, "kind" | "state" | "parentId" | "data"> & { id?: string },
+  announce: (node: NodeRow) => EventDraft[],
+): Promise<NodeRow> {
+  const { services, run } = scope;
   scope.position += 1;
-  const position = scope.position;
-  const id = values.id ?? uuidv7();
-  return scope.services.db.transaction(async (tx) => {
-    // Both statements go out together (one round trip while the transaction holds the database).
-    const [[node], [running]] = await Promise.all([
-      tx
-        .insert(nodes)
-        .values({
-          ...values,
-          id,
-          conversationId: scope.run.conversationId,
-          turnId: scope.run.turnId,
-          turnSeq: scope.run.turnSeq,
-          position,
-          runId: scope.run.id,
-        })
-        .returning(),
-      // The run row's lock, taken here, orders this against finishRun; a run no longer running rolls the node back.
-      tx
-        .update(conversationRuns)
-        .set({ activeNodeId: id })
-        .where(and(eq(conversationRuns.id, scope.run.id), eq(conversationRuns.state, "running")))
-        .returning({ id: conversationRuns.id }),
-    ]);
-    if (!running) throw new RunEnded("The run ended before its next node was created");
-    return node!;
+  const node = newNode({
+    ...values,
+    id: values.id ?? uuidv7(),
+    conversationId: run.conversationId,
+    turnId: run.turnId,
+    turnSeq: run.turnSeq,
+    position: scope.position,
+    runId: run.id,
   });
+  const announcement = services.realtime.recording(announce(node));
+  // One batch: the transaction holds the database only while its statements run.
+  const outcome = await services.database.batch([
+    batchStatement(services.db.insert(nodes).values(node)),
+    batchStatement(
+      services.db
+        .update(conversationRuns)
+        .set({ activeNodeId: node.id })
+        .where(and(eq(conversationRuns.id, run.id), eq(conversationRuns.state, "running")))
+        .returning({ id: conversationRuns.id }),
+      "some",
+    ),
+    batchStatement(announcement.query),
+  ]);
+  if (!outcome.ok) throw new RunEnded("The run ended before its next node was created");
+  const events = announcement.envelopes(outcome.results[2]!.rows as { id: string; seq: number }[]);
+  services.realtime.publish(events);
+  return node;
 }
 
 async function runStep(
@@ -317,23 +324,20 @@ async function runStep(
   if (signal.aborted) forwardAbort();
   else signal.addEventListener("abort", forwardAbort, { once: true });
   const announced = (async () => {
-    const node = await createNode(scope, {
-      id: nodeId,
-      kind: "agent_message",
-      state: "running",
-      parentId: null,
-      data: {},
-    });
-    await services.realtime.emit(services.db, [
-      {
-        conversationId: run.conversationId,
-        turnId: run.turnId,
-        runId: run.id,
-        nodeId,
-        kind: "message_created",
-        payload: { message: presentMessage(node) },
-      },
-    ]);
+    const node = await createNode(
+      scope,
+      { id: nodeId, kind: "agent_message", state: "running", parentId: null, data: {} },
+      (node) => [
+        {
+          conversationId: run.conversationId,
+          turnId: run.turnId,
+          runId: run.id,
+          nodeId,
+          kind: "message_created",
+          payload: { message: presentMessage(node) },
+        },
+      ],
+    );
     stream.release();
     return node;
   })();
@@ -413,37 +417,43 @@ async function runStep(
     argsText: call.argsText,
   }));
   const text = stream.text;
-  // Finalize and compact in one transaction: the chunks go, stream_complete carries the full text.
-  const events = await services.db.transaction(async (tx) => {
-    // Sent together. When the node was no longer running, whoever ended it compacted its chunks already.
-    const [[finished]] = await Promise.all([
-      tx
+  // Finalize and compact in one batch: the chunks go, stream_complete carries the full text. When the node was no
+  // longer running, whoever ended it compacted its chunks already, and nothing here is kept.
+  const finished: NodeRow = {
+    ...node,
+    state: "finished",
+    content: text,
+    data: { toolCalls, finishReason: result!.finishReason },
+    finishedAt: new Date(),
+  };
+  const completion = services.realtime.recording([
+    {
+      conversationId: run.conversationId,
+      turnId: run.turnId,
+      runId: run.id,
+      nodeId: node.id,
+      kind: "stream_complete",
+      text,
+      payload: { state: "completed", message: presentMessage(finished) },
+    },
+  ]);
+  const outcome = await services.database.batch([
+    batchStatement(
+      services.db
         .update(nodes)
-        .set({
-          state: "finished",
-          content: text,
-          data: { toolCalls, finishReason: result!.finishReason },
-          finishedAt: new Date(),
-        })
+        .set({ state: finished.state, content: finished.content, data: finished.data, finishedAt: finished.finishedAt })
         .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")))
-        .returning(),
-      tx
+        .returning({ id: nodes.id }),
+      "some",
+    ),
+    batchStatement(
+      services.db
         .delete(conversationEvents)
         .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk"))),
-    ]);
-    if (!finished) return [];
-    return services.realtime.record(tx, [
-      {
-        conversationId: run.conversationId,
-        turnId: run.turnId,
-        runId: run.id,
-        nodeId: node.id,
-        kind: "stream_complete",
-        text,
-        payload: { state: "completed", message: presentMessage(finished) },
-      },
-    ]);
-  });
+    ),
+    batchStatement(completion.query),
+  ]);
+  const events = outcome.ok ? completion.envelopes(outcome.results[2]!.rows as { id: string; seq: number }[]) : [];
   if (signal.aborted) return { nodeId: node.id, toolCalls: [] };
   services.realtime.publish(events);
   return { nodeId: node.id, toolCalls };
@@ -467,21 +477,23 @@ async function runTools(
     } catch {
       parseError = "Invalid arguments: not valid JSON";
     }
-    const task = await createNode(scope, {
-      kind: "task",
-      state: "running",
-      parentId: agentNodeId,
-      data: {
-        callId: call.callId,
-        name: call.name,
-        argsText: call.argsText,
-        args,
-      } satisfies TaskData as unknown as Record<string, unknown>,
-    });
-    const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId: task.id };
-    await services.realtime.emit(services.db, [
-      { ...base, kind: "tool_call", payload: { messageId: agentNodeId, part: presentToolPart(task) } },
-    ]);
+    const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId: uuidv7() };
+    const task = await createNode(
+      scope,
+      {
+        id: base.nodeId,
+        kind: "task",
+        state: "running",
+        parentId: agentNodeId,
+        data: {
+          callId: call.callId,
+          name: call.name,
+          argsText: call.argsText,
+          args,
+        } satisfies TaskData as unknown as Record<string, unknown>,
+      },
+      (task) => [{ ...base, kind: "tool_call", payload: { messageId: agentNodeId, part: presentToolPart(task) } }],
+    );
     scope.activity.lastOutputAt = Date.now();
     const tool = byName.get(call.name);
     const outcome =

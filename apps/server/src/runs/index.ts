@@ -1,6 +1,7 @@
 import type { RunError, RunSummary } from "@cybros/protocol";
 import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { presentRun, type RunRow } from "../conversations/present.js";
+import { batchStatement } from "../db/index.js";
 import { conversationEvents, conversationRuns, nodes } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
@@ -74,20 +75,19 @@ export async function finishRun(
   const nodeState = outcome.state === "failed" ? "errored" : outcome.state === "canceled" ? "stopped" : "finished";
   const error = outcome.state === "failed" ? outcome.error : null;
   const result = await services.db.transaction(async (tx) => {
-    // Sent together (one round trip while the transaction holds the database); the select runs after the update
-    // has taken the run's row lock, so no node can be created for the run in between.
-    const [[ended], open] = await Promise.all([
-      tx
-        .update(conversationRuns)
-        .set({ state: outcome.state, error, finishedAt: new Date(), activeNodeId: null })
-        .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
-        .returning(),
-      tx
-        .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
-        .from(nodes)
-        .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"]))),
-    ]);
+    // The select runs after the update has taken the run's row lock, so no node can be created for the run in
+    // between. (One after the other: node-postgres deprecates a query sent while another runs; this path is rare,
+    // the usual end is finishSucceededRun.)
+    const [ended] = await tx
+      .update(conversationRuns)
+      .set({ state: outcome.state, error, finishedAt: new Date(), activeNodeId: null })
+      .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
+      .returning();
     if (!ended) return undefined;
+    const open = await tx
+      .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
+      .from(nodes)
+      .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"])));
     const unfinished: { id: string; kind: string; content: string }[] = [];
     for (const node of open) {
       // Keep the text people already saw: the live buffer here, else the persisted chunks; then compact them.
@@ -135,6 +135,49 @@ export async function finishRun(
   if (!result) return undefined;
   services.realtime.publish(result.events);
   return result.ended;
+}
+
+/**
+ * finishRun for the usual end, a run that answered with every node closed: one batch, so the transaction holds
+ * the database only while it runs. The run's summary is made from the claimed row (its heartbeat is set to the end
+ * time, so nothing in it is stale). A node still open, found under the run's row lock, means the general path.
+ */
+export async function finishSucceededRun(services: Services, run: RunRow): Promise<RunRow | undefined> {
+  const now = new Date();
+  const ended: RunRow = {
+    ...run,
+    state: "succeeded",
+    error: null,
+    activeNodeId: null,
+    finishedAt: now,
+    heartbeatAt: now,
+  };
+  const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
+  const closing = services.realtime.recording([
+    { ...base, kind: "typing_stop", payload: {} },
+    { ...base, kind: "run_succeeded", payload: { run: presentRun(ended) } },
+  ]);
+  const outcome = await services.database.batch([
+    batchStatement(
+      services.db
+        .update(conversationRuns)
+        .set({ state: ended.state, error: null, activeNodeId: null, finishedAt: now, heartbeatAt: now })
+        .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
+        .returning({ id: conversationRuns.id }),
+      "some",
+    ),
+    batchStatement(
+      services.db
+        .select({ id: nodes.id })
+        .from(nodes)
+        .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"]))),
+      "none",
+    ),
+    batchStatement(closing.query),
+  ]);
+  if (!outcome.ok) return outcome.unmet === 0 ? undefined : finishRun(services, run, { state: "succeeded" });
+  services.realtime.publish(closing.envelopes(outcome.results[2]!.rows as { id: string; seq: number }[]));
+  return ended;
 }
 
 /**
