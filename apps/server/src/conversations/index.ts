@@ -248,7 +248,7 @@ export async function appendUserMessage(
     if (outcome.unmet === 0) throw new NotFoundError("Conversation");
     return firstSend(services, row.id, input.clientMessageId!);
   }
-  const recorded = events.envelopes(outcome.results.at(-1)!.rows as { id: string; seq: number }[]);
+  const recorded = events.envelopes(outcome.results.at(-1)!.rows);
   services.realtime.publish(recorded);
   await services.runs.enqueue(row.id, run.id);
   return { message, run: presentRun(run) };

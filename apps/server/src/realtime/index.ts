@@ -70,7 +70,10 @@ export class Realtime {
    * The insert `record` runs, for a caller that sends it itself (in a Database.batch), and how to make the
    * envelopes from the rows it returns. `drafts` must not be empty.
    */
-  recording(drafts: EventDraft[]): { query: SQL; envelopes: (inserted: InsertedRow[]) => EventEnvelope[] } {
+  recording(drafts: EventDraft[]): {
+    query: SQL;
+    envelopes: (inserted: readonly Record<string, unknown>[]) => EventEnvelope[];
+  } {
     const now = new Date();
     const rows: EventRow[] = drafts.map((draft) => ({
       id: uuidv7(),
@@ -92,7 +95,7 @@ export class Realtime {
       query,
       envelopes: (inserted) => {
         const seqs = new Map<string, number>();
-        for (const row of inserted) seqs.set(row.id, Number(row.seq));
+        for (const row of inserted as InsertedRow[]) seqs.set(row.id, Number(row.seq));
         // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
         return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
       },

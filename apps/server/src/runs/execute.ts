@@ -297,7 +297,7 @@ async function createNode(
     batchStatement(announcement.query),
   ]);
   if (!outcome.ok) throw new RunEnded("The run ended before its next node was created");
-  const events = announcement.envelopes(outcome.results[2]!.rows as { id: string; seq: number }[]);
+  const events = announcement.envelopes(outcome.results[2]!.rows);
   services.realtime.publish(events);
   return node;
 }
@@ -453,7 +453,7 @@ async function runStep(
     ),
     batchStatement(completion.query),
   ]);
-  const events = outcome.ok ? completion.envelopes(outcome.results[2]!.rows as { id: string; seq: number }[]) : [];
+  const events = outcome.ok ? completion.envelopes(outcome.results[2]!.rows) : [];
   if (signal.aborted) return { nodeId: node.id, toolCalls: [] };
   services.realtime.publish(events);
   return { nodeId: node.id, toolCalls };

@@ -176,7 +176,7 @@ export async function finishSucceededRun(services: Services, run: RunRow): Promi
     batchStatement(closing.query),
   ]);
   if (!outcome.ok) return outcome.unmet === 0 ? undefined : finishRun(services, run, { state: "succeeded" });
-  services.realtime.publish(closing.envelopes(outcome.results[2]!.rows as { id: string; seq: number }[]));
+  services.realtime.publish(closing.envelopes(outcome.results[2]!.rows));
   return ended;
 }
 
