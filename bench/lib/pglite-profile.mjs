@@ -1,6 +1,7 @@
 // Diagnosis only: preload into a server (BENCH_SERVER_NODE_ARGS="--import ./bench/lib/pglite-profile.mjs"; the
-// PGlite worker thread inherits the preload) to
-// time every PGlite protocol exchange by SQL text; writes $PGLITE_PROFILE (JSON, slowest total first) at exit.
+// PGlite worker thread inherits the preload) to time every PGlite protocol exchange by SQL text (a prepared
+// statement's executions by the text it was prepared from); writes $PGLITE_PROFILE (JSON, slowest total first)
+// every second and at exit.
 import fs from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 
@@ -8,20 +9,42 @@ const stats = new Map();
 let lastSql = "(unknown)";
 const decoder = new TextDecoder();
 
-/** The SQL text of a Query ('Q') or Parse ('P') message at the start of a protocol buffer, if any. */
-function sqlOf(bytes) {
-  const type = bytes[0];
-  if (type !== 0x51 && type !== 0x50) return undefined;
-  let start = 5;
-  if (type === 0x50) while (bytes[start] !== 0) start++; // skip the statement name
-  if (type === 0x50) start++;
+/** Prepared statement name → its SQL text, learnt from Parse messages (the server prepares each text once). */
+const preparedText = new Map();
+
+function cString(bytes, start) {
   let end = start;
   while (end < bytes.length && bytes[end] !== 0) end++;
-  return decoder
-    .decode(bytes.subarray(start, end))
+  return { text: decoder.decode(bytes.subarray(start, end)), next: end + 1 };
+}
+
+function normalize(sql) {
+  return sql
     .replace(/\s+/g, " ")
     .replace(/\$\d+(, \$\d+)+/g, "$…")
     .slice(0, 160);
+}
+
+/**
+ * The SQL text of the exchange at the start of a protocol buffer: a Query ('Q'), a Parse ('P'), or a Bind ('B')
+ * of a statement prepared earlier, by its name.
+ */
+function sqlOf(bytes) {
+  const type = bytes[0];
+  if (type === 0x51) return normalize(cString(bytes, 5).text);
+  if (type === 0x50) {
+    const name = cString(bytes, 5);
+    const sql = normalize(cString(bytes, name.next).text);
+    preparedText.set(name.text, sql); // "" is the unnamed statement, replaced by each unnamed Parse
+    return sql;
+  }
+  if (type === 0x42) {
+    const portal = cString(bytes, 5);
+    const statement = cString(bytes, portal.next).text;
+    return preparedText.get(statement) ?? `(prepared ${statement})`;
+  }
+  if (type === 0x43) return "(close)";
+  return undefined;
 }
 
 let proto = PGlite.prototype;
@@ -41,21 +64,17 @@ proto.execProtocolRawSync = function (bytes) {
   }
 };
 
-let windowStarted = performance.now();
-function dump(suffix) {
+const startedAt = performance.now();
+function dump() {
   // The server runs PGlite in a worker thread, which loads this file too: only that thread has rows to write.
   if (stats.size === 0) return;
   const rows = [...stats]
     .sort((a, b) => b[1].ms - a[1].ms)
     .map(([sql, s]) => ({ ms: Math.round(s.ms), calls: s.calls, sql }));
-  const file = `${process.env.PGLITE_PROFILE ?? `/tmp/pglite-profile-${process.pid}`}${suffix}.json`;
-  fs.writeFileSync(file, JSON.stringify({ windowMs: Math.round(performance.now() - windowStarted), rows }, null, 1));
+  const file = `${process.env.PGLITE_PROFILE ?? `/tmp/pglite-profile-${process.pid}`}.json`;
+  fs.writeFileSync(file, JSON.stringify({ windowMs: Math.round(performance.now() - startedAt), rows }, null, 1));
 }
-// SIGUSR2 writes the window so far and starts a new one (steady-state measurements skip start-up).
-let windows = 0;
-process.on("SIGUSR2", () => {
-  dump(`-${++windows}`);
-  stats.clear();
-  windowStarted = performance.now();
-});
-process.on("exit", () => dump(""));
+// The worker thread is terminated, which it may not see as "exit" (nor can it hear signals): keep the file
+// current meanwhile.
+process.on("exit", dump);
+setInterval(dump, 1000).unref();
