@@ -35,12 +35,21 @@ function nodeSink(res: ServerResponse): SseSink {
   res.on("close", () => closing.abort());
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
+  // Node corks the socket until the next tick; a long run of promise callbacks (a burst of provider chunks, query
+  // results) would hold events back until it ends. They go out as soon as the code that wrote them yields (a
+  // microtask), together: a publish of several events is one system call, not one each.
+  let uncorkQueued = false;
+  const uncork = () => {
+    uncorkQueued = false;
+    if (res.socket?.writableCorked) res.socket.uncork();
+  };
   return {
     write: (text) => {
       const taken = res.write(text);
-      // Node corks the socket until the next tick; a long run of promise callbacks (a burst of provider chunks,
-      // query results) would hold the event back until it ends. Send it now.
-      if (res.socket?.writableCorked) res.socket.uncork();
+      if (!uncorkQueued && res.socket?.writableCorked) {
+        uncorkQueued = true;
+        queueMicrotask(uncork);
+      }
       if (taken) return undefined;
       return new Promise<void>((resolve) => {
         const done = () => {
