@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { AgentProgramError } from "./errors.js";
@@ -9,6 +10,60 @@ export const MAX_PROGRAM_FILE_BYTES = 512 * 1024;
 export interface ProgramFolder {
   realPath: string;
   signal?: AbortSignal;
+  /** Collects what the load looked at, when its result is to be reused while nothing changes. */
+  reads?: ReadSet;
+}
+
+// Files changed less than this before they were read might change again within the file system's timestamp
+// granularity without their stat changing; such entries are re-read instead of trusted ("racy git").
+const RACY_WINDOW_MS = 2_000;
+
+/** Identity and state of a file or folder as stat sees it: any write, rename or replacement changes it. */
+function stateOf(stat: Stats | null): string {
+  return stat ? `${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}` : "missing";
+}
+
+function missingAsNull(error: unknown): null {
+  if (isMissing(error)) return null;
+  throw error;
+}
+
+type Check = "stat" | "lstat" | "realpath";
+
+/**
+ * Every path a load looked at, as it was then: files read (and the links leading to them), folders listed,
+ * files found missing, where the folder's own path led. If none of them has changed, neither has anything the
+ * load read, so its result still holds; checking is one parallel round of stat calls instead of a load's chains
+ * of reads. A load that saw something modified within the racy window cannot be vouched for this way.
+ */
+export class ReadSet {
+  private readonly seen = new Map<string, { check: Check; file: string; state: string }>();
+  racy = false;
+
+  constructor(private readonly startedAt = Date.now()) {}
+
+  note(check: Check, file: string, stat: Stats | null): void {
+    this.seen.set(`${check}\0${file}`, { check, file, state: stateOf(stat) });
+    if (stat && Math.max(stat.mtimeMs, stat.ctimeMs) > this.startedAt - RACY_WINDOW_MS) this.racy = true;
+  }
+
+  noteRealPath(file: string, realPath: string): void {
+    this.seen.set(`realpath\0${file}`, { check: "realpath", file, state: realPath });
+  }
+
+  /** True when every path is as the load saw it. Any error (a folder gone unreadable) counts as a change. */
+  async unchanged(): Promise<boolean> {
+    const checks = [...this.seen.values()].map(async ({ check, file, state }) => {
+      if (check === "realpath") return (await fs.realpath(file)) === state;
+      const stat = await (check === "lstat" ? fs.lstat(file) : fs.stat(file)).catch(missingAsNull);
+      return stateOf(stat) === state;
+    });
+    try {
+      return (await Promise.all(checks)).every(Boolean);
+    } catch {
+      return false;
+    }
+  }
 }
 
 function isMissing(error: unknown): boolean {
@@ -21,7 +76,11 @@ export function isInside(parent: string, child: string): boolean {
   return relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
-export async function openProgramFolder(localPath: string, signal?: AbortSignal): Promise<ProgramFolder> {
+export async function openProgramFolder(
+  localPath: string,
+  signal?: AbortSignal,
+  reads?: ReadSet,
+): Promise<ProgramFolder> {
   let realPath: string;
   try {
     realPath = await fs.realpath(localPath);
@@ -31,8 +90,11 @@ export async function openProgramFolder(localPath: string, signal?: AbortSignal)
     if (code && !signal?.aborted) throw new AgentProgramError(`the agent folder cannot be read (${code})`);
     throw error;
   }
-  if (!(await fs.stat(realPath)).isDirectory()) throw new AgentProgramError("the agent path is not a folder");
-  return { realPath, signal };
+  const stat = await fs.stat(realPath);
+  if (!stat.isDirectory()) throw new AgentProgramError("the agent path is not a folder");
+  reads?.noteRealPath(localPath, realPath);
+  reads?.note("stat", realPath, stat);
+  return { realPath, signal, reads };
 }
 
 /**
@@ -40,18 +102,20 @@ export async function openProgramFolder(localPath: string, signal?: AbortSignal)
  * segments and symlinks that lead outside `root`: agents edit their own folders, and a link to the server's
  * secrets must not end up in a prompt or a tool result.
  */
-export async function resolveInside(root: string, relative: string): Promise<string | null> {
+export async function resolveInside(root: string, relative: string, reads?: ReadSet): Promise<string | null> {
   if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes("..")) {
     throw new AgentProgramError("must be a relative path without `..`", { file: relative });
   }
-  let real: string;
-  try {
-    real = await fs.realpath(path.join(root, relative));
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
+  const joined = path.join(root, relative);
+  const [real, link] = await Promise.all([
+    fs.realpath(joined).catch(missingAsNull),
+    reads ? fs.lstat(joined).catch(missingAsNull) : null,
+  ]);
+  // The path itself (a file, a folder, or a link: replacing one with another changes it), and where a link led.
+  reads?.note("lstat", joined, link);
+  if (real === null) return null;
   if (!isInside(root, real)) throw new AgentProgramError("points outside its folder", { file: relative });
+  if (reads && real !== joined) reads.note("stat", real, await fs.stat(real).catch(missingAsNull));
   return real;
 }
 
@@ -69,9 +133,6 @@ interface CacheEntry {
   value: unknown;
 }
 
-// Files changed less than this before they were read might change again within the file system's timestamp
-// granularity without their stat changing; such entries are re-read instead of trusted ("racy git").
-const RACY_WINDOW_MS = 2_000;
 const MAX_CACHE_ENTRIES = 5_000;
 const cache = new Map<string, CacheEntry>();
 
@@ -102,7 +163,7 @@ async function readCached<T>(
   maxBytes: number,
 ): Promise<T | null> {
   folder.signal?.throwIfAborted();
-  const real = await resolveInside(folder.realPath, relative);
+  const real = await resolveInside(folder.realPath, relative, folder.reads);
   if (!real) return null;
   const stat = await fs.stat(real, { bigint: true });
   if (!stat.isFile()) throw new AgentProgramError("is not a regular file", { file: relative });
@@ -135,13 +196,16 @@ export function normalizeText(text: string): string {
 /** Names in a folder inside the program (hidden ones left out), sorted so what is built from them is stable. */
 export async function listProgramFolder(folder: ProgramFolder, relative: string): Promise<string[]> {
   folder.signal?.throwIfAborted();
-  const real = await resolveInside(folder.realPath, relative).catch((error) => {
+  const real = await resolveInside(folder.realPath, relative, folder.reads).catch((error) => {
     throw unreadable(error, relative, folder.signal);
   });
   if (!real) return [];
   let names: string[];
   try {
-    names = await fs.readdir(real);
+    // The folder's stat changes when an entry is added, removed or renamed.
+    const [listed, stat] = await Promise.all([fs.readdir(real), folder.reads ? fs.stat(real) : null]);
+    if (stat) folder.reads?.note("stat", real, stat);
+    names = listed;
   } catch (error) {
     if (isMissing(error)) return [];
     throw unreadable(error, relative, folder.signal);

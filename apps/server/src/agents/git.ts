@@ -1,14 +1,21 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { simpleGit } from "simple-git";
+import type { ReadSet } from "./files.js";
 
 const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
-async function readSmall(file: string, signal?: AbortSignal): Promise<string | null> {
+async function readSmall(file: string, signal?: AbortSignal, reads?: ReadSet): Promise<string | null> {
   try {
-    return (await fs.readFile(file, { encoding: "utf8", signal })).trim();
+    const [text, stat] = await Promise.all([
+      fs.readFile(file, { encoding: "utf8", signal }),
+      reads ? fs.stat(file) : null,
+    ]);
+    if (stat) reads?.note("stat", file, stat);
+    return text.trim();
   } catch (error) {
     if (signal?.aborted) throw error;
+    reads?.note("stat", file, null);
     return null;
   }
 }
@@ -18,16 +25,20 @@ async function readSmall(file: string, signal?: AbortSignal): Promise<string | n
  * repository does not count: its HEAD says nothing about this agent). Reads the ref files directly, which is
  * far cheaper than spawning git on every turn, and asks git only for layouts it cannot read (reftable).
  */
-export async function readHeadCommit(folder: string, signal?: AbortSignal): Promise<string | null> {
+export async function readHeadCommit(folder: string, signal?: AbortSignal, reads?: ReadSet): Promise<string | null> {
   const dotGit = path.join(folder, ".git");
   let gitDir: string;
   try {
-    const stat = await fs.stat(dotGit);
+    const stat = await fs.stat(dotGit).catch((error) => {
+      reads?.note("stat", dotGit, null);
+      throw error;
+    });
+    reads?.note("stat", dotGit, stat);
     if (stat.isDirectory()) {
       gitDir = dotGit;
     } else {
       // A linked worktree or submodule: ".git" is a file saying "gitdir: <path>".
-      const pointer = /^gitdir:\s*(.+)$/m.exec((await readSmall(dotGit, signal)) ?? "");
+      const pointer = /^gitdir:\s*(.+)$/m.exec((await readSmall(dotGit, signal, reads)) ?? "");
       if (!pointer) return null;
       gitDir = path.resolve(folder, pointer[1]!.trim());
     }
@@ -35,21 +46,26 @@ export async function readHeadCommit(folder: string, signal?: AbortSignal): Prom
     if (signal?.aborted) throw error;
     return null;
   }
-  const head = await readSmall(path.join(gitDir, "HEAD"), signal);
+  const head = await readSmall(path.join(gitDir, "HEAD"), signal, reads);
   if (!head) return null;
   if (OBJECT_ID.test(head)) return head;
   const ref = /^ref:\s*(refs\/[^\s]+)$/.exec(head)?.[1];
   if (!ref || ref.split("/").includes("..")) return null;
-  const commonDir = path.resolve(gitDir, (await readSmall(path.join(gitDir, "commondir"), signal)) ?? ".");
-  const loose = await readSmall(path.join(commonDir, ref), signal);
+  const commonDir = path.resolve(gitDir, (await readSmall(path.join(gitDir, "commondir"), signal, reads)) ?? ".");
+  const loose = await readSmall(path.join(commonDir, ref), signal, reads);
   if (loose && OBJECT_ID.test(loose)) return loose;
-  const packed = await readSmall(path.join(commonDir, "packed-refs"), signal);
+  const packed = await readSmall(path.join(commonDir, "packed-refs"), signal, reads);
   for (const line of packed?.split("\n") ?? []) {
     const [id, name] = line.split(" ");
     if (name === ref && id && OBJECT_ID.test(id)) return id;
   }
   // An unborn branch has no ref anywhere; only a reftable repository needs git itself to answer.
-  if (!(await fs.stat(path.join(commonDir, "reftable")).catch(() => null))) return null;
+  const reftable = path.join(commonDir, "reftable");
+  const reftableStat = await fs.stat(reftable).catch(() => null);
+  reads?.note("stat", reftable, reftableStat);
+  if (!reftableStat) return null;
+  // What git reads there is not tracked: a reftable repository's commit is not vouched for by stats.
+  if (reads) reads.racy = true;
   try {
     const id = (await simpleGit({ baseDir: folder, abort: signal }).revparse(["--verify", "-q", "HEAD"])).trim();
     return OBJECT_ID.test(id) ? id : null;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { repoRoot } from "../config.js";
 import { AgentProgramError } from "./errors.js";
 import { loadAgentProgram, renderSystemPrompt } from "./loader.js";
@@ -377,14 +377,72 @@ describe("reading fresh, parsing once", () => {
   });
 });
 
-describe("git HEAD", () => {
-  function git(folder: string, ...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], {
-      cwd: folder,
-      encoding: "utf8",
-    }).trim();
+function git(folder: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.com", ...args], {
+    cwd: folder,
+    encoding: "utf8",
+  }).trim();
+}
+
+describe("reusing the last load", () => {
+  afterEach(() => vi.useRealTimers());
+
+  /** Moves the clock on, as between two turns: what was just written is no longer inside the racy window. */
+  function later(): void {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 10_000);
   }
 
+  it("answers the same definition while nothing it read has changed, and sees every kind of change", async () => {
+    const folder = writeProgram({
+      "agent.yml": MANIFEST,
+      "SOUL.md": "Calm.",
+      "prompts/system.md.liquid": "Hi {{ user.name }}.",
+      "skills/alpha/SKILL.md": skill("alpha", "First."),
+    });
+    later();
+    const first = await loadAgentProgram(folder);
+    expect(await loadAgentProgram(folder)).toBe(first);
+
+    fs.writeFileSync(path.join(folder, "SOUL.md"), "Loud.");
+    const edited = await loadAgentProgram(folder);
+    expect(edited.instructions.soul).toBe("Loud.");
+    later();
+    expect(await loadAgentProgram(folder)).toBe(edited);
+
+    fs.writeFileSync(path.join(folder, "AGENT.md"), "New rules.");
+    expect((await loadAgentProgram(folder)).instructions.agent).toBe("New rules.");
+    writeProgram({ "skills/beta/SKILL.md": skill("beta", "Second.") }, folder);
+    expect((await loadAgentProgram(folder)).skills.map((s) => s.name)).toEqual(["alpha", "beta"]);
+    fs.writeFileSync(path.join(folder, "skills/alpha/SKILL.md"), skill("alpha", "Changed."));
+    expect((await loadAgentProgram(folder)).skills[0]!.description).toBe("Changed.");
+    fs.writeFileSync(path.join(folder, "prompts/system.md.liquid"), "Hello {{ user.name }}.");
+    expect(renderSystemPrompt(await loadAgentProgram(folder), { user: { name: "Ada" } })).toBe("Hello Ada.");
+
+    git(folder, "init", "-q");
+    git(folder, "add", "-A");
+    git(folder, "commit", "-q", "-m", "first");
+    later();
+    expect((await loadAgentProgram(folder)).gitCommit).toBe(git(folder, "rev-parse", "HEAD"));
+    fs.writeFileSync(path.join(folder, "USER.md"), "Ada.");
+    git(folder, "add", "-A");
+    git(folder, "commit", "-q", "-m", "second");
+    expect((await loadAgentProgram(folder)).gitCommit).toBe(git(folder, "rev-parse", "HEAD"));
+
+    const outside = writeProgram({ "secret.md": "Do not read." });
+    fs.rmSync(path.join(folder, "SOUL.md"));
+    fs.symlinkSync(path.join(outside, "secret.md"), path.join(folder, "SOUL.md"));
+    expect(await loadError(folder)).toMatch(/SOUL\.md.*points outside its folder/);
+  });
+
+  it("does not vouch for a load that read files modified moments before", async () => {
+    const folder = writeProgram({ "agent.yml": MANIFEST });
+    const first = await loadAgentProgram(folder);
+    expect(await loadAgentProgram(folder)).not.toBe(first);
+  });
+});
+
+describe("git HEAD", () => {
   it("is the folder's HEAD commit when it is a repository's root, and follows new commits", async () => {
     const folder = writeProgram({ "agent.yml": "name: A\n" });
     git(folder, "init", "-q");

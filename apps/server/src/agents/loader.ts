@@ -1,5 +1,5 @@
 import { AgentProgramError } from "./errors.js";
-import { listProgramFolder, openProgramFolder, type ProgramFolder, readProgramFile } from "./files.js";
+import { listProgramFolder, openProgramFolder, type ProgramFolder, ReadSet, readProgramFile } from "./files.js";
 import { readHeadCommit } from "./git.js";
 import { type AgentManifest, MANIFEST_FILE, parseManifest } from "./manifest.js";
 import { PROMPTS_FOLDER, PromptTemplates, type PromptVariables, promptScope, SYSTEM_TEMPLATE_NAME } from "./prompt.js";
@@ -34,9 +34,10 @@ export interface LoadOptions {
 }
 
 /**
- * Reads an agent program folder fresh: edits take effect on the next load. Unchanged files are not re-read
- * or re-parsed (files.ts). Fails with an AgentProgramError naming the file and field, or when the whole
- * load takes longer than 5 s.
+ * Reads an agent program folder as it is now: edits take effect on the next load. When nothing the last load
+ * read has changed, that load's definition is the answer (one round of stat calls); otherwise unchanged files
+ * are still not re-read or re-parsed (files.ts). Fails with an AgentProgramError naming the file and field, or
+ * when the whole load takes longer than 5 s. The definition may be shared: callers must not modify it.
  */
 export async function loadAgentProgram(localPath: string, options: LoadOptions = {}): Promise<AgentDefinition> {
   return withLoadTimeout((signal) => readProgram(localPath, signal), options);
@@ -72,8 +73,27 @@ export async function withLoadTimeout<T>(
   }
 }
 
+/** The last load of each folder and what it read; bounded like the file cache (folders are few). */
+const lastLoads = new Map<string, { definition: AgentDefinition; reads: ReadSet }>();
+const MAX_LAST_LOADS = 500;
+
 async function readProgram(localPath: string, signal: AbortSignal): Promise<AgentDefinition> {
-  const folder = await openProgramFolder(localPath, signal);
+  // A run starts with a load: when nothing the last one read has changed, its result is still the folder's.
+  const last = lastLoads.get(localPath);
+  if (last && (await last.reads.unchanged())) return last.definition;
+  signal.throwIfAborted();
+  const reads = new ReadSet();
+  const definition = await readProgramFresh(localPath, signal, reads);
+  lastLoads.delete(localPath);
+  if (!reads.racy) {
+    lastLoads.set(localPath, { definition, reads });
+    if (lastLoads.size > MAX_LAST_LOADS) lastLoads.delete(lastLoads.keys().next().value!);
+  }
+  return definition;
+}
+
+async function readProgramFresh(localPath: string, signal: AbortSignal, reads: ReadSet): Promise<AgentDefinition> {
+  const folder = await openProgramFolder(localPath, signal, reads);
   const [manifest, agent, soul, user, templates, skillsIndex, gitCommit] = await Promise.all([
     readProgramFile(folder, MANIFEST_FILE, "manifest", (text) => ({ text, ...parseManifest(text) })),
     readProgramFile(folder, INSTRUCTION_FILES.agent, "text", (text) => text),
@@ -81,7 +101,7 @@ async function readProgram(localPath: string, signal: AbortSignal): Promise<Agen
     readProgramFile(folder, INSTRUCTION_FILES.user, "text", (text) => text),
     readTemplates(folder),
     readSkillsIndex(folder),
-    readHeadCommit(folder.realPath, signal),
+    readHeadCommit(folder.realPath, signal, reads),
   ]);
   if (!manifest) throw new AgentProgramError("is missing", { file: MANIFEST_FILE });
   return {
