@@ -81,7 +81,10 @@ export async function executeRun(
   const heartbeat = startHeartbeat(services, run, activity);
   try {
     // Independent statements sent together: on PGlite they reach its thread back to back (decisions/0009). The
-    // reads go first, so the run goes on while run_started is still being written.
+    // reads go first, so the run goes on while run_started is still being written. The first step's context is
+    // read now too: it is ready when the agent program is, instead of one more round trip after.
+    const firstContext = contextNodes(services.db, run.conversationId, run.turnSeq);
+    firstContext.catch(() => {}); // awaited by the first step; a run that fails before it reports its own error
     const [[row], providers] = await Promise.all([
       services.db
         .select({
@@ -152,7 +155,8 @@ export async function executeRun(
       args: row.agent.args,
     };
     for (let step = 0; step < MAX_STEPS_PER_TURN; step++) {
-      const outcome = await runStep(scope, definition, choice, tools, variables);
+      const context = step === 0 ? firstContext : contextNodes(services.db, run.conversationId, run.turnSeq);
+      const outcome = await runStep(scope, definition, choice, tools, variables, context);
       if (signal.aborted) return;
       if (outcome.toolCalls.length === 0) {
         await finishSucceededRun(services, run);
@@ -308,13 +312,14 @@ async function runStep(
   choice: Awaited<ReturnType<typeof resolveModel>>,
   tools: Tool[],
   variables: Record<string, Record<string, unknown>>,
+  /** The conversation as this step's prompt sees it, read before the step's node is created. */
+  contextRead: ReturnType<typeof contextNodes>,
 ): Promise<{ nodeId: string; toolCalls: ToolCallRecord[] }> {
   const { services, run, signal } = scope;
   // The provider request goes out as soon as the prompt is ready, while the node's row and message_created are
-  // written: the context read is sent first so it is not queued behind that transaction. Deltas that arrive
-  // before message_created is published are held, so clients still see the message before its text.
+  // written: the context was read first so it is not queued behind that transaction. Deltas that arrive before
+  // message_created is published are held, so clients still see the message before its text.
   const nodeId = uuidv7();
-  const contextRead = contextNodes(services.db, run.conversationId, run.turnSeq);
   const stream: NodeStream = services.streams.openStream(
     { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId },
     { held: true },
