@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type { Current, Session } from "../current.js";
-import type { Db } from "../db/index.js";
+import { builtOnce, type Db } from "../db/index.js";
 import { accounts, identities, sessions, users } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
 
@@ -38,15 +38,20 @@ export async function createSession(
 }
 
 /** Resolves a cookie token to the full current context, or undefined when the session is gone. */
-export async function resumeSession(db: Db, token: string): Promise<Current | undefined> {
-  const [row] = await db
+const sessionByTokenHash = builtOnce((db) =>
+  db
     .select({ session: sessions, identity: identities, user: users, account: accounts })
     .from(sessions)
     .innerJoin(identities, eq(identities.id, sessions.identityId))
     .innerJoin(users, eq(users.identityId, identities.id))
     .innerJoin(accounts, eq(accounts.id, users.accountId))
-    .where(eq(sessions.tokenHash, hashToken(token)))
-    .limit(1);
+    .where(eq(sessions.tokenHash, sql.placeholder("tokenHash")))
+    .limit(1)
+    .prepare("session_by_token_hash"),
+);
+
+export async function resumeSession(db: Db, token: string): Promise<Current | undefined> {
+  const [row] = await sessionByTokenHash(db).execute({ tokenHash: hashToken(token) });
   if (!row) return undefined;
   if (Date.now() - row.session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
     const lastSeenAt = new Date();

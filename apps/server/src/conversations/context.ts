@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
-import type { Db } from "../db/index.js";
+import { builtOnce, type Db } from "../db/index.js";
 import { nodes } from "../db/schema.js";
 import type { ChatMessage } from "../llm/index.js";
 import type { NodeRow, TaskData, ToolCallRecord } from "./present.js";
@@ -24,18 +24,10 @@ const contextColumns = {
 };
 export type ContextNode = Pick<NodeRow, keyof typeof contextColumns>;
 
-/**
- * The nodes the model sees for a turn: the newest `windowTurns` turns up to and including this one, plus the
- * newest summary older than the window. One statement of two index range scans (the summary through a partial
- * index), so the cost grows with the window, never with the conversation's history.
- */
-export async function contextNodes(
-  db: Db,
-  conversationId: string,
-  turnSeq: number,
-  windowTurns = DEFAULT_WINDOW_TURNS,
-): Promise<ContextNode[]> {
-  const from = turnSeq - windowTurns;
+const contextQuery = builtOnce((db) => {
+  const conversationId = sql.placeholder("conversationId");
+  const from = sql.placeholder("from");
+  const turnSeq = sql.placeholder("turnSeq");
   const summary = db
     .select(contextColumns)
     .from(nodes)
@@ -70,7 +62,21 @@ export async function contextNodes(
       ),
     );
   // The summary is older than every turn in the window, so turn order puts it first.
-  return unionAll(summary, window).orderBy(asc(nodes.turnSeq), asc(nodes.position));
+  return unionAll(summary, window).orderBy(asc(nodes.turnSeq), asc(nodes.position)).prepare("context_nodes");
+});
+
+/**
+ * The nodes the model sees for a turn: the newest `windowTurns` turns up to and including this one, plus the
+ * newest summary older than the window. One statement of two index range scans (the summary through a partial
+ * index), so the cost grows with the window, never with the conversation's history.
+ */
+export async function contextNodes(
+  db: Db,
+  conversationId: string,
+  turnSeq: number,
+  windowTurns = DEFAULT_WINDOW_TURNS,
+): Promise<ContextNode[]> {
+  return contextQuery(db).execute({ conversationId, turnSeq, from: turnSeq - windowTurns });
 }
 
 /**

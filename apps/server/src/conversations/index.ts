@@ -8,7 +8,7 @@ import type {
 } from "@cybros/protocol";
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Current } from "../current.js";
-import { batchStatement } from "../db/index.js";
+import { batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../db/index.js";
 import { agentPrograms, conversationEvents, conversationRuns, conversations, nodes, turns } from "../db/schema.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
@@ -26,12 +26,17 @@ export const DEFAULT_TITLE = "New conversation";
 const TITLE_FROM_MESSAGE_CHARS = 60;
 
 /** Loads a conversation the current user owns; anything else is "not found" (no probing of ids). */
-export async function findOwned(services: Services, current: Current, id: string): Promise<ConversationRow> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError("Conversation");
-  const [row] = await services.db
+const ownedConversation = builtOnce((db) =>
+  db
     .select()
     .from(conversations)
-    .where(and(eq(conversations.id, id), eq(conversations.userId, current.user.id)));
+    .where(and(eq(conversations.id, sql.placeholder("id")), eq(conversations.userId, sql.placeholder("userId"))))
+    .prepare("owned_conversation"),
+);
+
+export async function findOwned(services: Services, current: Current, id: string): Promise<ConversationRow> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError("Conversation");
+  const [row] = await ownedConversation(services.db).execute({ id, userId: current.user.id });
   if (!row) throw new NotFoundError("Conversation");
   return row;
 }
@@ -146,6 +151,52 @@ export async function deleteConversation(services: Services, row: ConversationRo
   await services.db.delete(conversations).where(eq(conversations.id, row.id));
 }
 
+/** The statements of a send, built once (decisions/0016); `turn_seq` is read in SQL from the locked conversation. */
+const sendStatements = builtOnce((db) => {
+  const conversationId = sql.placeholder("conversationId");
+  const turnSeq = sql`(SELECT ${conversations.lastTurnSeq} FROM ${conversations} WHERE ${conversations.id} = ${conversationId})`;
+  return {
+    // Takes the conversation's row lock first: concurrent sends get consecutive turns.
+    lock: statementTemplate<{ conversationId: string; now: string; title: string | null }>(
+      db
+        .update(conversations)
+        .set({
+          lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`,
+          lastActivityAt: sql`${sql.placeholder("now")}::timestamptz`,
+          title: sql`coalesce(${sql.placeholder("title")}::text, ${conversations.title})`,
+        })
+        .where(eq(conversations.id, conversationId))
+        .returning({ id: conversations.id }),
+      "some",
+    ),
+    // After the lock, so a concurrent send with the same id has committed its turn by then.
+    noEarlierSend: statementTemplate<{ conversationId: string; clientMessageId: string }>(
+      db
+        .select({ id: nodes.id })
+        .from(nodes)
+        .where(
+          and(
+            eq(nodes.conversationId, conversationId),
+            eq(nodes.kind, "user_message"),
+            sql`${nodes.data}->>'clientMessageId' = ${sql.placeholder("clientMessageId")}`,
+          ),
+        ),
+      "none",
+    ),
+    turn: statementTemplate<{ id: string; conversationId: string; createdAt: Date }>(
+      db
+        .insert(turns)
+        .values({ id: sql.placeholder("id"), conversationId, seq: turnSeq, createdAt: sql.placeholder("createdAt") }),
+    ),
+    node: statementTemplate<Omit<NodeRow, "turnSeq">>(
+      db.insert(nodes).values({ ...columnPlaceholders(nodes), turnSeq }),
+    ),
+    run: statementTemplate<Omit<RunRow, "turnSeq">>(
+      db.insert(conversationRuns).values({ ...columnPlaceholders(conversationRuns), turnSeq }),
+    ),
+  };
+});
+
 /**
  * Appends a user message as a new turn with its queued run, serialized per conversation by the row lock:
  * concurrent sends get consecutive turns and never fork. Answers at once; the run starts right after commit.
@@ -161,7 +212,6 @@ export async function appendUserMessage(
   const now = new Date();
   const title = row.title === DEFAULT_TITLE ? titleFrom(input.content) : undefined;
   const turnId = uuidv7();
-  const turnSeq = sql`(SELECT ${conversations.lastTurnSeq} FROM ${conversations} WHERE ${conversations.id} = ${row.id})`;
   const run = {
     id: uuidv7(),
     conversationId: row.id,
@@ -210,38 +260,15 @@ export async function appendUserMessage(
       ? [{ conversationId: row.id, kind: "conversation_updated" as const, payload: { title } }]
       : []),
   ]);
-  const { db } = services;
+  const statements = sendStatements(services.db);
   const outcome = await services.database.batch([
-    // Takes the conversation's row lock first: concurrent sends get consecutive turns.
-    batchStatement(
-      db
-        .update(conversations)
-        .set({ lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`, lastActivityAt: now, ...(title ? { title } : {}) })
-        .where(eq(conversations.id, row.id))
-        .returning({ id: conversations.id }),
-      "some",
-    ),
-    // After the lock, so a concurrent send with the same id has committed its turn by then.
+    statements.lock({ conversationId: row.id, now: now.toISOString(), title: title || null }),
     ...(input.clientMessageId
-      ? [
-          batchStatement(
-            db
-              .select({ id: nodes.id })
-              .from(nodes)
-              .where(
-                and(
-                  eq(nodes.conversationId, row.id),
-                  eq(nodes.kind, "user_message"),
-                  sql`${nodes.data}->>'clientMessageId' = ${input.clientMessageId}`,
-                ),
-              ),
-            "none",
-          ),
-        ]
+      ? [statements.noEarlierSend({ conversationId: row.id, clientMessageId: input.clientMessageId })]
       : []),
-    batchStatement(db.insert(turns).values({ id: turnId, conversationId: row.id, seq: turnSeq, createdAt: now })),
-    batchStatement(db.insert(nodes).values({ ...node, turnSeq })),
-    batchStatement(db.insert(conversationRuns).values({ ...run, turnSeq })),
+    statements.turn({ id: turnId, conversationId: row.id, createdAt: now }),
+    statements.node(node),
+    statements.run(run),
     batchStatement(events.query),
   ]);
   if (!outcome.ok) {

@@ -1,8 +1,8 @@
 import path from "node:path";
-import type { SQL } from "drizzle-orm";
+import { getTableColumns, is, Param, Placeholder, type SQL, sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
-import { type PgDatabase, PgDialect, type PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { type PgDatabase, PgDialect, type PgQueryResultHKT, type PgTable } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
@@ -23,6 +23,61 @@ export interface SqlResult<Row> {
 export type { BatchResult, BatchStatement } from "./pglite-thread.js";
 
 const dialect = new PgDialect();
+
+/**
+ * Builds a hot statement once per database handle. Drizzle builds a query's SQL on every call, and across the
+ * twenty-odd statements of a send and its run that took the main thread longer than PGlite took to run them
+ * (decisions/0016). Write such a query with `sql.placeholder(name)` where its values go (a builder's `.prepare()`
+ * or a `statementTemplate`), and fill them in per call.
+ */
+export function builtOnce<T>(build: (db: Db) => T): (db: Db) => T {
+  const built = new WeakMap<Db, T>();
+  return (db) => {
+    let value = built.get(db);
+    if (value === undefined) {
+      value = build(db);
+      built.set(db, value);
+    }
+    return value;
+  };
+}
+
+/** A placeholder named after each of the table's columns, for an insert of whole rows written once. */
+export function columnPlaceholders<Table extends PgTable>(
+  table: Table,
+): { [Key in keyof Table["$inferInsert"]]-?: Placeholder } {
+  return Object.fromEntries(Object.keys(getTableColumns(table)).map((key) => [key, sql.placeholder(key)])) as {
+    [Key in keyof Table["$inferInsert"]]-?: Placeholder;
+  };
+}
+
+/** A batch statement whose SQL is built once: each call fills its placeholders from `values`. */
+export function statementTemplate<Values extends Record<string, unknown>>(
+  query: SQL | { toSQL(): { sql: string; params: unknown[] } },
+  expect?: BatchStatement["expect"],
+): (values: Values) => BatchStatement {
+  const built = batchStatement(query, expect);
+  return (values) => ({ ...built, params: fillValues(built.params, values) });
+}
+
+/**
+ * Drizzle's fillPlaceholders, except that null stays null: a column's encoder is for values (a timestamp's turns
+ * a Date into text), and Drizzle itself never hands it a null.
+ */
+function fillValues(params: unknown[], values: Record<string, unknown>): unknown[] {
+  const valueNamed = (name: string) => {
+    if (!(name in values)) throw new Error(`No value for placeholder "${name}"`);
+    return values[name] ?? null;
+  };
+  return params.map((param) => {
+    if (is(param, Placeholder)) return valueNamed(param.name);
+    if (is(param, Param) && is(param.value, Placeholder)) {
+      const value = valueNamed(param.value.name);
+      return value === null ? null : param.encoder.mapToDriverValue(value);
+    }
+    return param;
+  });
+}
 
 /** A Drizzle query (a builder or an `sql` template) as a batch statement; `expect` as in BatchStatement. */
 export function batchStatement(

@@ -1,8 +1,8 @@
 import type { ModelResolution, ModelResolutionList } from "@cybros/protocol";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { settingsOf } from "../accounts/index.js";
 import type { Account } from "../current.js";
-import type { Db } from "../db/index.js";
+import { builtOnce, type Db } from "../db/index.js";
 import { conversations, llmProviders } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import type { Services } from "../services.js";
@@ -44,25 +44,35 @@ export class NoProviderForModelError extends AppError {
  * Enabled providers of an account, in resolution order (priority, then age, then id). By conversation, the read
  * needs no account in hand, so a run sends it together with the reads that start it.
  */
+const enabledProvidersOf = builtOnce((db) => {
+  const enabledIn = (ofAccount: SQL | undefined) =>
+    db
+      .select()
+      .from(llmProviders)
+      .where(and(ofAccount, eq(llmProviders.enabled, true)))
+      .orderBy(...resolutionOrder);
+  return {
+    account: enabledIn(eq(llmProviders.accountId, sql.placeholder("id"))).prepare("enabled_providers_of_account"),
+    conversation: enabledIn(
+      inArray(
+        llmProviders.accountId,
+        db
+          .select({ id: conversations.accountId })
+          .from(conversations)
+          .where(eq(conversations.id, sql.placeholder("id"))),
+      ),
+    ).prepare("enabled_providers_of_conversation"),
+  };
+});
+
 export async function enabledProviders(
   db: Db,
   owner: { accountId: string } | { conversationId: string },
 ): Promise<LlmProvider[]> {
-  const ofAccount =
-    "accountId" in owner
-      ? eq(llmProviders.accountId, owner.accountId)
-      : inArray(
-          llmProviders.accountId,
-          db
-            .select({ id: conversations.accountId })
-            .from(conversations)
-            .where(eq(conversations.id, owner.conversationId)),
-        );
-  return db
-    .select()
-    .from(llmProviders)
-    .where(and(ofAccount, eq(llmProviders.enabled, true)))
-    .orderBy(...resolutionOrder);
+  const queries = enabledProvidersOf(db);
+  return "accountId" in owner
+    ? queries.account.execute({ id: owner.accountId })
+    : queries.conversation.execute({ id: owner.conversationId });
 }
 
 function servingProvider(providers: LlmProvider[], model: string): LlmProvider | undefined {

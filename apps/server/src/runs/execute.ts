@@ -13,7 +13,7 @@ import {
   type ToolCallRecord,
 } from "../conversations/present.js";
 import type { Account } from "../current.js";
-import { batchStatement } from "../db/index.js";
+import { batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../db/index.js";
 import {
   accounts,
   agentPrograms,
@@ -65,6 +65,58 @@ interface RunScope {
   onProviderCall?: () => void;
 }
 
+/** What a run is about: its conversation, agent program, account and user, and where its turn's nodes end. */
+const runSubject = builtOnce((db) =>
+  db
+    .select({
+      conversation: conversations,
+      agent: agentPrograms,
+      account: accounts,
+      user: users,
+      maxPosition: sql<number>`(SELECT coalesce(max(${nodes.position}), 0)::int FROM ${nodes} WHERE ${nodes.turnId} = ${sql.placeholder("turnId")})`,
+    })
+    .from(conversations)
+    .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
+    .innerJoin(accounts, eq(accounts.id, conversations.accountId))
+    .innerJoin(users, eq(users.id, conversations.userId))
+    .where(eq(conversations.id, sql.placeholder("conversationId")))
+    .prepare("run_subject"),
+);
+
+/** The statements of a step, built once (decisions/0016). */
+const stepStatements = builtOnce((db) => ({
+  insertNode: statementTemplate<NodeRow>(db.insert(nodes).values(columnPlaceholders(nodes))),
+  makeActive: statementTemplate<{ runId: string; nodeId: string }>(
+    db
+      .update(conversationRuns)
+      .set({ activeNodeId: sql`${sql.placeholder("nodeId")}::uuid` })
+      .where(and(eq(conversationRuns.id, sql.placeholder("runId")), eq(conversationRuns.state, "running")))
+      .returning({ id: conversationRuns.id }),
+    "some",
+  ),
+  finishNode: statementTemplate<{ nodeId: string; content: string; data: string; finishedAt: string }>(
+    db
+      .update(nodes)
+      .set({
+        state: "finished",
+        content: sql`${sql.placeholder("content")}::text`,
+        data: sql`${sql.placeholder("data")}::jsonb`,
+        finishedAt: sql`${sql.placeholder("finishedAt")}::timestamptz`,
+      })
+      .where(and(eq(nodes.id, sql.placeholder("nodeId")), eq(nodes.state, "running")))
+      .returning({ id: nodes.id }),
+    "some",
+  ),
+  dropChunks: statementTemplate<{ nodeId: string }>(
+    db
+      .delete(conversationEvents)
+      .where(
+        and(eq(conversationEvents.nodeId, sql.placeholder("nodeId")), eq(conversationEvents.kind, "stream_chunk")),
+      ),
+  ),
+  insertCall: statementTemplate<typeof llmCalls.$inferSelect>(db.insert(llmCalls).values(columnPlaceholders(llmCalls))),
+}));
+
 /**
  * Executes one claimed run: load the agent program, resolve the model, then the tool loop (an agent message,
  * its tool calls as task nodes, the next agent message…) until a reply without tool calls. Every exit ends the
@@ -86,19 +138,7 @@ export async function executeRun(
     const firstContext = contextNodes(services.db, run.conversationId, run.turnSeq);
     firstContext.catch(() => {}); // awaited by the first step; a run that fails before it reports its own error
     const [[row], providers] = await Promise.all([
-      services.db
-        .select({
-          conversation: conversations,
-          agent: agentPrograms,
-          account: accounts,
-          user: users,
-          maxPosition: sql<number>`(SELECT coalesce(max(${nodes.position}), 0)::int FROM ${nodes} WHERE ${nodes.turnId} = ${run.turnId})`,
-        })
-        .from(conversations)
-        .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
-        .innerJoin(accounts, eq(accounts.id, conversations.accountId))
-        .innerJoin(users, eq(users.id, conversations.userId))
-        .where(eq(conversations.id, run.conversationId)),
+      runSubject(services.db).execute({ conversationId: run.conversationId, turnId: run.turnId }),
       enabledProviders(services.db, { conversationId: run.conversationId }),
       services.realtime.emit(services.db, [
         {
@@ -288,16 +328,10 @@ async function createNode(
   });
   const announcement = services.realtime.recording(announce(node));
   // One batch: the transaction holds the database only while its statements run.
+  const statements = stepStatements(services.db);
   const outcome = await services.database.batch([
-    batchStatement(services.db.insert(nodes).values(node)),
-    batchStatement(
-      services.db
-        .update(conversationRuns)
-        .set({ activeNodeId: node.id })
-        .where(and(eq(conversationRuns.id, run.id), eq(conversationRuns.state, "running")))
-        .returning({ id: conversationRuns.id }),
-      "some",
-    ),
+    statements.insertNode(node),
+    statements.makeActive({ runId: run.id, nodeId: node.id }),
     batchStatement(announcement.query),
   ]);
   if (!outcome.ok) throw new RunEnded("The run ended before its next node was created");
@@ -395,26 +429,29 @@ async function runStep(
       .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")));
   }
   await services.streams.close(stream);
-  await services.db.insert(llmCalls).values({
-    id: uuidv7(),
-    conversationId: run.conversationId,
-    runId: run.id,
-    nodeId: node.id,
-    agentProgramId: scope.agent.id,
-    agentCommit: definition.gitCommit,
-    providerId: choice.provider.id,
-    providerName: choice.provider.name,
-    model: choice.model,
-    sections: prompt.sections,
-    messageCount: prompt.messages.length,
-    promptTokens: result?.usage.promptTokens ?? null,
-    completionTokens: result?.usage.completionTokens ?? null,
-    cachedTokens: result?.usage.cachedTokens ?? null,
-    ttftMs: result?.timing.ttftMs ?? null,
-    durationMs: Math.round(performance.now() - started),
-    finishReason: result?.finishReason ?? null,
-    error: failure && !signal.aborted ? toRunError(failure) : null,
-  });
+  await services.database.batch([
+    stepStatements(services.db).insertCall({
+      id: uuidv7(),
+      conversationId: run.conversationId,
+      runId: run.id,
+      nodeId: node.id,
+      agentProgramId: scope.agent.id,
+      agentCommit: definition.gitCommit,
+      providerId: choice.provider.id,
+      providerName: choice.provider.name,
+      model: choice.model,
+      sections: prompt.sections,
+      messageCount: prompt.messages.length,
+      promptTokens: result?.usage.promptTokens ?? null,
+      completionTokens: result?.usage.completionTokens ?? null,
+      cachedTokens: result?.usage.cachedTokens ?? null,
+      ttftMs: result?.timing.ttftMs ?? null,
+      durationMs: Math.round(performance.now() - started),
+      finishReason: result?.finishReason ?? null,
+      error: failure && !signal.aborted ? toRunError(failure) : null,
+      createdAt: new Date(),
+    }),
+  ]);
   if (failure) throw failure;
   const toolCalls: ToolCallRecord[] = result!.toolCalls.map((call) => ({
     callId: call.callId,
@@ -442,20 +479,15 @@ async function runStep(
       payload: { state: "completed", message: presentMessage(finished) },
     },
   ]);
+  const statements = stepStatements(services.db);
   const outcome = await services.database.batch([
-    batchStatement(
-      services.db
-        .update(nodes)
-        .set({ state: finished.state, content: finished.content, data: finished.data, finishedAt: finished.finishedAt })
-        .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")))
-        .returning({ id: nodes.id }),
-      "some",
-    ),
-    batchStatement(
-      services.db
-        .delete(conversationEvents)
-        .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk"))),
-    ),
+    statements.finishNode({
+      nodeId: node.id,
+      content: finished.content,
+      data: JSON.stringify(finished.data),
+      finishedAt: finished.finishedAt!.toISOString(),
+    }),
+    statements.dropChunks({ nodeId: node.id }),
     batchStatement(completion.query),
   ]);
   const events = outcome.ok ? completion.envelopes(outcome.results[2]!.rows) : [];

@@ -1,7 +1,7 @@
 import type { RunError, RunSummary } from "@cybros/protocol";
 import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { presentRun, type RunRow } from "../conversations/present.js";
-import { batchStatement } from "../db/index.js";
+import { batchStatement, builtOnce, statementTemplate } from "../db/index.js";
 import { conversationEvents, conversationRuns, nodes } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
@@ -19,6 +19,34 @@ function isUniqueViolation(error: unknown): boolean {
   return code === "23505";
 }
 
+const claimQuery = builtOnce((db) => {
+  const conversationId = sql.placeholder("conversationId");
+  return db
+    .update(conversationRuns)
+    .set({
+      state: "running",
+      startedAt: sql`now()`,
+      heartbeatAt: sql`now()`,
+      workerId: sql`${sql.placeholder("workerId")}::text`,
+    })
+    .where(
+      and(
+        eq(
+          conversationRuns.id,
+          sql`(
+            SELECT id FROM conversation_runs
+            WHERE conversation_id = ${conversationId}::uuid AND state = 'queued'
+              AND NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationId}::uuid AND r.state = 'running')
+            ORDER BY turn_seq, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+          )`,
+        ),
+        eq(conversationRuns.state, "queued"),
+      ),
+    )
+    .returning()
+    .prepare("claim_next_run");
+});
+
 /**
  * Atomically moves the conversation's oldest queued run to running, unless one is running already. The partial
  * unique index makes a lost race a no-op rather than a second running run.
@@ -30,24 +58,7 @@ export async function claimNextRun(
 ): Promise<RunRow | undefined> {
   try {
     // One statement: the claim answers the whole row (the run starts one round trip sooner).
-    const [run] = await services.db
-      .update(conversationRuns)
-      .set({ state: "running", startedAt: sql`now()`, heartbeatAt: sql`now()`, workerId })
-      .where(
-        and(
-          eq(
-            conversationRuns.id,
-            sql`(
-              SELECT id FROM conversation_runs
-              WHERE conversation_id = ${conversationId} AND state = 'queued'
-                AND NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationId} AND r.state = 'running')
-              ORDER BY turn_seq, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
-            )`,
-          ),
-          eq(conversationRuns.state, "queued"),
-        ),
-      )
-      .returning();
+    const [run] = await claimQuery(services.db).execute({ conversationId, workerId });
     return run;
   } catch (error) {
     if (isUniqueViolation(error)) return undefined;
@@ -137,6 +148,34 @@ export async function finishRun(
   return result.ended;
 }
 
+/** The statements of a run's usual end, built once (decisions/0016). */
+const endStatements = builtOnce((db) => {
+  const runId = sql.placeholder("runId");
+  return {
+    succeed: statementTemplate<{ runId: string; now: string }>(
+      db
+        .update(conversationRuns)
+        .set({
+          state: "succeeded",
+          error: null,
+          activeNodeId: null,
+          finishedAt: sql`${sql.placeholder("now")}::timestamptz`,
+          heartbeatAt: sql`${sql.placeholder("now")}::timestamptz`,
+        })
+        .where(and(eq(conversationRuns.id, runId), inArray(conversationRuns.state, ["queued", "running"])))
+        .returning({ id: conversationRuns.id }),
+      "some",
+    ),
+    noOpenNode: statementTemplate<{ runId: string }>(
+      db
+        .select({ id: nodes.id })
+        .from(nodes)
+        .where(and(eq(nodes.runId, runId), inArray(nodes.state, ["pending", "running"]))),
+      "none",
+    ),
+  };
+});
+
 /**
  * finishRun for the usual end, a run that answered with every node closed: one batch, so the transaction holds
  * the database only while it runs. The run's summary is made from the claimed row (its heartbeat is set to the end
@@ -157,22 +196,10 @@ export async function finishSucceededRun(services: Services, run: RunRow): Promi
     { ...base, kind: "typing_stop", payload: {} },
     { ...base, kind: "run_succeeded", payload: { run: presentRun(ended) } },
   ]);
+  const statements = endStatements(services.db);
   const outcome = await services.database.batch([
-    batchStatement(
-      services.db
-        .update(conversationRuns)
-        .set({ state: ended.state, error: null, activeNodeId: null, finishedAt: now, heartbeatAt: now })
-        .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
-        .returning({ id: conversationRuns.id }),
-      "some",
-    ),
-    batchStatement(
-      services.db
-        .select({ id: nodes.id })
-        .from(nodes)
-        .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"]))),
-      "none",
-    ),
+    statements.succeed({ runId: run.id, now: now.toISOString() }),
+    statements.noOpenNode({ runId: run.id }),
     batchStatement(closing.query),
   ]);
   if (!outcome.ok) return outcome.unmet === 0 ? undefined : finishRun(services, run, { state: "succeeded" });
