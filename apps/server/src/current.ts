@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { accounts, identities, sessions, users } from "./db/schema.js";
 
 export type Account = typeof accounts.$inferSelect;
@@ -6,26 +5,14 @@ export type Identity = typeof identities.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 
-/** Who is acting in this request; set by the session middleware, read anywhere below it. */
+/**
+ * Who is acting in this request: set by the session middleware as `c.var.current` and passed down explicitly.
+ * Not kept in an AsyncLocalStorage: on Node 20 one in use makes every promise and callback in the process pay
+ * for its propagation (decisions/0016).
+ */
 export interface Current {
   account: Account;
   identity: Identity;
   user: User;
   session: Session;
-}
-
-const storage = new AsyncLocalStorage<Current>();
-
-export function runWithCurrent<T>(current: Current, fn: () => T): T {
-  return storage.run(current, fn);
-}
-
-export function current(): Current {
-  const value = storage.getStore();
-  if (!value) throw new Error("No current user: this code must run inside an authenticated request");
-  return value;
-}
-
-export function maybeCurrent(): Current | undefined {
-  return storage.getStore();
 }

@@ -2,7 +2,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import { resumeSession } from "../auth/sessions.js";
-import { type Current, runWithCurrent } from "../current.js";
+import type { Current } from "../current.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import type { Services } from "../services.js";
 
@@ -43,7 +43,7 @@ export function clientInfo(c: Context): { ip: string | null; userAgent: string |
 
 const MAX_VERIFIED_COOKIES = 1000;
 
-/** Loads the session (if any) into c.var.current and AsyncLocalStorage for everything downstream. */
+/** Loads the session (if any) into c.var.current for everything downstream. */
 export function loadSession(services: Services): MiddlewareHandler<AppEnv> {
   // Cookie values whose signature was checked, with what it said (the token, or false): WebCrypto takes about half
   // a millisecond of this thread per check, on every request. The same value always checks the same way.
@@ -62,9 +62,8 @@ export function loadSession(services: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const token = await sessionToken(c);
     const current = token ? await resumeSession(services.db, token) : undefined;
-    if (!current) return next();
-    c.set("current", current);
-    return runWithCurrent(current, next);
+    if (current) c.set("current", current);
+    return next();
   };
 }
 
