@@ -40,7 +40,7 @@ export class ReadSet {
   private readonly seen = new Map<string, { check: Check; file: string; state: string }>();
   racy = false;
 
-  constructor(private readonly startedAt = Date.now()) {}
+  constructor(readonly startedAt = Date.now()) {}
 
   note(check: Check, file: string, stat: Stats | null): void {
     this.seen.set(`${check}\0${file}`, { check, file, state: stateOf(stat) });

@@ -435,6 +435,20 @@ describe("reusing the last load", () => {
     expect(await loadError(folder)).toMatch(/SOUL\.md.*points outside its folder/);
   });
 
+  it("answers without a check for edits older than its last check, and checks for anything newer", async () => {
+    const folder = writeProgram({ "agent.yml": MANIFEST, "SOUL.md": "Calm." });
+    later();
+    const checkedAt = Date.now();
+    const first = await loadAgentProgram(folder);
+    fs.writeFileSync(path.join(folder, "SOUL.md"), "Loud.");
+    vi.setSystemTime(Date.now() + 5);
+    // Asked only for edits made before the last check started: the last load still answers, unchecked.
+    expect(await loadAgentProgram(folder, { changesBefore: checkedAt })).toBe(first);
+    // Edits up to now must show: a check finds the change.
+    const edited = await loadAgentProgram(folder, { changesBefore: Date.now() });
+    expect(edited.instructions.soul).toBe("Loud.");
+  });
+
   it("does not vouch for a load that read files modified moments before", async () => {
     const folder = writeProgram({ "agent.yml": MANIFEST });
     const first = await loadAgentProgram(folder);

@@ -31,6 +31,11 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Aborts the load (e.g. the run was canceled). */
   signal?: AbortSignal;
+  /**
+   * Only edits made before this moment (epoch ms) need to be seen, e.g. when the message being answered was sent:
+   * the last load answers without a check if it, or its last check, started at or after it.
+   */
+  changesBefore?: number;
 }
 
 /**
@@ -40,7 +45,15 @@ export interface LoadOptions {
  * when the whole load takes longer than 5 s. The definition may be shared: callers must not modify it.
  */
 export async function loadAgentProgram(localPath: string, options: LoadOptions = {}): Promise<AgentDefinition> {
-  return withLoadTimeout((signal) => readProgram(localPath, signal), options);
+  return (await loadAgentProgramAsOf(localPath, options)).definition;
+}
+
+/** loadAgentProgram, with the moment (epoch ms) as of which the definition is known to show the folder. */
+export async function loadAgentProgramAsOf(
+  localPath: string,
+  options: LoadOptions = {},
+): Promise<{ definition: AgentDefinition; asOf: number }> {
+  return withLoadTimeout((signal) => readProgram(localPath, signal, options.changesBefore), options);
 }
 
 /** Runs `work` with a signal that aborts on the caller's signal or after the timeout, which rejects clearly. */
@@ -73,23 +86,37 @@ export async function withLoadTimeout<T>(
   }
 }
 
-/** The last load of each folder and what it read; bounded like the file cache (folders are few). */
-const lastLoads = new Map<string, { definition: AgentDefinition; reads: ReadSet }>();
+/**
+ * The last load of each folder, what it read, and when it or its last check started (it showed the folder as it
+ * was then, or later); bounded like the file cache (folders are few).
+ */
+const lastLoads = new Map<string, { definition: AgentDefinition; reads: ReadSet; checkedAt: number }>();
 const MAX_LAST_LOADS = 500;
 
-async function readProgram(localPath: string, signal: AbortSignal): Promise<AgentDefinition> {
+async function readProgram(
+  localPath: string,
+  signal: AbortSignal,
+  changesBefore?: number,
+): Promise<{ definition: AgentDefinition; asOf: number }> {
   // A run starts with a load: when nothing the last one read has changed, its result is still the folder's.
   const last = lastLoads.get(localPath);
-  if (last && (await last.reads.unchanged())) return last.definition;
+  if (last && changesBefore !== undefined && last.checkedAt >= changesBefore) {
+    return { definition: last.definition, asOf: last.checkedAt };
+  }
+  const checkStartedAt = Date.now();
+  if (last && (await last.reads.unchanged())) {
+    last.checkedAt = Math.max(last.checkedAt, checkStartedAt);
+    return { definition: last.definition, asOf: checkStartedAt };
+  }
   signal.throwIfAborted();
   const reads = new ReadSet();
   const definition = await readProgramFresh(localPath, signal, reads);
   lastLoads.delete(localPath);
   if (!reads.racy) {
-    lastLoads.set(localPath, { definition, reads });
+    lastLoads.set(localPath, { definition, reads, checkedAt: reads.startedAt });
     if (lastLoads.size > MAX_LAST_LOADS) lastLoads.delete(lastLoads.keys().next().value!);
   }
-  return definition;
+  return { definition, asOf: reads.startedAt };
 }
 
 async function readProgramFresh(localPath: string, signal: AbortSignal, reads: ReadSet): Promise<AgentDefinition> {

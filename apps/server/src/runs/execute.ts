@@ -1,6 +1,6 @@
 import type { RunError } from "@cybros/protocol";
 import { and, eq, sql } from "drizzle-orm";
-import { type AgentDefinition, loadAgentProgram } from "../agents/loader.js";
+import { type AgentDefinition, loadAgentProgramAsOf } from "../agents/loader.js";
 import { contextNodes, toPromptMessages } from "../conversations/context.js";
 import {
   type NodeRow,
@@ -162,7 +162,7 @@ export async function executeRun(
       activity,
       onProviderCall,
     };
-    const definition = await loadShared(row.agent.localPath, signal).catch((error) => {
+    const definition = await loadShared(row.agent.localPath, run.queuedAt, signal).catch((error) => {
       if (signal.aborted) throw error;
       throw new RunFailure({
         code: "agent_program_error",
@@ -233,23 +233,31 @@ export async function executeRun(
 
 /**
  * Loads in flight, by folder: runs that start together share one read of their agent program (200 sends at once
- * are one load, not 200 reads racing the loader's 5 s limit). A finished load is not kept, so the next run reads
- * the folder fresh and edits still take effect on the next message.
+ * are one load, not 200 reads racing the loader's 5 s limit). Edits made before a run's message was sent must
+ * show in its load: a shared load that shows the folder only as of earlier is not used, and the loader answers
+ * without a check only when its last check started after the message was sent.
  */
-const loading = new Map<string, Promise<AgentDefinition>>();
+const loading = new Map<string, Promise<{ definition: AgentDefinition; asOf: number }>>();
 
-function loadShared(localPath: string, signal: AbortSignal): Promise<AgentDefinition> {
+async function loadShared(localPath: string, sentAt: Date, signal: AbortSignal): Promise<AgentDefinition> {
+  const changesBefore = sentAt.getTime();
   let load = loading.get(localPath);
   if (!load) {
-    load = loadAgentProgram(localPath).finally(() => loading.delete(localPath));
+    load = loadAgentProgramAsOf(localPath, { changesBefore }).finally(() => loading.delete(localPath));
     loading.set(localPath, load);
   }
+  const shared = await abortable(load, signal);
+  if (shared.asOf >= changesBefore) return shared.definition;
+  return (await abortable(loadAgentProgramAsOf(localPath, { changesBefore }), signal)).definition;
+}
+
+/** Waits for `work`, or rejects as soon as the signal aborts (the work itself may go on for others). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  const shared = load;
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 
