@@ -61,8 +61,8 @@ export function statementTemplate<Values extends Record<string, unknown>>(
 }
 
 /**
- * Drizzle's fillPlaceholders, except that null stays null: a column's encoder is for values (a timestamp's turns
- * a Date into text), and Drizzle itself never hands it a null.
+ * Drizzle's fillPlaceholders, except that null stays null: a column's encoder is for values (a timestamp column's
+ * turns a Date into text and fails on null), and Drizzle itself never hands it a null.
  */
 function fillValues(params: unknown[], values: Record<string, unknown>): unknown[] {
   const valueNamed = (name: string) => {
