@@ -18,6 +18,9 @@ import { loadMasterKey, SecretBox } from "./secrets/index.js";
 import { seed } from "./seeds.js";
 import type { Services } from "./services.js";
 
+/** How long a kept-alive connection may sit idle between requests before the server closes it. */
+const IDLE_CONNECTION_MS = 65_000;
+
 export interface Server {
   services: Services;
   app: Hono<AppEnv>;
@@ -84,6 +87,11 @@ export async function createServer(
             resolve(`http://${info.address.includes(":") ? `[${info.address}]` : info.address}:${info.port}`);
           });
           httpServer.once("error", reject);
+          // Node closes an idle kept-alive connection after 5 s, the moment a client may be reusing it: that
+          // request dies with ECONNRESET. Idle clients (Node's agent, browsers) and proxies give up sooner than this.
+          const server = httpServer as unknown as { keepAliveTimeout: number; headersTimeout: number };
+          server.keepAliveTimeout = IDLE_CONNECTION_MS;
+          server.headersTimeout = IDLE_CONNECTION_MS + 1_000;
         }),
       close: async () => {
         if (httpServer) {
