@@ -1,7 +1,7 @@
 // Diagnosis only: preload into a server (BENCH_SERVER_NODE_ARGS="--import ./bench/lib/pglite-profile.mjs"; the
 // PGlite worker thread inherits the preload) to time every PGlite protocol exchange by SQL text (a prepared
-// statement's executions by the text it was prepared from); writes $PGLITE_PROFILE (JSON, slowest total first)
-// every second and at exit.
+// statement's executions by the text it was prepared from), in wall-clock and (on Linux) thread CPU time; writes
+// $PGLITE_PROFILE (JSON, slowest total first) every second and at exit.
 import fs from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 
@@ -47,6 +47,11 @@ function sqlOf(bytes) {
   return undefined;
 }
 
+/** This thread's CPU time in ms (Linux): unlike the wall clock, it leaves out time the thread was not running. */
+const cpuFile = "/proc/thread-self/schedstat";
+const hasCpu = fs.existsSync(cpuFile);
+const cpuMs = () => (hasCpu ? Number(fs.readFileSync(cpuFile, "utf8").split(" ")[0]) / 1e6 : 0);
+
 let proto = PGlite.prototype;
 while (proto && !Object.hasOwn(proto, "execProtocolRawSync")) proto = Object.getPrototypeOf(proto);
 const original = proto.execProtocolRawSync;
@@ -54,12 +59,14 @@ proto.execProtocolRawSync = function (bytes) {
   const sql = sqlOf(bytes) ?? lastSql;
   lastSql = sql;
   const started = performance.now();
+  const cpuStarted = cpuMs();
   try {
     return original.call(this, bytes);
   } finally {
-    const entry = stats.get(sql) ?? { calls: 0, ms: 0 };
+    const entry = stats.get(sql) ?? { calls: 0, ms: 0, cpuMs: 0 };
     entry.calls++;
     entry.ms += performance.now() - started;
+    entry.cpuMs += cpuMs() - cpuStarted;
     stats.set(sql, entry);
   }
 };
@@ -70,7 +77,7 @@ function dump() {
   if (stats.size === 0) return;
   const rows = [...stats]
     .sort((a, b) => b[1].ms - a[1].ms)
-    .map(([sql, s]) => ({ ms: Math.round(s.ms), calls: s.calls, sql }));
+    .map(([sql, s]) => ({ ms: Math.round(s.ms), cpuMs: Math.round(s.cpuMs), calls: s.calls, sql }));
   const file = `${process.env.PGLITE_PROFILE ?? `/tmp/pglite-profile-${process.pid}`}.json`;
   fs.writeFileSync(file, JSON.stringify({ windowMs: Math.round(performance.now() - startedAt), rows }, null, 1));
 }
