@@ -1,7 +1,7 @@
 import type { RunError, RunSummary } from "@cybros/protocol";
-import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNull, lt, sql } from "drizzle-orm";
 import { presentRun, type RunRow } from "../conversations/present.js";
-import { batchStatement, builtOnce, statementTemplate } from "../db/index.js";
+import { type BatchStatement, batchStatement, builtOnce, statementTemplate } from "../db/index.js";
 import { conversationEvents, conversationRuns, nodes } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
@@ -43,23 +43,34 @@ const claimQuery = builtOnce((db) => {
         eq(conversationRuns.state, "queued"),
       ),
     )
-    .returning()
+    .returning({
+      ...getTableColumns(conversationRuns),
+      // The statement's snapshot still shows the claimed run as queued: it is left out by id. (Spelled out: Drizzle
+      // would leave the column unqualified here, and it would name q's own.)
+      moreQueued: sql<boolean>`exists (
+        SELECT 1 FROM conversation_runs q
+        WHERE q.conversation_id = ${conversationId}::uuid AND q.state = 'queued' AND q.id <> conversation_runs.id
+      )`,
+    })
     .prepare("claim_next_run");
 });
 
 /**
  * Atomically moves the conversation's oldest queued run to running, unless one is running already. The partial
- * unique index makes a lost race a no-op rather than a second running run.
+ * unique index makes a lost race a no-op rather than a second running run. `moreQueued`: other runs of the
+ * conversation were queued behind it when it was claimed.
  */
 export async function claimNextRun(
   services: Services,
   conversationId: string,
   workerId: string,
-): Promise<RunRow | undefined> {
+): Promise<{ run: RunRow; moreQueued: boolean } | undefined> {
   try {
     // One statement: the claim answers the whole row (the run starts one round trip sooner).
-    const [run] = await claimQuery(services.db).execute({ conversationId, workerId });
-    return run;
+    const [claimed] = await claimQuery(services.db).execute({ conversationId, workerId });
+    if (!claimed) return undefined;
+    const { moreQueued, ...run } = claimed;
+    return { run, moreQueued };
   } catch (error) {
     if (isUniqueViolation(error)) return undefined;
     throw error;

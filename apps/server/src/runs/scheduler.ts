@@ -1,6 +1,5 @@
 import os from "node:os";
 import { and, eq, inArray } from "drizzle-orm";
-import type { RunRow } from "../conversations/present.js";
 import type { Database } from "../db/index.js";
 import { conversationRuns } from "../db/schema.js";
 import type { Logger } from "../log.js";
@@ -51,6 +50,12 @@ export class RunScheduler {
     { conversationId: string; controller: AbortController; done: Promise<void> }
   >();
   private readonly kicking = new Map<string, Promise<void>>();
+  /**
+   * Conversations that may have a queued run this process has not claimed, with a count of kicks so that a claim
+   * that saw no more queued runs does not clear a kick made after it began. On PGlite this process is the only one,
+   * so a run's end claims the next only when one may be waiting: most runs end with nothing queued after them.
+   */
+  private readonly mayHaveQueued = new Map<string, number>();
   private stopping = false;
   private readonly starting: Gate;
   private services!: Services;
@@ -78,6 +83,7 @@ export class RunScheduler {
   /** Claims and starts the conversation's next queued run unless one is running. Safe to call any time. */
   kick(conversationId: string): Promise<void> {
     if (this.stopping) return Promise.resolve();
+    this.mayHaveQueued.set(conversationId, (this.mayHaveQueued.get(conversationId) ?? 0) + 1);
     // One claim attempt at a time per conversation in this process; a second kick waits for the first.
     const previous = this.kicking.get(conversationId) ?? Promise.resolve();
     const next = previous.then(() => this.claimAndStart(conversationId));
@@ -90,15 +96,23 @@ export class RunScheduler {
 
   private async claimAndStart(conversationId: string): Promise<void> {
     if (this.stopping) return;
+    const kicks = this.mayHaveQueued.get(conversationId);
     const leave = await this.starting.enter();
     if (this.stopping) return leave();
-    let run: RunRow | undefined;
+    let claimed: Awaited<ReturnType<typeof claimNextRun>>;
     try {
-      run = await claimNextRun(this.services, conversationId, this.workerId);
+      claimed = await claimNextRun(this.services, conversationId, this.workerId);
     } catch (error) {
       this.log.error({ err: error, conversationId }, "claiming a run failed");
       return leave();
     }
+    const run = claimed?.run;
+    // Nothing queued is left: this claim saw no other, or none was claimed and none of the conversation runs here
+    // (one running elsewhere would be on PostgreSQL, where every run's end claims anyway).
+    const noneLeft = claimed
+      ? !claimed.moreQueued
+      : ![...this.active.values()].some((entry) => entry.conversationId === conversationId);
+    if (noneLeft && this.mayHaveQueued.get(conversationId) === kicks) this.mayHaveQueued.delete(conversationId);
     if (!run) return leave();
     const controller = new AbortController();
     const done = executeRun(this.services, run, controller.signal, leave)
@@ -106,7 +120,7 @@ export class RunScheduler {
       .finally(() => {
         leave();
         this.active.delete(run.id);
-        void this.kick(conversationId);
+        if (this.database.kind === "postgres" || this.mayHaveQueued.has(conversationId)) void this.kick(conversationId);
       });
     this.active.set(run.id, { conversationId, controller, done });
     this.log.info({ runId: run.id, conversationId }, "run started");
