@@ -35,7 +35,7 @@ import type { NodeStream } from "../realtime/stream-writer.js";
 import type { Services } from "../services.js";
 import { runTool, type Tool } from "../tools/define.js";
 import { toolsFor } from "../tools/registry.js";
-import { finishRun, finishSucceededRun, HEARTBEAT_INTERVAL_MS } from "./index.js";
+import { finishRun, finishSucceededRun, HEARTBEAT_INTERVAL_MS, succeededEnding } from "./index.js";
 
 export const MAX_STEPS_PER_TURN = 10;
 export const MAX_TOOL_CALLS_PER_RESPONSE = 20;
@@ -61,6 +61,8 @@ interface RunScope {
   agent: typeof agentPrograms.$inferSelect;
   position: number;
   activity: RunActivity;
+  /** run_started and typing_start are still to be announced: they go with the run's first node. */
+  announceStart: boolean;
   embedder?: Embedder;
   onProviderCall?: () => void;
 }
@@ -132,24 +134,13 @@ export async function executeRun(
   const activity: RunActivity = { lastOutputAt: Date.now() };
   const heartbeat = startHeartbeat(services, run, activity);
   try {
-    // Independent statements sent together: on PGlite they reach its thread back to back (decisions/0009). The
-    // reads go first, so the run goes on while run_started is still being written. The first step's context is
-    // read now too: it is ready when the agent program is, instead of one more round trip after.
+    // Independent reads sent together: on PGlite they reach its thread back to back (decisions/0009). The first
+    // step's context is read now too: it is ready when the agent program is, instead of one more round trip after.
     const firstContext = contextNodes(services.db, run.conversationId, run.turnSeq);
     firstContext.catch(() => {}); // awaited by the first step; a run that fails before it reports its own error
     const [[row], providers] = await Promise.all([
       runSubject(services.db).execute({ conversationId: run.conversationId, turnId: run.turnId }),
       enabledProviders(services.db, { conversationId: run.conversationId }),
-      services.realtime.emit(services.db, [
-        {
-          conversationId: run.conversationId,
-          turnId: run.turnId,
-          runId: run.id,
-          kind: "run_started",
-          payload: { run: presentRun(run) },
-        },
-        { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, kind: "typing_start", payload: {} },
-      ]),
     ]);
     if (!row) return; // deleted meanwhile
     const scope: RunScope = {
@@ -160,6 +151,7 @@ export async function executeRun(
       agent: row.agent,
       position: row.maxPosition,
       activity,
+      announceStart: true,
       onProviderCall,
     };
     const definition = await loadShared(row.agent.localPath, run.queuedAt, signal).catch((error) => {
@@ -197,6 +189,7 @@ export async function executeRun(
     for (let step = 0; step < MAX_STEPS_PER_TURN; step++) {
       const context = step === 0 ? firstContext : contextNodes(services.db, run.conversationId, run.turnSeq);
       const outcome = await runStep(scope, definition, choice, tools, variables, context);
+      if (outcome.ended) return;
       if (signal.aborted) return;
       if (outcome.toolCalls.length === 0) {
         await finishSucceededRun(services, run);
@@ -316,7 +309,8 @@ class RunEnded extends Error {}
  * A node of the run, made the run's active node, only while the run is still running: a cancel that finished the
  * run a moment earlier would never close a node made after it (it stayed "streaming" for good). The row lock
  * orders this against finishRun's update of the run. The events announcing the node are written in the same
- * transaction and published after it commits.
+ * transaction and published after it commits; the run's first node announces the run's start with it (one write
+ * fewer on the way to the first token, and the start is told only once the run got that far).
  */
 async function createNode(
   scope: RunScope,
@@ -334,7 +328,14 @@ async function createNode(
     position: scope.position,
     runId: run.id,
   });
-  const announcement = services.realtime.recording(announce(node));
+  const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
+  const start: EventDraft[] = scope.announceStart
+    ? [
+        { ...base, kind: "run_started", payload: { run: presentRun(run) } },
+        { ...base, kind: "typing_start", payload: {} },
+      ]
+    : [];
+  const announcement = services.realtime.recording([...start, ...announce(node)]);
   // One batch: the transaction holds the database only while its statements run.
   const statements = stepStatements(services.db);
   const outcome = await services.database.batch([
@@ -343,6 +344,7 @@ async function createNode(
     batchStatement(announcement.query),
   ]);
   if (!outcome.ok) throw new RunEnded("The run ended before its next node was created");
+  scope.announceStart = false;
   const events = announcement.envelopes(outcome.results[2]!.rows);
   services.realtime.publish(events);
   return node;
@@ -356,7 +358,7 @@ async function runStep(
   variables: Record<string, Record<string, unknown>>,
   /** The conversation as this step's prompt sees it, read before the step's node is created. */
   contextRead: ReturnType<typeof contextNodes>,
-): Promise<{ nodeId: string; toolCalls: ToolCallRecord[] }> {
+): Promise<{ nodeId: string; toolCalls: ToolCallRecord[]; ended: boolean }> {
   const { services, run, signal } = scope;
   // The provider request goes out as soon as the prompt is ready, while the node's row and message_created are
   // written: the context was read first so it is not queued behind that transaction. Deltas that arrive before
@@ -437,38 +439,41 @@ async function runStep(
       .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")));
   }
   await services.streams.close(stream);
-  await services.database.batch([
-    stepStatements(services.db).insertCall({
-      id: uuidv7(),
-      conversationId: run.conversationId,
-      runId: run.id,
-      nodeId: node.id,
-      agentProgramId: scope.agent.id,
-      agentCommit: definition.gitCommit,
-      providerId: choice.provider.id,
-      providerName: choice.provider.name,
-      model: choice.model,
-      sections: prompt.sections,
-      messageCount: prompt.messages.length,
-      promptTokens: result?.usage.promptTokens ?? null,
-      completionTokens: result?.usage.completionTokens ?? null,
-      cachedTokens: result?.usage.cachedTokens ?? null,
-      ttftMs: result?.timing.ttftMs ?? null,
-      durationMs: Math.round(performance.now() - started),
-      finishReason: result?.finishReason ?? null,
-      error: failure && !signal.aborted ? toRunError(failure) : null,
-      createdAt: new Date(),
-    }),
-  ]);
-  if (failure) throw failure;
+  const statements = stepStatements(services.db);
+  const recordCall = statements.insertCall({
+    id: uuidv7(),
+    conversationId: run.conversationId,
+    runId: run.id,
+    nodeId: node.id,
+    agentProgramId: scope.agent.id,
+    agentCommit: definition.gitCommit,
+    providerId: choice.provider.id,
+    providerName: choice.provider.name,
+    model: choice.model,
+    sections: prompt.sections,
+    messageCount: prompt.messages.length,
+    promptTokens: result?.usage.promptTokens ?? null,
+    completionTokens: result?.usage.completionTokens ?? null,
+    cachedTokens: result?.usage.cachedTokens ?? null,
+    ttftMs: result?.timing.ttftMs ?? null,
+    durationMs: Math.round(performance.now() - started),
+    finishReason: result?.finishReason ?? null,
+    error: failure && !signal.aborted ? toRunError(failure) : null,
+    createdAt: new Date(),
+  });
+  if (failure) {
+    await services.database.batch([recordCall]);
+    throw failure;
+  }
   const toolCalls: ToolCallRecord[] = result!.toolCalls.map((call) => ({
     callId: call.callId,
     name: call.name,
     argsText: call.argsText,
   }));
   const text = stream.text;
-  // Finalize and compact in one batch: the chunks go, stream_complete carries the full text. When the node was no
-  // longer running, whoever ended it compacted its chunks already, and nothing here is kept.
+  // Finalize and compact in one batch: the chunks go, stream_complete carries the full text. A reply without tool
+  // calls ends the run in the same batch. When the node was no longer running, whoever ended it compacted its
+  // chunks already: nothing here is kept but the call's record, and the run's end takes the general path.
   const finished: NodeRow = {
     ...node,
     state: "finished",
@@ -476,19 +481,16 @@ async function runStep(
     data: { toolCalls, finishReason: result!.finishReason },
     finishedAt: new Date(),
   };
-  const completion = services.realtime.recording([
-    {
-      conversationId: run.conversationId,
-      turnId: run.turnId,
-      runId: run.id,
-      nodeId: node.id,
-      kind: "stream_complete",
-      text,
-      payload: { state: "completed", message: presentMessage(finished) },
-    },
-  ]);
-  const statements = stepStatements(services.db);
-  const outcome = await services.database.batch([
+  const completed: EventDraft = {
+    conversationId: run.conversationId,
+    turnId: run.turnId,
+    runId: run.id,
+    nodeId: node.id,
+    kind: "stream_complete",
+    text,
+    payload: { state: "completed", message: presentMessage(finished) },
+  };
+  const finalize = [
     statements.finishNode({
       nodeId: node.id,
       content: finished.content,
@@ -496,12 +498,29 @@ async function runStep(
       finishedAt: finished.finishedAt!.toISOString(),
     }),
     statements.dropChunks({ nodeId: node.id }),
+  ];
+  const ending = toolCalls.length === 0 ? succeededEnding(services, run) : undefined;
+  const completion = services.realtime.recording([completed, ...(ending?.drafts ?? [])]);
+  const outcome = await services.database.batch([
+    recordCall,
+    ...finalize,
+    ...(ending?.statements ?? []),
     batchStatement(completion.query),
   ]);
-  const events = outcome.ok ? completion.envelopes(outcome.results[2]!.rows) : [];
-  if (signal.aborted) return { nodeId: node.id, toolCalls: [] };
-  services.realtime.publish(events);
-  return { nodeId: node.id, toolCalls };
+  if (outcome.ok) {
+    const events = completion.envelopes(outcome.results.at(-1)!.rows);
+    // A run that ended here is over whatever the signal says; one still running publishes nothing once aborted.
+    if (signal.aborted && !ending) return { nodeId: node.id, toolCalls: [], ended: false };
+    services.realtime.publish(events);
+    return { nodeId: node.id, toolCalls, ended: Boolean(ending) };
+  }
+  // Rolled back whole: the call is recorded alone, and the node finalized unless someone else did.
+  await services.database.batch([recordCall]);
+  const alone = services.realtime.recording([completed]);
+  const finalized = await services.database.batch([...finalize, batchStatement(alone.query)]);
+  if (signal.aborted) return { nodeId: node.id, toolCalls: [], ended: false };
+  if (finalized.ok) services.realtime.publish(alone.envelopes(finalized.results.at(-1)!.rows));
+  return { nodeId: node.id, toolCalls, ended: false };
 }
 
 async function runTools(

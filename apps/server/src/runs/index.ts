@@ -188,11 +188,14 @@ const endStatements = builtOnce((db) => {
 });
 
 /**
- * finishRun for the usual end, a run that answered with every node closed: one batch, so the transaction holds
- * the database only while it runs. The run's summary is made from the claimed row (its heartbeat is set to the end
- * time, so nothing in it is stale). A node still open, found under the run's row lock, means the general path.
+ * The usual end of a run that answered with every node closed, as statements for a batch: the run succeeds, no
+ * node of it may still be open (found under the run's row lock), and the closing events. The run's summary is
+ * made from the claimed row (its heartbeat is set to the end time, so nothing in it is stale).
  */
-export async function finishSucceededRun(services: Services, run: RunRow): Promise<RunRow | undefined> {
+export function succeededEnding(
+  services: Services,
+  run: RunRow,
+): { ended: RunRow; statements: BatchStatement[]; drafts: EventDraft[] } {
   const now = new Date();
   const ended: RunRow = {
     ...run,
@@ -203,19 +206,31 @@ export async function finishSucceededRun(services: Services, run: RunRow): Promi
     heartbeatAt: now,
   };
   const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
-  const closing = services.realtime.recording([
-    { ...base, kind: "typing_stop", payload: {} },
-    { ...base, kind: "run_succeeded", payload: { run: presentRun(ended) } },
-  ]);
   const statements = endStatements(services.db);
-  const outcome = await services.database.batch([
-    statements.succeed({ runId: run.id, now: now.toISOString() }),
-    statements.noOpenNode({ runId: run.id }),
-    batchStatement(closing.query),
-  ]);
+  return {
+    ended,
+    statements: [
+      statements.succeed({ runId: run.id, now: now.toISOString() }),
+      statements.noOpenNode({ runId: run.id }),
+    ],
+    drafts: [
+      { ...base, kind: "typing_stop", payload: {} },
+      { ...base, kind: "run_succeeded", payload: { run: presentRun(ended) } },
+    ],
+  };
+}
+
+/**
+ * finishRun for the usual end, in one batch, so the transaction holds the database only while it runs. The run
+ * already ended leaves it as it is; a node still open means the general path.
+ */
+export async function finishSucceededRun(services: Services, run: RunRow): Promise<RunRow | undefined> {
+  const ending = succeededEnding(services, run);
+  const closing = services.realtime.recording(ending.drafts);
+  const outcome = await services.database.batch([...ending.statements, batchStatement(closing.query)]);
   if (!outcome.ok) return outcome.unmet === 0 ? undefined : finishRun(services, run, { state: "succeeded" });
   services.realtime.publish(closing.envelopes(outcome.results[2]!.rows));
-  return ended;
+  return ending.ended;
 }
 
 /**
