@@ -499,7 +499,8 @@ async function runStep(
     }),
     statements.dropChunks({ nodeId: node.id }),
   ];
-  const ending = toolCalls.length === 0 ? succeededEnding(services, run) : undefined;
+  // Aborted already (a cancel on its way to end the run): the run is left for it to end.
+  const ending = toolCalls.length === 0 && !signal.aborted ? succeededEnding(services, run) : undefined;
   const completion = services.realtime.recording([completed, ...(ending?.drafts ?? [])]);
   const outcome = await services.database.batch([
     recordCall,
