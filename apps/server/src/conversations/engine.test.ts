@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
 import { agentPrograms } from "../db/schema.js";
+import { findRun, finishRun } from "../runs/index.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 
@@ -202,6 +203,53 @@ describe("conversation engine", () => {
     const complete = events.events.filter((e) => e.kind === "stream_complete" && e.node_id === messages[1]!.id);
     expect(complete.map((e) => e.text)).toEqual([messages[1]!.text]);
     expect(messages[3]!.text).toBe("Mock reply: after the stop");
+  });
+
+  it("records a reply's provider call and announces its run in order, start to end", async () => {
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    const { run } = await send(id, "hello");
+    await events.runsEnded(1);
+    const detail = await (await client.get(`/api/runs/${run.id}`)).json();
+    expect(detail.run.state).toBe("succeeded");
+    expect(detail.llmCalls).toHaveLength(1);
+    expect(detail.llmCalls[0].usage.promptTokens).toBeGreaterThan(0);
+    const persisted = (await pollOnce(id, 0)).map((e) => e.kind);
+    expect(persisted).toEqual([
+      "message_created",
+      "run_queued",
+      "conversation_updated",
+      "run_started",
+      "typing_start",
+      "message_created",
+      "stream_complete",
+      "typing_stop",
+      "run_succeeded",
+    ]);
+  });
+
+  it("a run ended elsewhere mid-reply keeps that end, and its provider call is still recorded", async () => {
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    const { run } = await send(id, "/mock text chunk_size=6 delay=40\nhello there, streaming slowly");
+    await events.waitFor((e) => e.kind === "stream_chunk");
+    // As the reaper does to a run whose heartbeat went stale: the runner is not told and streams on.
+    const error = { code: "interrupted", message: "ended elsewhere" } as const;
+    expect(
+      await finishRun(server.services, await findRun(server.services, run.id), { state: "failed", error }),
+    ).toBeDefined();
+    await expect.poll(() => server.services.runs.isRunningHere(run.id)).toBe(false);
+    const detail = await (await client.get(`/api/runs/${run.id}`)).json();
+    expect(detail.run.state).toBe("failed");
+    expect(detail.run.error).toEqual(error);
+    expect(detail.llmCalls).toHaveLength(1);
+    expect(detail.llmCalls[0].finishReason).toBe("stop");
+    const ofRun = events.events.filter((e) => e.run_id === run.id);
+    expect(ofRun.filter((e) => e.kind === "run_succeeded" || e.kind === "run_failed").map((e) => e.kind)).toEqual([
+      "run_failed",
+    ]);
+    const completions = ofRun.filter((e) => e.kind === "stream_complete");
+    expect(completions.map((e) => (e.payload as { state?: string }).state)).toEqual(["errored"]);
   });
 
   it("a Stop landing while the reply is being set up never leaves it streaming", async () => {
