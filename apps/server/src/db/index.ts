@@ -106,6 +106,11 @@ export interface Database {
    * (column names as in SQL). A statement whose rows miss its `expect` rolls the batch back.
    */
   batch(statements: BatchStatement[]): Promise<BatchResult>;
+  /**
+   * Before a write nobody waits on: on PGlite, resolves when its thread has nothing else queued (or after 50 ms),
+   * so the write does not hold up statements others wait on (PgliteThread.idle). At once on PostgreSQL.
+   */
+  idle(): Promise<void>;
   /** Several statements, no parameters; answers the last statement's rows. */
   exec(text: string): Promise<SqlResult<Record<string, unknown>>>;
   /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
@@ -160,6 +165,7 @@ async function openPglite(
     vector: true,
     query: async (text, params) => client.query(text, params ?? []),
     batch: (statements) => client.batch(statements),
+    idle: () => client.idle(),
     exec: async (text) => client.exec(text),
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     notify: async (channel, payload) => {
@@ -211,6 +217,7 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
     vector: vectorEnabled,
     query: async <Row>(text: string, params?: unknown[]) =>
       (await pool.query(text, params)) as unknown as SqlResult<Row>,
+    idle: async () => {},
     batch: async (statements) => {
       // One after another on one pooled connection: others use the rest of the pool meanwhile, and node-postgres
       // deprecates queries issued while one is running.

@@ -18,6 +18,27 @@ describe("PGlite in a worker thread", () => {
     expect(rows[0]?.shared_buffers).toBe("16MB");
   });
 
+  it("idle() waits for the requests in flight, but never much longer than 50 ms", async () => {
+    const started = performance.now();
+    const short = db.query("SELECT pg_sleep(0.03)");
+    await db.idle();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(30);
+    await short;
+    const order: string[] = [];
+    await Promise.all([
+      db.query("SELECT pg_sleep(0.5)").then(() => order.push("long statement")),
+      db.idle().then(() => order.push("idle")),
+    ]);
+    expect(order).toEqual(["idle", "long statement"]);
+    let settled = false;
+    const idle = db.idle().then(() => {
+      settled = true;
+    });
+    await Promise.resolve();
+    expect(settled).toBe(true);
+    await idle;
+  });
+
   it("answers rows as objects or arrays, with the caller's parsers applied on its side", async () => {
     await db.query("INSERT INTO items (id, name, at) VALUES ($1, $2, $3)", [1, "one", "2026-01-02T03:04:05Z"]);
     const seen: [string, number][] = [];

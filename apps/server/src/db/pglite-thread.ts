@@ -46,6 +46,9 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** The longest idle() waits for the worker to have nothing else to do. */
+const MAX_DEFERRAL_MS = 50;
+
 /** PostgreSQL's own default; CYBROS_PGLITE_SHARED_BUFFERS changes it (decisions/0009). */
 export const DEFAULT_SHARED_BUFFERS = "128MB";
 
@@ -74,6 +77,10 @@ export class PgliteThread {
   #closing = false;
   /** Settles when the open transaction ends; undefined when none is open. */
   #transaction: Promise<void> | undefined;
+  /** Requests sent and not answered yet. */
+  #busy = 0;
+  /** Callers of idle() waiting for #busy to reach 0. */
+  #idleWaiters = new Set<() => void>();
 
   private constructor(worker: Worker, onFailure?: (error: Error) => void) {
     this.#worker = worker;
@@ -89,12 +96,15 @@ export class PgliteThread {
       this.#pending.delete(message.id);
       if (message.ok) pending.resolve(message.result);
       else pending.reject(reviveError(message.error));
+      if (--this.#busy === 0) for (const proceed of this.#idleWaiters) proceed();
     });
     const fail = (error: Error) => {
       if (!this.#failure && !this.#closing) onFailure?.(error);
       this.#failure ??= error;
       for (const pending of this.#pending.values()) pending.reject(this.#failure);
       this.#pending.clear();
+      this.#busy = 0;
+      for (const proceed of this.#idleWaiters) proceed();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`the PGlite worker thread exited (code ${code})`)));
@@ -228,6 +238,23 @@ export class PgliteThread {
     return result;
   }
 
+  /**
+   * Resolves when the worker has no request of this side's left to run, or after MAX_DEFERRAL_MS at the latest:
+   * for a write nobody waits on, so that it does not queue ahead of statements others wait on.
+   */
+  idle(): Promise<void> {
+    if (this.#busy === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const proceed = () => {
+        clearTimeout(timer);
+        this.#idleWaiters.delete(proceed);
+        resolve();
+      };
+      const timer = setTimeout(proceed, MAX_DEFERRAL_MS);
+      this.#idleWaiters.add(proceed);
+    });
+  }
+
   #call(request: Request): Promise<unknown> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -235,6 +262,7 @@ export class PgliteThread {
       this.#pending.set(id, { resolve, reject });
       try {
         this.#worker.postMessage({ id, ...request });
+        this.#busy++;
       } catch (error) {
         // A parameter that cannot be cloned (a function, say) fails this statement only.
         this.#pending.delete(id);

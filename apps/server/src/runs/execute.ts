@@ -438,6 +438,9 @@ async function runStep(
       .set({ content: stream.text })
       .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")));
   }
+  // A reply that ends its run: clients have its text already, so its last write gives way to statements other runs
+  // wait on. The stream stays open meanwhile, so a cancel in between still finds the full text.
+  if (!failure && result!.toolCalls.length === 0) await services.database.idle();
   await services.streams.close(stream);
   const statements = stepStatements(services.db);
   const recordCall = statements.insertCall({
