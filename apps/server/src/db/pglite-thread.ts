@@ -80,7 +80,7 @@ export class PgliteThread {
   /** Requests sent and not answered yet. */
   #busy = 0;
   /** Callers of idle() waiting for #busy to reach 0. */
-  #idleWaiters = new Set<() => void>();
+  readonly #idleWaiters = new Set<() => void>();
 
   private constructor(worker: Worker, onFailure?: (error: Error) => void) {
     this.#worker = worker;

@@ -440,7 +440,8 @@ async function runStep(
   }
   // A reply that ends its run: clients have its text already, so its last write gives way to statements other runs
   // wait on. The stream stays open meanwhile, so a cancel in between still finds the full text.
-  if (!failure && result!.toolCalls.length === 0) await services.database.idle();
+  const endsRun = !failure && result!.toolCalls.length === 0;
+  if (endsRun) await services.database.idle();
   await services.streams.close(stream);
   const statements = stepStatements(services.db);
   const recordCall = statements.insertCall({
@@ -503,7 +504,7 @@ async function runStep(
     statements.dropChunks({ nodeId: node.id }),
   ];
   // Aborted already (a cancel on its way to end the run): the run is left for it to end.
-  const ending = toolCalls.length === 0 && !signal.aborted ? succeededEnding(services, run) : undefined;
+  const ending = endsRun && !signal.aborted ? succeededEnding(services, run) : undefined;
   const completion = services.realtime.recording([completed, ...(ending?.drafts ?? [])]);
   const outcome = await services.database.batch([
     recordCall,
