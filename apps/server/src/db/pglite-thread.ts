@@ -49,6 +49,12 @@ interface Pending {
 /** The longest idle() waits for the worker to have nothing else to do. */
 const MAX_DEFERRAL_MS = 50;
 
+/**
+ * The worker's young generation, in MB (V8's default lets it grow to ~24 MB under load). Its garbage is short-lived
+ * (protocol buffers, result rows), so a small nursery collects it as well; the saving is resident memory (decisions/0018).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 /** PostgreSQL's own default; CYBROS_PGLITE_SHARED_BUFFERS changes it (decisions/0009). */
 export const DEFAULT_SHARED_BUFFERS = "128MB";
 
@@ -121,7 +127,10 @@ export class PgliteThread {
       onFailure,
     }: { sharedBuffers?: string; onFailure?: (error: Error) => void } = {},
   ): Promise<PgliteThread> {
-    const worker = new Worker(workerUrl, { workerData: { dataDir, sharedBuffers } });
+    const worker = new Worker(workerUrl, {
+      workerData: { dataDir, sharedBuffers },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     let onMessage!: (message: { ready: boolean; error?: Record<string, unknown> }) => void;
     let onError!: (error: Error) => void;
     let onExit!: (code: number) => void;

@@ -2,6 +2,7 @@
 // The worker thread that owns the PGlite instance (db/pglite-thread.ts is the other side). PGlite executes SQL
 // synchronously in WebAssembly; here that time is spent on the machine's other core instead of the event loop
 // that streams replies. Plain JavaScript so that it runs as is under tsx, Vitest and the esbuild bundle.
+import v8 from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite, parse, protocol } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
@@ -138,6 +139,12 @@ function withQuery(error, sql, params) {
   if (error instanceof Error && !("query" in error)) Object.assign(error, { query: sql, params });
   return error;
 }
+
+// PostgreSQL's WebAssembly runs as Liftoff, V8's baseline code, never re-compiled by TurboFan: tiering up its hot
+// functions took ~90 MB of compiler memory that the allocator kept (≈ 70 MB of RSS for good) and a core for
+// seconds, for WebAssembly 1.2–1.5× faster (decisions/0018). The flag is process-wide; PGlite is the only large
+// module here, and it is compiled just below.
+v8.setFlagsFromString("--liftoff-only");
 
 let pg;
 let prepared;
