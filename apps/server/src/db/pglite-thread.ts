@@ -50,8 +50,8 @@ interface Pending {
 const MAX_DEFERRAL_MS = 50;
 
 /**
- * The worker's young generation, in MB (V8's default lets it grow to ~24 MB under load). Its garbage is short-lived
- * (protocol buffers, result rows), so a small nursery collects it as well; the saving is resident memory (decisions/0018).
+ * The worker's young generation, in MB; V8 let it grow to ~22 MB under load. Its garbage is short-lived (protocol
+ * buffers, result rows), so a small one collects it as well and saves resident memory (decisions/0018).
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
