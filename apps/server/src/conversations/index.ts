@@ -261,16 +261,19 @@ export async function appendUserMessage(
       : []),
   ]);
   const statements = sendStatements(services.db);
-  const outcome = await services.database.batch([
-    statements.lock({ conversationId: row.id, now: now.toISOString(), title: title || null }),
-    ...(input.clientMessageId
-      ? [statements.noEarlierSend({ conversationId: row.id, clientMessageId: input.clientMessageId })]
-      : []),
-    statements.turn({ id: turnId, conversationId: row.id, createdAt: now }),
-    statements.node(node),
-    statements.run(run),
-    batchStatement(events.query),
-  ]);
+  // In the `send` lane: a message being committed goes ahead of other requests' reads (decisions/0019).
+  const outcome = await services.database
+    .lane("send")
+    .batch([
+      statements.lock({ conversationId: row.id, now: now.toISOString(), title: title || null }),
+      ...(input.clientMessageId
+        ? [statements.noEarlierSend({ conversationId: row.id, clientMessageId: input.clientMessageId })]
+        : []),
+      statements.turn({ id: turnId, conversationId: row.id, createdAt: now }),
+      statements.node(node),
+      statements.run(run),
+      batchStatement(events.query),
+    ]);
   if (!outcome.ok) {
     if (outcome.unmet === 0) throw new NotFoundError("Conversation");
     return firstSend(services, row.id, input.clientMessageId!);

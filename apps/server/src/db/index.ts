@@ -9,12 +9,19 @@ import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
 import { type StartedPglite, startPglite } from "./pglite-open.js";
-import type { BatchResult, BatchStatement } from "./pglite-thread.js";
+import type { BatchResult, BatchStatement, PgliteQueryOptions } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type DatabaseKind = "pglite" | "postgres";
+
+/**
+ * How soon PGlite's thread runs a statement while others wait (decisions/0019), least urgent first: the work nearest
+ * to a streamed reply goes first. `send` is a user message being committed, `run` is everything a run does.
+ */
+export const LANES = ["default", "send", "run"] as const;
+export type Lane = (typeof LANES)[number];
 
 export interface SqlResult<Row> {
   rows: Row[];
@@ -117,6 +124,11 @@ export interface Database {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * This database with its statements and batches in `lane`: on PGlite they run ahead of less urgent ones waiting
+   * for its thread (transactions keep their place). The same handle on PostgreSQL, whose connections run in parallel.
+   */
+  lane(lane: Lane): Database;
 }
 
 export interface OpenOptions {
@@ -158,13 +170,39 @@ async function openPglite(
   const { client, release } = await (started ?? startPglite(dataDir, log, sharedBuffers));
   const inMemory = dataDir.startsWith("memory://");
   log.info({ kind: "pglite", dataDir: inMemory ? "memory" : dataDir, vector: true }, "database opened");
+  const lanes = new Map<Lane, Database>();
+  const inLane = (lane: Lane): Database => {
+    let database = lanes.get(lane);
+    if (!database) {
+      database = pgliteHandle(client, release, LANES.indexOf(lane), inLane);
+      lanes.set(lane, database);
+    }
+    return database;
+  };
+  return inLane("default");
+}
+
+function pgliteHandle(
+  client: StartedPglite["client"],
+  release: () => void,
+  priority: number,
+  lane: (lane: Lane) => Database,
+): Database {
+  // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
+  const driver =
+    priority === 0
+      ? client
+      : {
+          query: (text: string, params?: unknown[], options?: PgliteQueryOptions) =>
+            client.query(text, params, { ...options, priority }),
+          transaction: client.transaction.bind(client),
+        };
   return {
     kind: "pglite",
-    // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
-    db: drizzlePglite(client as never, { schema }) as unknown as Db,
+    db: drizzlePglite(driver as never, { schema }) as unknown as Db,
     vector: true,
-    query: async (text, params) => client.query(text, params ?? []),
-    batch: (statements) => client.batch(statements),
+    query: async (text, params) => client.query(text, params ?? [], { priority }),
+    batch: (statements) => client.batch(statements, priority),
     idle: () => client.idle(),
     exec: async (text) => client.exec(text),
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
@@ -178,6 +216,7 @@ async function openPglite(
         release();
       }
     },
+    lane,
   };
 }
 
@@ -211,7 +250,7 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
     client: undefined as pg.PoolClient | undefined,
     handlers: new Map<string, Set<(p: string) => void>>(),
   };
-  return {
+  const database: Database = {
     kind: "postgres",
     db: drizzlePg(pool, { schema }) as unknown as Db,
     vector: vectorEnabled,
@@ -271,7 +310,9 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
       listener.client?.release();
       await pool.end();
     },
+    lane: () => database,
   };
+  return database;
 }
 
 export function redactUrl(url: string): string {

@@ -106,6 +106,59 @@ describe("PGlite in a worker thread", () => {
     expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
   });
 
+  it("runs the most urgent waiting statement first, and equals in the order they came", async () => {
+    await db.exec("CREATE SEQUENCE urgency_order");
+    const next = (label: string, priority: number) =>
+      db
+        .query<{ n: string }>("SELECT nextval('urgency_order') AS n", [], { priority })
+        .then(({ rows }) => [label, Number(rows[0]!.n)] as const);
+    // The sleep holds the thread while the rest arrive and wait.
+    const busy = db.query("SELECT pg_sleep(0.1)");
+    const ran = await Promise.all([next("a", 0), next("b", 0), next("c", 2), next("d", 1), next("e", 2)]);
+    await busy;
+    const order = [...ran].sort((x, y) => x[1] - y[1]).map(([label]) => label);
+    expect(order).toEqual(["c", "e", "d", "a", "b"]);
+    const batch = db.batch([{ sql: "SELECT nextval('urgency_order') AS n", params: [] }], 2);
+    const sleeping = db.query("SELECT pg_sleep(0.05)");
+    const [, , plain, urgent] = await Promise.all([
+      sleeping,
+      db.query("SELECT pg_sleep(0.05)"),
+      next("plain", 0),
+      batch,
+    ]);
+    expect(urgent.ok && Number(urgent.results[0]!.rows[0]!.n)).toBeLessThan(plain[1]);
+  });
+
+  it("lets nothing pass an ordered request, and nothing waits behind more urgent ones for long", async () => {
+    await db.exec("CREATE SEQUENCE barrier_order");
+    const next = (label: string, priority: number) =>
+      db
+        .query<{ n: string }>("SELECT nextval('barrier_order') AS n", [], { priority })
+        .then(({ rows }) => [label, Number(rows[0]!.n)] as const);
+    const busy = db.query("SELECT pg_sleep(0.1)");
+    const early = next("early", 0);
+    // exec() is ordered: what came before it runs first, and what comes after it, however urgent, runs after.
+    const ordered = db
+      .exec("SELECT nextval('barrier_order') AS n")
+      .then(({ rows }) => ["exec", Number(rows[0]!.n)] as const);
+    const late = next("late", 2);
+    const ran = await Promise.all([early, ordered, late]);
+    await busy;
+    expect(ran.map(([, n]) => n)).toEqual([1, 2, 3]);
+    // A plain statement behind a stream of urgent ones (each 40 ms) runs once it has waited 200 ms, not last.
+    await db.exec("CREATE SEQUENCE aging_order");
+    const hold = db.query("SELECT pg_sleep(0.05)");
+    const patient = db.query<{ n: string }>("SELECT nextval('aging_order') AS n", [], { priority: 0 });
+    const urgent = Array.from({ length: 12 }, () =>
+      db.query<{ n: string }>("SELECT nextval('aging_order') AS n, pg_sleep(0.04)", [], { priority: 2 }),
+    );
+    const [patientRow, ...urgentRows] = await Promise.all([patient, ...urgent, hold]);
+    const position = Number(patientRow.rows[0]!.n);
+    expect(urgentRows.length).toBe(13);
+    expect(position).toBeGreaterThan(1);
+    expect(position).toBeLessThan(12);
+  });
+
   it("holds statements from outside an open transaction until it commits", async () => {
     let proceed!: () => void;
     const gate = new Promise<void>((resolve) => {

@@ -9,6 +9,8 @@ export interface PgliteResult<Row = Record<string, unknown>> {
 
 export interface PgliteQueryOptions {
   rowMode?: "array" | "object";
+  /** How soon the worker runs it among waiting statements: higher first (decisions/0019). 0 by default. */
+  priority?: number;
   /** Type oid → parser of the column's text, applied on this side (functions cannot cross threads). */
   parsers?: Record<number, (value: string, typeId: number) => unknown>;
 }
@@ -32,12 +34,15 @@ export interface BatchStatement {
 /** Every statement's rows, or the index of the first statement whose expectation failed (nothing was kept). */
 export type BatchResult = { ok: true; results: { rows: Record<string, unknown>[] }[] } | { ok: false; unmet: number };
 
-type Request =
+type Request = (
   | { op: "query"; sql: string; params: unknown[]; rowMode?: "array" | "object"; textTypes?: number[] }
   | { op: "batch"; statements: BatchStatement[] }
   | { op: "exec"; sql: string }
   | { op: "listen" | "unlisten"; channel: string }
-  | { op: "close" };
+  | { op: "close" }
+) &
+  // The worker may run a request ahead of others that wait, by priority; never an ordered one (pglite-worker.mjs).
+  ({ priority: number; ordered?: never } | { ordered: true; priority?: never });
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: Record<string, unknown> };
 
@@ -69,10 +74,11 @@ function reviveError(data: Record<string, unknown>): Error {
 
 /**
  * PGlite in a worker thread, behind the part of PGlite's interface that Drizzle, pg-boss and db/index.ts use
- * (query, exec, transaction, listen, close). The worker runs one request at a time in arrival order; this side
- * holds statements that are outside a transaction while one is open, as PGlite's own transaction() does. So an
- * open transaction holds the whole database, waits between its statements included: a transaction whose
- * statements need no answer from each other should go as one batch(), one request (decisions/0014).
+ * (query, exec, transaction, listen, close). The worker runs one request at a time: the most urgent waiting
+ * statement or batch first (`priority`, decisions/0019), and everything else in arrival order. This side holds
+ * statements that are outside a transaction while one is open, as PGlite's own transaction() does. So an open
+ * transaction holds the whole database, waits between its statements included: a transaction whose statements
+ * need no answer from each other should go as one batch(), one request (decisions/0014).
  */
 export class PgliteThread {
   readonly #worker: Worker;
@@ -158,12 +164,12 @@ export class PgliteThread {
     options?: PgliteQueryOptions,
   ): Promise<PgliteResult<Row>> {
     while (this.#transaction) await this.#transaction;
-    return this.#query<Row>(sql, params, options);
+    return this.#query<Row>(sql, params, options, { priority: options?.priority ?? 0 });
   }
 
   async exec(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
     while (this.#transaction) await this.#transaction;
-    return this.#call({ op: "exec", sql }) as Promise<{ rows: Record<string, unknown>[] }>;
+    return this.#call({ op: "exec", sql, ordered: true }) as Promise<{ rows: Record<string, unknown>[] }>;
   }
 
   async transaction<T>(callback: (tx: PgliteTransaction) => Promise<T>): Promise<T> {
@@ -173,20 +179,20 @@ export class PgliteThread {
       end = resolve;
     });
     const tx: PgliteTransaction = {
-      query: (sql, params = [], options) => this.#query(sql, params, options),
+      query: (sql, params = [], options) => this.#query(sql, params, options, { ordered: true }),
     };
     try {
       // Not awaited on its own: the worker runs requests in arrival order, so BEGIN goes out with the callback's
       // first statement and the transaction holds the database one round trip less.
-      const begun = this.#call({ op: "exec", sql: "BEGIN" });
+      const begun = this.#call({ op: "exec", sql: "BEGIN", ordered: true });
       let result: T;
       try {
         [, result] = await Promise.all([begun, callback(tx)]);
       } catch (error) {
-        await this.#call({ op: "exec", sql: "ROLLBACK" }).catch(() => {});
+        await this.#call({ op: "exec", sql: "ROLLBACK", ordered: true }).catch(() => {});
         throw error;
       }
-      await this.#call({ op: "exec", sql: "COMMIT" });
+      await this.#call({ op: "exec", sql: "COMMIT", ordered: true });
       return result;
     } finally {
       this.#transaction = undefined;
@@ -197,10 +203,11 @@ export class PgliteThread {
   /**
    * Statements in one transaction, sent as one request: unlike transaction(), nothing waits on this side between
    * them, so the database is held only while they run. For writes whose statements need no answer from each other.
+   * `priority` as in PgliteQueryOptions.
    */
-  async batch(statements: BatchStatement[]): Promise<BatchResult> {
+  async batch(statements: BatchStatement[], priority = 0): Promise<BatchResult> {
     while (this.#transaction) await this.#transaction;
-    const reply = (await this.#call({ op: "batch", statements })) as
+    const reply = (await this.#call({ op: "batch", statements, priority })) as
       | { results: { rows: Record<string, unknown>[] }[] }
       | { unmet: number };
     return "unmet" in reply ? { ok: false, unmet: reply.unmet } : { ok: true, results: reply.results };
@@ -211,14 +218,14 @@ export class PgliteThread {
     if (!listeners) {
       listeners = new Set();
       this.#listeners.set(channel, listeners);
-      await this.#call({ op: "listen", channel });
+      await this.#call({ op: "listen", channel, ordered: true });
     }
     listeners.add(onPayload);
     return async () => {
       listeners.delete(onPayload);
       if (listeners.size > 0 || this.#listeners.get(channel) !== listeners) return;
       this.#listeners.delete(channel);
-      await this.#call({ op: "unlisten", channel });
+      await this.#call({ op: "unlisten", channel, ordered: true });
     };
   }
 
@@ -227,13 +234,18 @@ export class PgliteThread {
     while (this.#transaction) await this.#transaction;
     this.#closing = true;
     try {
-      await this.#call({ op: "close" });
+      await this.#call({ op: "close", ordered: true });
     } finally {
       await this.#worker.terminate();
     }
   }
 
-  async #query<Row>(sql: string, params: unknown[], options?: PgliteQueryOptions): Promise<PgliteResult<Row>> {
+  async #query<Row>(
+    sql: string,
+    params: unknown[],
+    options: PgliteQueryOptions | undefined,
+    order: { priority: number } | { ordered: true },
+  ): Promise<PgliteResult<Row>> {
     const parsers = options?.parsers;
     const textTypes = parsers ? Object.keys(parsers).map(Number) : undefined;
     const result = (await this.#call({
@@ -242,6 +254,7 @@ export class PgliteThread {
       params,
       rowMode: options?.rowMode,
       textTypes,
+      ...order,
     })) as PgliteResult<Row>;
     if (parsers) applyParsers(result, parsers, options?.rowMode === "array");
     return result;

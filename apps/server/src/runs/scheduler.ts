@@ -58,6 +58,7 @@ export class RunScheduler {
   private readonly mayHaveQueued = new Map<string, number>();
   private stopping = false;
   private readonly starting: Gate;
+  /** The services runs use: their statements in the database's `run` lane, ahead of requests' (decisions/0019). */
   private services!: Services;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -69,7 +70,8 @@ export class RunScheduler {
   }
 
   async start(services: Services): Promise<void> {
-    this.services = services;
+    const database = services.database.lane("run");
+    this.services = { ...services, database, db: database.db };
     if (this.database.kind === "postgres") {
       this.unlisten = await this.database.listen(CANCEL_CHANNEL, (runId) => this.abortLocal(runId, "canceled"));
     }
