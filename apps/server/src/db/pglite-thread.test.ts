@@ -106,35 +106,32 @@ describe("PGlite in a worker thread", () => {
     expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
   });
 
+  /** Draws from `sequence` at `priority`: the number says when the statement ran. */
+  const draw = (sequence: string, label: string, priority: number) =>
+    db
+      .query<{ n: string }>(`SELECT nextval('${sequence}') AS n`, [], { priority })
+      .then(({ rows }) => [label, Number(rows[0]!.n)] as const);
+
   it("runs the most urgent waiting statement first, and equals in the order they came", async () => {
     await db.exec("CREATE SEQUENCE urgency_order");
-    const next = (label: string, priority: number) =>
-      db
-        .query<{ n: string }>("SELECT nextval('urgency_order') AS n", [], { priority })
-        .then(({ rows }) => [label, Number(rows[0]!.n)] as const);
+    const next = (label: string, priority: number) => draw("urgency_order", label, priority);
     // The sleep holds the thread while the rest arrive and wait.
     const busy = db.query("SELECT pg_sleep(0.1)");
     const ran = await Promise.all([next("a", 0), next("b", 0), next("c", 2), next("d", 1), next("e", 2)]);
     await busy;
     const order = [...ran].sort((x, y) => x[1] - y[1]).map(([label]) => label);
     expect(order).toEqual(["c", "e", "d", "a", "b"]);
-    const batch = db.batch([{ sql: "SELECT nextval('urgency_order') AS n", params: [] }], 2);
+    // A batch moves the same way.
     const sleeping = db.query("SELECT pg_sleep(0.05)");
-    const [, , plain, urgent] = await Promise.all([
-      sleeping,
-      db.query("SELECT pg_sleep(0.05)"),
-      next("plain", 0),
-      batch,
-    ]);
-    expect(urgent.ok && Number(urgent.results[0]!.rows[0]!.n)).toBeLessThan(plain[1]);
+    const plain = next("plain", 0);
+    const urgent = await db.batch([{ sql: "SELECT nextval('urgency_order') AS n", params: [] }], 2);
+    await sleeping;
+    expect(urgent.ok && Number(urgent.results[0]!.rows[0]!.n)).toBeLessThan((await plain)[1]);
   });
 
   it("lets nothing pass an ordered request, and nothing waits behind more urgent ones for long", async () => {
     await db.exec("CREATE SEQUENCE barrier_order");
-    const next = (label: string, priority: number) =>
-      db
-        .query<{ n: string }>("SELECT nextval('barrier_order') AS n", [], { priority })
-        .then(({ rows }) => [label, Number(rows[0]!.n)] as const);
+    const next = (label: string, priority: number) => draw("barrier_order", label, priority);
     const busy = db.query("SELECT pg_sleep(0.1)");
     const early = next("early", 0);
     // exec() is ordered: what came before it runs first, and what comes after it, however urgent, runs after.
