@@ -101,11 +101,15 @@ test.describe("a hanging provider", () => {
     await expect(stopped).toHaveAttribute("data-indicator", "canceled");
     await expect(stopped.getByText("Stopped")).toBeVisible();
     await stopped.getByRole("button", { name: "Retry" }).click();
+    // Retry is a request of its own: until its reply shows, the canceled reply is a truth both sides agree on.
+    await expect(chat.lastReply).toContainText("Recovered after Cancel.");
     await expectConverged(chat, api, id);
 
     await chat.send(message);
     await expect(stuck).toBeVisible();
     await stuck.getByRole("button", { name: "Retry" }).click();
+    // The warning's Retry stops the run, then retries it: the stopped reply alone is not the end.
+    await expect(chat.lastReply).toContainText("Recovered after Retry.");
     await expectConverged(chat, api, id);
     expect((await chat.transcript()).map((m) => [m.role, m.text.trim(), m.state])).toEqual([
       ["user", message, "sent"],

@@ -83,7 +83,9 @@ export async function expectConverged(chat: ChatPage, api: Api, conversationId: 
   const deadline = Date.now() + timeout;
   let server = expectedTranscript(await api.settledTranscript(conversationId, timeout));
   let shown = await shownTranscript(chat);
-  while (!isDeepStrictEqual(shown, server) && Date.now() < deadline) {
+  // A control still busy (a Stop or Retry whose request is unanswered) means the truth is about to change.
+  const busy = chat.replies.page().locator('[aria-busy="true"]');
+  while ((!isDeepStrictEqual(shown, server) || (await busy.count()) > 0) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250)); // polling interval
     server = expectedTranscript(await api.settledTranscript(conversationId, Math.max(1_000, deadline - Date.now())));
     shown = await shownTranscript(chat);
@@ -98,12 +100,13 @@ export async function expectConverged(chat: ChatPage, api: Api, conversationId: 
   return server;
 }
 
-/** No reply queued or streaming, no typing dots, no Stop, no optimistic bubble waiting to be sent. */
+/** No reply queued or streaming, no typing dots, no Stop, no optimistic bubble waiting to be sent, no busy control. */
 export async function expectNothingPending(chat: ChatPage) {
   await chat.expectSettled();
   const page = chat.replies.page();
   await expect(page.getByRole("status", { name: "Assistant is typing" })).toHaveCount(0);
   await expect(page.locator("[data-local]")).toHaveCount(0);
+  await expect(page.locator('[aria-busy="true"]')).toHaveCount(0);
 }
 
 /**

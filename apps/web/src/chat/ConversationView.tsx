@@ -36,12 +36,7 @@ export function ConversationView({ conversationId }: { conversationId: string })
     () => ({
       stop: (runId) => void session?.stop(runId).catch(report("Could not stop the reply")),
       retry: (runId) => void session?.retry(runId).catch(report("Could not retry")),
-      restart: (runId) =>
-        void session
-          ?.stop(runId)
-          .catch(() => undefined)
-          .then(() => session.retry(runId))
-          .catch(report("Could not retry")),
+      restart: (runId) => void session?.restart(runId).catch(report("Could not retry")),
       resend: (clientMessageId) => session?.resend(clientMessageId),
       discard: (clientMessageId) => session?.discard(clientMessageId),
       inspect: (target) => setInspecting(inspectorAvailable ? target : null),

@@ -247,6 +247,37 @@ describe("ChatSession", () => {
     expect(session.getSnapshot().pending.size).toBe(0);
   });
 
+  it("restart holds the run busy from the stop until its retry is queued, and retries a run that ended meanwhile", async () => {
+    let stopped!: () => void;
+    const api = fakeApi({
+      detail: vi.fn(async () => detail(runSummary({ id: "r1", state: "running" }))),
+      cancel: vi.fn(
+        (id: string) =>
+          new Promise<RunSummary>((resolve) => {
+            stopped = () => resolve(runSummary({ id, state: "canceled" }));
+          }),
+      ),
+    });
+    const { session } = open(api);
+    await session.start();
+    const restarting = session.restart("r1");
+    expect(session.getSnapshot().pending.has("r1")).toBe(true);
+    await vi.waitFor(() => expect(api.cancel).toHaveBeenCalledWith("r1"));
+    expect(api.retry).not.toHaveBeenCalled();
+    stopped();
+    await restarting;
+    expect(api.retry).toHaveBeenCalledWith("r1");
+    expect(session.getSnapshot().chat.runs.get("r1-retry")).toMatchObject({ retryOfId: "r1", state: "queued" });
+    expect(session.getSnapshot().pending.size).toBe(0);
+
+    vi.mocked(api.cancel).mockRejectedValueOnce(new ApiError(409, "run_not_active", "The run is already failed"));
+    await session.restart("r2");
+    expect(api.retry).toHaveBeenLastCalledWith("r2");
+    vi.mocked(api.cancel).mockRejectedValueOnce(new ApiError(502, "unreachable", "Network down"));
+    await expect(session.restart("r3")).rejects.toThrow("Network down");
+    expect(api.retry).not.toHaveBeenCalledWith("r3");
+  });
+
   it("asks for the run of a turn left without a reply, so a failure before any text shows", async () => {
     const api = fakeApi({
       messages: vi.fn(async () =>

@@ -397,6 +397,19 @@ export class ChatSession {
     await this.runAction(runId, () => this.api.retry(runId));
   }
 
+  /**
+   * Stops a run, then retries it, as one action: the reply shows as busy from the click until the retry is queued,
+   * never as a plain stopped reply in between. A run that ended meanwhile (409 on stop) is still retried.
+   */
+  async restart(runId: string): Promise<void> {
+    await this.runAction(runId, async () => {
+      await this.api.cancel(runId).catch((error: unknown) => {
+        if (!(error instanceof ApiError && error.status === 409)) throw error;
+      });
+      return this.api.retry(runId);
+    });
+  }
+
   private async runAction(runId: string, call: () => Promise<RunSummary>) {
     if (this.view.pending.has(runId)) return;
     this.set({ pending: new Set([...this.view.pending, runId]) });
