@@ -60,8 +60,11 @@ const MAX_DEFERRAL_MS = 50;
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-/** PostgreSQL's own default; CYBROS_PGLITE_SHARED_BUFFERS changes it (decisions/0009). */
-export const DEFAULT_SHARED_BUFFERS = "128MB";
+/**
+ * Half PostgreSQL's default: the pool is resident from the start, and 64 MB keeps vector search over 100,000
+ * memories under its target. CYBROS_PGLITE_SHARED_BUFFERS changes it (decisions/0020).
+ */
+export const DEFAULT_SHARED_BUFFERS = "64MB";
 
 const workerUrl = new URL("./pglite-worker.mjs", import.meta.url);
 
