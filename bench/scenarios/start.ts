@@ -48,6 +48,8 @@ export const startScenario: Scenario = {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-bench-start-"));
     try {
       const empty = await timedStart(dataDir);
+      // A first start creates the database (initdb): its memory must not stay with the server.
+      const emptyRss = procSample(empty.server.pid)?.rssMb ?? Number.NaN;
       const api = new Api(empty.server.url);
       await api.signIn();
       await api.createConversation(await api.defaultAgentId());
@@ -59,6 +61,7 @@ export const startScenario: Scenario = {
       const metrics: Metric[] = [
         { key: "start.empty.serving", label: "start → serving, empty data folder", unit: "ms", value: empty.servingMs },
         { key: "start.empty.up", label: "start → /up answers, empty data folder", unit: "ms", value: empty.upMs },
+        { key: "start.empty.rss", label: "server RSS after start, empty data folder", unit: "MB", value: emptyRss },
         {
           key: "start.existing.serving",
           label: "start → serving, existing data folder",
