@@ -43,12 +43,19 @@ export function defineEvent(kind: string, payload: z.ZodObject, options?: { text
 }
 
 const runPayload = z.object({ run: runSummary });
+/** Which step of the run: its kind, its place in the run, and which attempt at it. */
+const stepPayload = z.object({
+  stepId: z.string(),
+  kind: stepKind,
+  ordinal: z.number().int().nonnegative(),
+  attempt: z.number().int().positive(),
+});
 
 /**
  * Every kind of event the server records or sends, with its exact payload. The one envelope every surface
  * consumes (web today, a chat bot tomorrow). A client ignores kinds it does not know: a newer server may send them.
  */
-export const eventDefinitions = [
+const eventDefinitions = [
   /** A run waits for its turn; a retry also names the nodes its new reply replaces. */
   defineEvent("run_queued", runPayload.extend({ supersededNodeIds: z.array(z.string()).optional() })),
   defineEvent("run_started", runPayload),
@@ -92,23 +99,10 @@ export const eventDefinitions = [
 
   // Phase 1: durable steps, directives and approvals. `node_id` of a directive or approval event is the task node
   // of the tool call that waits on it (its card).
-  defineEvent(
-    "step_started",
-    z.object({
-      stepId: z.string(),
-      kind: stepKind,
-      ordinal: z.number().int().nonnegative(),
-      attempt: z.number().int().positive(),
-      state: stepState.extract(["running", "waiting"]),
-    }),
-  ),
+  defineEvent("step_started", stepPayload.extend({ state: stepState.extract(["running", "waiting"]) })),
   defineEvent(
     "step_finished",
-    z.object({
-      stepId: z.string(),
-      kind: stepKind,
-      ordinal: z.number().int().nonnegative(),
-      attempt: z.number().int().positive(),
+    stepPayload.extend({
       state: stepState.extract(["succeeded", "failed", "canceled", "interrupted"]),
       error: runError.nullable(),
     }),

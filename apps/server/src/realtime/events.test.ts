@@ -1,7 +1,5 @@
 import { type EventKind, eventEnvelope, type RunSummary } from "@cybros/protocol";
-import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { agentPrograms } from "../db/schema.js";
 import { failInterruptedRuns } from "../runs/index.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
@@ -23,11 +21,8 @@ const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
 ]);
 
 async function newConversation(): Promise<string> {
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const created = await client.post("/api/conversations", { agentProgramId: agent!.id });
+  const { agents } = await (await client.get("/api/agents")).json();
+  const created = await client.post("/api/conversations", { agentProgramId: agents[0].id });
   expect(created.status).toBe(201);
   return (await created.json()).id;
 }

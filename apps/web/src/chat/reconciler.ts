@@ -612,7 +612,8 @@ function completedState(state: PayloadOf<"stream_complete">["state"]): MessageSt
   return "completed";
 }
 
-const runStateFor = {
+/** The state each run event moves its run to. */
+export const runStateFor = {
   run_queued: "queued",
   run_started: "running",
   run_succeeded: "succeeded",

@@ -9,6 +9,7 @@ import type {
   ToolCallPart,
   TranscriptMessage,
 } from "@cybros/protocol";
+import { runStateFor } from "./reconciler";
 
 /** Builders for envelopes, messages and pages in tests (unit tests here, the e2e matrix through the test hook). */
 
@@ -34,14 +35,7 @@ export function envelope<K extends EventKind>(
   } as EventOf<K>;
 }
 
-type RunKind = "run_queued" | "run_started" | "run_succeeded" | "run_failed" | "run_canceled";
-const RUN_STATES = {
-  run_queued: "queued",
-  run_started: "running",
-  run_succeeded: "succeeded",
-  run_failed: "failed",
-  run_canceled: "canceled",
-} as const;
+type RunKind = keyof typeof runStateFor;
 
 /**
  * A run event as the server sends it: the run's summary, in the kind's state, made from the envelope's run and
@@ -57,7 +51,7 @@ export function runEvent<K extends RunKind>(
   const summary = runSummary({
     id: fields.run_id,
     turnId: fields.turn_id ?? "t1",
-    state: RUN_STATES[kind],
+    state: runStateFor[kind],
     error,
     ...run,
   });
