@@ -61,10 +61,11 @@ test("duplicated, reversed and late events leave a finished transcript exactly a
   const persisted = events.filter((e) => e.seq !== null).length;
   const reply = (await api.messages(id)).at(-1)!;
   const replyEvent = events.find((e) => e.node_id === reply.id && e.run_id)!;
+  const started = events.find((e) => e.kind === "run_started" && e.run_id === replyEvent.run_id)!;
   const late = [
     // Chunks and a "pending" message for a reply that is complete, a start for a run that succeeded.
     ...chunksOf(replyEvent, "garbage that must never show", 7),
-    { ...replyEvent, seq: null, event_id: null, kind: "run_started", payload: {} },
+    { ...started, seq: null, event_id: null },
     {
       ...replyEvent,
       seq: null,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runError, runState } from "./events.js";
+import { runError, runState } from "./runs.js";
 
 export const conversationSummary = z.object({
   id: z.string(),
@@ -41,21 +41,25 @@ export type ConversationDetail = z.infer<typeof conversationDetail>;
 
 export const toolCallState = z.enum(["pending", "running", "completed", "error"]);
 
+/** A tool call as its card shows it: one task node of an agent message. */
+export const toolCallPart = z.object({
+  type: z.literal("tool_call"),
+  /** The task node's id. */
+  id: z.string(),
+  callId: z.string(),
+  name: z.string(),
+  args: z.unknown(),
+  state: toolCallState,
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+  durationMs: z.number().optional(),
+});
+export type ToolCallPart = z.infer<typeof toolCallPart>;
+
 /** Message parts: one union for the database JSON, the API, the SSE payloads and React. */
 export const messagePart = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string() }),
-  z.object({
-    type: z.literal("tool_call"),
-    /** The task node's id. */
-    id: z.string(),
-    callId: z.string(),
-    name: z.string(),
-    args: z.unknown(),
-    state: toolCallState,
-    result: z.unknown().optional(),
-    error: z.string().optional(),
-    durationMs: z.number().optional(),
-  }),
+  toolCallPart,
 ]);
 export type MessagePart = z.infer<typeof messagePart>;
 

@@ -1,43 +1,13 @@
 import { z } from "zod";
+import { runSummary, toolCallPart, transcriptMessage } from "./conversations.js";
+import { directiveState, outputStream } from "./directives.js";
+import { runError, stepKind, stepState } from "./runs.js";
 
 /**
- * Every kind of conversation event. Persisted kinds get a per-conversation `seq` (the resume cursor) before they
- * are sent; ephemeral kinds (live text deltas, heartbeats) are pushed to live subscribers only, with `seq: null`.
+ * The fields every conversation event carries. Persisted events get a per-conversation `seq` (the resume cursor)
+ * before they are sent; ephemeral ones (live text deltas, heartbeats) go to live subscribers only, with `seq: null`.
  */
-export const eventKinds = [
-  "run_queued",
-  "run_started",
-  "run_heartbeat",
-  "typing_start",
-  "stream_chunk",
-  "tool_call",
-  "tool_result",
-  "message_created",
-  "stream_complete",
-  "typing_stop",
-  "run_succeeded",
-  "run_failed",
-  "run_canceled",
-  "run_stuck",
-  "conversation_updated",
-  "persona_switched",
-  "subagent_spawned",
-  "subagent_finished",
-] as const;
-export const eventKind = z.enum(eventKinds);
-export type EventKind = z.infer<typeof eventKind>;
-
-export const ephemeralKinds: ReadonlySet<EventKind> = new Set(["run_heartbeat"]);
-
-/**
- * The one envelope every surface consumes (web today, a chat bot tomorrow).
- * - stream_chunk: `text` is a delta starting at character `payload.offset` of node `node_id`'s text. Persisted
- *   chunks are coalesced (≈50 ms / 1 KB) and carry a seq; live chunks are sent at once with `seq: null`. A client
- *   appends only the part beyond what it holds, so duplicates and overlaps are harmless.
- * - stream_complete: `text` is the node's full final text; it replaces whatever the client assembled.
- *   Once a node completes, its persisted chunks are compacted away; this event alone rebuilds the text.
- */
-export const eventEnvelope = z.object({
+const envelopeFields = {
   conversation_id: z.string(),
   turn_id: z.string().nullable(),
   run_id: z.string().nullable(),
@@ -46,39 +16,139 @@ export const eventEnvelope = z.object({
   event_id: z.string().nullable(),
   /** Per-conversation monotonic cursor; null for ephemeral events. */
   seq: z.number().int().nullable(),
-  kind: eventKind,
-  text: z.string().optional(),
-  payload: z.record(z.string(), z.unknown()),
   created_at: z.string(),
+};
+type EnvelopeFields = typeof envelopeFields;
+
+/**
+ * One kind of event: its envelope with the kind's payload. `text: true` for kinds whose body is text (it travels
+ * beside the payload, in the log's own column).
+ */
+export function defineEvent<const K extends string, P extends z.ZodObject>(
+  kind: K,
+  payload: P,
+): z.ZodObject<EnvelopeFields & { kind: z.ZodLiteral<K>; payload: P }>;
+export function defineEvent<const K extends string, P extends z.ZodObject>(
+  kind: K,
+  payload: P,
+  options: { text: true },
+): z.ZodObject<EnvelopeFields & { kind: z.ZodLiteral<K>; payload: P; text: z.ZodString }>;
+export function defineEvent(kind: string, payload: z.ZodObject, options?: { text: true }) {
+  return z.object({
+    ...envelopeFields,
+    kind: z.literal(kind),
+    payload,
+    ...(options?.text ? { text: z.string() } : {}),
+  });
+}
+
+const runPayload = z.object({ run: runSummary });
+/** Which step of the run: its kind, its place in the run, and which attempt at it. */
+const stepPayload = z.object({
+  stepId: z.string(),
+  kind: stepKind,
+  ordinal: z.number().int().nonnegative(),
+  attempt: z.number().int().positive(),
 });
+
+/**
+ * Every kind of event the server records or sends, with its exact payload. The one envelope every surface
+ * consumes (web today, a chat bot tomorrow). A client ignores kinds it does not know: a newer server may send them.
+ */
+const eventDefinitions = [
+  /** A run waits for its turn; a retry also names the nodes its new reply replaces. */
+  defineEvent("run_queued", runPayload.extend({ supersededNodeIds: z.array(z.string()).optional() })),
+  defineEvent("run_started", runPayload),
+  /** Ephemeral: the run's process is alive, even while the model is silent. */
+  defineEvent("run_heartbeat", z.object({ at: z.string() })),
+  defineEvent("typing_start", z.object({})),
+  defineEvent("typing_stop", z.object({})),
+  defineEvent("run_succeeded", runPayload),
+  defineEvent("run_failed", runPayload.extend({ error: runError })),
+  defineEvent("run_canceled", runPayload),
+  /** The reaper found the run's worker gone; run_failed follows. */
+  defineEvent("run_stuck", z.object({ error: runError })),
+  /**
+   * A user message (with the client's id when it sent one) or an agent message starting; `node_id` is its id.
+   */
+  defineEvent("message_created", z.object({ message: transcriptMessage, clientMessageId: z.string().optional() })),
+  /**
+   * `text` is a delta starting at character `offset` of node `node_id`'s text. Persisted chunks are coalesced and
+   * carry a seq; live chunks are sent at once with `seq: null`. A client appends only the part beyond what it
+   * holds, so duplicates and overlaps are harmless.
+   */
+  defineEvent("stream_chunk", z.object({ offset: z.number().int().nonnegative() }), { text: true }),
+  /**
+   * `text` is the node's full final text; it replaces whatever the client assembled. Once a node completes, its
+   * persisted chunks are compacted away; this event alone rebuilds the text. A reply that completed carries its
+   * message; a run that ended around an open node gives the node's end state (finished, errored, stopped).
+   */
+  defineEvent(
+    "stream_complete",
+    z.object({
+      state: z.enum(["completed", "finished", "errored", "stopped"]),
+      message: transcriptMessage.optional(),
+      error: runError.nullable().optional(),
+    }),
+    { text: true },
+  ),
+  /** `node_id` is the task node; `messageId` the agent message whose card it is. */
+  defineEvent("tool_call", z.object({ messageId: z.string(), part: toolCallPart })),
+  defineEvent("tool_result", z.object({ messageId: z.string(), part: toolCallPart })),
+  defineEvent("conversation_updated", z.object({ title: z.string() })),
+
+  // Phase 1: durable steps, directives and approvals. `node_id` of a directive or approval event is the task node
+  // of the tool call that waits on it (its card).
+  defineEvent("step_started", stepPayload.extend({ state: stepState.extract(["running", "waiting"]) })),
+  defineEvent(
+    "step_finished",
+    stepPayload.extend({
+      state: stepState.extract(["succeeded", "failed", "canceled", "interrupted"]),
+      error: runError.nullable(),
+    }),
+  ),
+  /** `text` is one chunk of a directive's output; `seq` orders the chunks of one stream of one directive. */
+  defineEvent(
+    "directive_output",
+    z.object({ directiveId: z.string(), stream: outputStream, seq: z.number().int().nonnegative() }),
+    { text: true },
+  ),
+  /** `exitCode` once it ended; `outputTruncated` once the output cap cut it. */
+  defineEvent(
+    "directive_state",
+    z.object({
+      directiveId: z.string(),
+      state: directiveState,
+      exitCode: z.number().int().nullable(),
+      outputTruncated: z.boolean(),
+    }),
+  ),
+  /** The command as a person will judge it, where it runs, and why policy asks (at least one reason). */
+  defineEvent(
+    "approval_requested",
+    z.object({
+      approvalId: z.string(),
+      directiveId: z.string(),
+      command: z.string(),
+      cwd: z.string(),
+      reasons: z.array(z.string()).min(1),
+    }),
+  ),
+  /** `withdrawn`: the run was canceled while the request waited. */
+  defineEvent(
+    "approval_resolved",
+    z.object({
+      approvalId: z.string(),
+      directiveId: z.string(),
+      decision: z.enum(["approved", "rejected", "withdrawn"]),
+    }),
+  ),
+] as const;
+
+export const eventEnvelope = z.discriminatedUnion("kind", eventDefinitions);
 export type EventEnvelope = z.infer<typeof eventEnvelope>;
-
-export const runState = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
-export type RunState = z.infer<typeof runState>;
-
-/** Stable error codes a run can fail with; the UI words each one for people. */
-export const runErrorCode = z.enum([
-  "timeout",
-  "connection_error",
-  "http_error",
-  "rate_limited",
-  "auth_failed",
-  "context_too_long",
-  "empty_response",
-  "invalid_response",
-  "no_provider_for_model",
-  "stale_run",
-  "interrupted",
-  "tool_loop_limit",
-  "agent_program_error",
-  "internal_error",
-]);
-export type RunErrorCode = z.infer<typeof runErrorCode>;
-
-export const runError = z.object({
-  code: runErrorCode,
-  message: z.string(),
-  status: z.number().int().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-});
-export type RunError = z.infer<typeof runError>;
+export type EventKind = EventEnvelope["kind"];
+export type EventOf<K extends EventKind> = Extract<EventEnvelope, { kind: K }>;
+export type PayloadOf<K extends EventKind> = EventOf<K>["payload"];
+/** The kinds whose body is the envelope's `text`. */
+export type TextEventKind = Extract<EventEnvelope, { text: string }>["kind"];

@@ -2,6 +2,8 @@ export * from "./account.js";
 export * from "./agents.js";
 export * from "./auth.js";
 export * from "./conversations.js";
+export * from "./directives.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./providers.js";
+export * from "./runs.js";

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { type EventEnvelope, eventEnvelope } from "@cybros/protocol";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
@@ -53,13 +54,7 @@ async function send(conversationId: string, content: string) {
 
 async function pollOnce(conversationId: string, cursor: number) {
   const page = await (await client.get(`/api/conversations/${conversationId}/events/poll?cursor=${cursor}`)).json();
-  return page.events as {
-    seq: number | null;
-    kind: string;
-    node_id: string | null;
-    text?: string;
-    payload: { offset?: unknown };
-  }[];
+  return eventEnvelope.array().parse(page.events);
 }
 
 async function transcript(conversationId: string) {
@@ -161,7 +156,7 @@ describe("conversation engine", () => {
       await client.post(`/api/conversations/${id}/messages`, { content: "once", clientMessageId: "c-1" })
     ).json();
     expect(again.message.id).toBe(first.message.id);
-    const created = await events.waitFor((e) => e.kind === "message_created" && e.node_id === first.message.id);
+    const created = await events.waitForKind("message_created", (e) => e.node_id === first.message.id);
     expect(created.payload.clientMessageId).toBe("c-1");
     const turnIds = new Set(sent.map((s) => s.message.turnId));
     expect(turnIds.size).toBe(10);
@@ -201,7 +196,7 @@ describe("conversation engine", () => {
     expect(messages[1]!.text.length).toBeGreaterThan(0);
     // Live pages end on the stopped reply's stream_complete: it carries exactly the text a reload shows.
     const complete = events.events.filter((e) => e.kind === "stream_complete" && e.node_id === messages[1]!.id);
-    expect(complete.map((e) => e.text)).toEqual([messages[1]!.text]);
+    expect(complete.map((e) => e.kind === "stream_complete" && e.text)).toEqual([messages[1]!.text]);
     expect(messages[3]!.text).toBe("Mock reply: after the stop");
   });
 
@@ -374,32 +369,33 @@ describe("conversation engine", () => {
     const { realtime, db } = server.services;
     // Committed and not yet published here: another process's event whose notification is still on its way,
     // or a concurrent writer whose publish runs late. The next event published here skips its seq.
-    const [late] = await realtime.record(db, [{ conversationId: id, kind: "typing_stop", payload: { late: true } }]);
-    const [next] = await realtime.emit(db, [{ conversationId: id, kind: "typing_start", payload: { next: true } }]);
+    const [late] = await realtime.record(db, [
+      { conversationId: id, kind: "conversation_updated", payload: { title: "late" } },
+    ]);
+    const [next] = await realtime.emit(db, [
+      { conversationId: id, kind: "conversation_updated", payload: { title: "next" } },
+    ]);
     await live.waitFor((e) => e.seq === next!.seq);
     const after = live.events.filter((e) => e.seq !== null && e.seq >= late!.seq!);
     expect(after.map((e) => [e.seq, e.kind, e.payload])).toEqual([
-      [late!.seq, "typing_stop", { late: true }],
-      [next!.seq, "typing_start", { next: true }],
+      [late!.seq, "conversation_updated", { title: "late" }],
+      [next!.seq, "conversation_updated", { title: "next" }],
     ]);
     expect(next!.seq).toBe(late!.seq! + 1);
   });
 });
 
 /** What a client holding nothing would show per node after applying the events. */
-function assemble(
-  events: { kind: string; node_id: string | null; text?: string; payload: { offset?: unknown } }[],
-  held = new Map<string, string>(),
-) {
+function assemble(events: EventEnvelope[], held = new Map<string, string>()) {
   const text = new Map(held);
   for (const event of events) {
     if (!event.node_id) continue;
     if (event.kind === "stream_chunk") {
       const have = text.get(event.node_id) ?? "";
-      const offset = Number(event.payload.offset ?? 0);
-      if (offset <= have.length) text.set(event.node_id, have + (event.text ?? "").slice(have.length - offset));
+      const offset = event.payload.offset;
+      if (offset <= have.length) text.set(event.node_id, have + event.text.slice(have.length - offset));
     }
-    if (event.kind === "stream_complete") text.set(event.node_id, event.text ?? "");
+    if (event.kind === "stream_complete") text.set(event.node_id, event.text);
   }
   return text;
 }

@@ -252,7 +252,6 @@ export async function appendUserMessage(
       runId: run.id,
       nodeId: node.id,
       kind: "message_created",
-      text: input.content,
       payload: { message, ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}) },
     },
     { conversationId: row.id, turnId, runId: run.id, kind: "run_queued", payload: { run: presentRun(run) } },

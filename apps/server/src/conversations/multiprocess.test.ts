@@ -36,8 +36,8 @@ describe.runIf(usingPostgres)("two server processes on one PostgreSQL database",
     ).json();
     const succeeded = await onB.waitFor((e) => e.kind === "run_succeeded" && e.run_id === run.id);
     expect(succeeded.run_id).toBe(run.id);
-    const complete = onB.events.find((e) => e.kind === "stream_complete" && e.run_id === run.id)!;
-    expect(complete.text!.length).toBeGreaterThanOrEqual(4096);
+    const complete = await onB.waitForKind("stream_complete", (e) => e.run_id === run.id);
+    expect(complete.text.length).toBeGreaterThanOrEqual(4096);
     // Persisted chunks reached B while the reply streamed, before it completed.
     const firstChunk = onB.events.findIndex((e) => e.kind === "stream_chunk");
     expect(firstChunk).toBeGreaterThan(-1);

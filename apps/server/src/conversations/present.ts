@@ -4,6 +4,7 @@ import type {
   MessageState,
   RunError,
   RunSummary,
+  ToolCallPart,
   TranscriptMessage,
 } from "@cybros/protocol";
 import type { conversationRuns, conversations, nodes } from "../db/schema.js";
@@ -89,7 +90,7 @@ const MESSAGE_STATES: Record<NodeRow["state"], MessageState> = {
   skipped: "canceled",
 };
 
-export function presentToolPart(task: NodeRow): MessagePart {
+export function presentToolPart(task: NodeRow): ToolCallPart {
   const data = task.data as unknown as TaskData;
   const state =
     task.state === "finished"

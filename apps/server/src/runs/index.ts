@@ -148,9 +148,16 @@ export async function finishRun(
       });
     }
     drafts.push({ ...base, kind: "typing_stop", payload: {} });
-    const kind =
-      outcome.state === "succeeded" ? "run_succeeded" : outcome.state === "failed" ? "run_failed" : "run_canceled";
-    drafts.push({ ...base, kind, payload: { run: presentRun(ended), ...(error ? { error } : {}) } });
+    const summary = presentRun(ended);
+    drafts.push(
+      outcome.state === "failed"
+        ? { ...base, kind: "run_failed", payload: { run: summary, error: outcome.error } }
+        : {
+            ...base,
+            kind: outcome.state === "succeeded" ? "run_succeeded" : "run_canceled",
+            payload: { run: summary },
+          },
+    );
     const events = await services.realtime.record(tx, drafts);
     return { ended, events };
   });

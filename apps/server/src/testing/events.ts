@@ -1,10 +1,23 @@
-import type { EventEnvelope } from "@cybros/protocol";
+import { isDeepStrictEqual } from "node:util";
+import { type EventEnvelope, type EventKind, type EventOf, eventEnvelope } from "@cybros/protocol";
+import { z } from "zod";
 import type { TestClient } from "./harness.js";
 
-/** An SSE subscription read the way a browser reads it, for tests to await events instead of sleeping. */
+interface Waiter {
+  predicate: (e: EventEnvelope) => boolean;
+  resolve: (e: EventEnvelope) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * An SSE subscription read the way a browser reads it, for tests to await events instead of sleeping. Every
+ * envelope is parsed with the event union: one whose payload does not match its kind's schema fails the test.
+ */
 export class EventStreamReader {
   readonly events: EventEnvelope[] = [];
-  private readonly waiters: { predicate: (e: EventEnvelope) => boolean; resolve: (e: EventEnvelope) => void }[] = [];
+  /** The first envelope that did not match its schema, with why. */
+  invalid: Error | undefined;
+  private readonly waiters: Waiter[] = [];
   private readonly controller = new AbortController();
   readonly done: Promise<void>;
   lastEventId: string | undefined;
@@ -41,7 +54,16 @@ export class EventStreamReader {
         const id = block.split("\n").find((line) => line.startsWith("id:"));
         if (id) this.lastEventId = id.slice(3).trim();
         if (!data) continue;
-        const event = JSON.parse(data) as EventEnvelope;
+        const received = JSON.parse(data);
+        const parsed = eventEnvelope.safeParse(received);
+        // Parsing drops keys the schema does not declare: a difference is one.
+        if (!parsed.success || !isDeepStrictEqual(parsed.data, received)) {
+          const why = parsed.success ? "it carries undeclared keys" : z.prettifyError(parsed.error);
+          this.invalid = new Error(`an event does not match its schema: ${data}\n${why}`);
+          for (const waiter of this.waiters.splice(0)) waiter.reject(this.invalid);
+          return;
+        }
+        const event = parsed.data;
         this.events.push(event);
         for (const waiter of [...this.waiters]) {
           if (waiter.predicate(event)) {
@@ -54,7 +76,10 @@ export class EventStreamReader {
   }
 
   /** Resolves with the first event (already seen or future) matching the predicate. */
+  waitFor<T extends EventEnvelope>(predicate: (e: EventEnvelope) => e is T, timeoutMs?: number): Promise<T>;
+  waitFor(predicate: (e: EventEnvelope) => boolean, timeoutMs?: number): Promise<EventEnvelope>;
   waitFor(predicate: (e: EventEnvelope) => boolean, timeoutMs = 20_000): Promise<EventEnvelope> {
+    if (this.invalid) return Promise.reject(this.invalid);
     const seen = this.events.find(predicate);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -76,8 +101,21 @@ export class EventStreamReader {
           clearTimeout(timer);
           resolve(event);
         },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
     });
+  }
+
+  /** The first event of a kind (already seen or future) that matches the predicate, typed as its kind. */
+  waitForKind<K extends EventKind>(
+    kind: K,
+    predicate: (e: EventOf<K>) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<EventOf<K>> {
+    return this.waitFor((e): e is EventOf<K> => e.kind === kind && predicate(e as EventOf<K>), timeoutMs);
   }
 
   /** Waits until `count` runs have ended (succeeded, failed or canceled). */

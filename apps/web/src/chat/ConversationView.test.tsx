@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConversationView } from "./ConversationView";
-import { CONVERSATION, envelope, page, runSummary, transcriptMessage } from "./testing";
+import { CONVERSATION, envelope, page, runEvent, runSummary, transcriptMessage } from "./testing";
 
 /** A fake API server behind `fetch`: pages, detail, an SSE stream the test writes to, and the write routes. */
 function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) {
@@ -133,7 +133,7 @@ describe("ConversationView", { timeout: 20_000 }, () => {
         seq: 1,
         payload: { message: transcriptMessage({ id: "u1", role: "user", text: "hi", runId: "r1" }) },
       }),
-      envelope("run_started", { ...at, seq: 2 }),
+      runEvent("run_started", { ...at, seq: 2 }),
       envelope("message_created", {
         ...at,
         node_id: "a1",
@@ -156,8 +156,14 @@ describe("ConversationView", { timeout: 20_000 }, () => {
     expect(bubble().textContent).not.toContain("HelloHel");
 
     await server.send(
-      envelope("stream_complete", { ...at, node_id: "a1", seq: 5, text: "Hello, world!" }),
-      envelope("run_succeeded", { ...at, seq: 6 }),
+      envelope("stream_complete", {
+        ...at,
+        node_id: "a1",
+        seq: 5,
+        text: "Hello, world!",
+        payload: { state: "completed" },
+      }),
+      runEvent("run_succeeded", { ...at, seq: 6 }),
     );
     await vi.waitFor(() => expect(bubble().getAttribute("data-indicator")).toBe("completed"));
     expect(bubble().textContent).toContain("Hello, world!");
@@ -277,7 +283,7 @@ describe("ConversationView", { timeout: 20_000 }, () => {
     window.localStorage.setItem("cybros.chat.stuckMs", "300");
     try {
       start(page([], 0), runSummary({ id: "r1", state: "running", activeNodeId: null }));
-      await server.send(envelope("run_started", { ...at, seq: 1 }));
+      await server.send(runEvent("run_started", { ...at, seq: 1 }));
       const warning = await screen.findByText(/no word from this reply/i, undefined, { timeout: 4000 });
       const box = warning.closest('[role="alert"]') as HTMLElement;
       expect(within(box).getByRole("button", { name: "Cancel" })).toBeTruthy();

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from "@cybros/protocol";
+import type { EventEnvelope, RunError, ToolCallPart as ToolPart } from "@cybros/protocol";
 import { describe, expect, it } from "vitest";
 import {
   acknowledgeLocal,
@@ -16,7 +16,7 @@ import {
   tick,
   touchActiveRuns,
 } from "./reconciler";
-import { CONVERSATION, envelope, page, runSummary, transcriptMessage, turnEvents } from "./testing";
+import { CONVERSATION, envelope, page, runEvent, runSummary, toolPart, transcriptMessage, turnEvents } from "./testing";
 
 const start = () => emptyChatState(CONVERSATION, { silentMs: 10_000, stalledMs: 30_000 });
 const texts = (s: ChatState) => orderedMessages(s).map((m) => `${m.role}:${m.text}`);
@@ -106,7 +106,17 @@ describe("stream chunks", () => {
 
   it("replaces the assembled text with stream_complete's full text (chunks compacted away)", () => {
     let s = applyEvents(start(), [created(1, "a1"), chunk(2, 0, "Hel"), chunk(7, 40, "tail")], 0);
-    s = applyEvent(s, envelope("stream_complete", { run_id: "r1", node_id: "a1", seq: 9, text: "Hello, world" }), 0);
+    s = applyEvent(
+      s,
+      envelope("stream_complete", {
+        run_id: "r1",
+        node_id: "a1",
+        seq: 9,
+        text: "Hello, world",
+        payload: { state: "completed" },
+      }),
+      0,
+    );
     const m = s.messages.get("a1")!;
     expect(m.text).toBe("Hello, world");
     expect(m.state).toBe("completed");
@@ -186,7 +196,10 @@ describe("ordering", () => {
       run_id: "r1",
       node_id: "task1",
       seq: 3,
-      payload: { messageId: "a1", part: { id: "task1", callId: "c1", name: "memory_search", args: { q: "x" } } },
+      payload: {
+        messageId: "a1",
+        part: toolPart({ id: "task1", callId: "c1", name: "memory_search", args: { q: "x" } }),
+      },
     });
     const s = applyEvents(start(), [created(1, "a1"), chunk(4, 0, "Hi"), toolCall], 0);
     expect(s.messages.get("a1")!.tools.map((t) => t.name)).toEqual(["memory_search"]);
@@ -194,24 +207,22 @@ describe("ordering", () => {
 });
 
 describe("tool calls", () => {
-  const call = (seq: number, part: object) =>
-    envelope("tool_call", { turn_id: "t1", run_id: "r1", node_id: "task1", seq, payload: { messageId: "a1", part } });
-  const result = (seq: number, part: object) =>
-    envelope("tool_result", { turn_id: "t1", run_id: "r1", node_id: "task1", seq, payload: { messageId: "a1", part } });
+  const at = { turn_id: "t1", run_id: "r1", node_id: "task1" };
+  const call = (seq: number, part: ToolPart) =>
+    envelope("tool_call", { ...at, seq, payload: { messageId: "a1", part } });
+  const result = (seq: number, part: ToolPart) =>
+    envelope("tool_result", { ...at, seq, payload: { messageId: "a1", part } });
+  const fetching = toolPart({ id: "task1", callId: "c1", name: "web_fetch", args: { url: "u" } });
 
   it("tracks a tool part by its task node id from call to result", () => {
-    let s = applyEvents(
-      start(),
-      [created(1, "a1"), call(2, { id: "task1", name: "web_fetch", args: { url: "u" } })],
-      0,
-    );
+    let s = applyEvents(start(), [created(1, "a1"), call(2, fetching)], 0);
     expect(s.messages.get("a1")!.tools[0]).toMatchObject({ id: "task1", name: "web_fetch", state: "running" });
-    s = applyEvent(s, result(3, { id: "task1", result: { ok: true }, durationMs: 42 }), 0);
+    s = applyEvent(s, result(3, { ...fetching, state: "completed", result: { ok: true }, durationMs: 42 }), 0);
     expect(s.messages.get("a1")!.tools).toEqual([
       {
         type: "tool_call",
         id: "task1",
-        callId: "task1",
+        callId: "c1",
         name: "web_fetch",
         args: { url: "u" },
         state: "completed",
@@ -222,8 +233,8 @@ describe("tool calls", () => {
   });
 
   it("never lets a late call undo a result, and records errors", () => {
-    let s = applyEvents(start(), [created(1, "a1"), result(3, { id: "task1", error: "boom" })], 0);
-    s = applyEvent(s, call(2, { id: "task1", name: "web_fetch", args: { url: "u" }, state: "running" }), 0);
+    let s = applyEvents(start(), [created(1, "a1"), result(3, { ...fetching, state: "error", error: "boom" })], 0);
+    s = applyEvent(s, call(2, fetching), 0);
     expect(s.messages.get("a1")!.tools[0]).toMatchObject({ name: "web_fetch", state: "error", error: "boom" });
   });
 });
@@ -234,28 +245,27 @@ describe("runs and the indicator", () => {
   it("moves a run forward only, and anchors the indicator to the node the server names", () => {
     let s = applyEvents(
       start(),
-      [envelope("run_queued", { ...at, seq: 1 }), envelope("run_started", { ...at, node_id: "a1", seq: 2 })],
+      [
+        runEvent("run_queued", { ...at, seq: 1 }),
+        runEvent("run_started", { ...at, seq: 2 }, {}, { activeNodeId: "a1" }),
+      ],
       0,
     );
     expect(s.runs.get("r1")).toMatchObject({ state: "running", activeNodeId: "a1" });
     expect(s.runs.get("r1")!.indicator.phase).toBe("streaming");
     s = applyEvents(s, [created(3, "a1"), chunk(4, 0, "Hi")], 0);
     expect(isStreamingMessage(s, s.messages.get("a1")!)).toBe(true);
-    s = applyEvents(s, [envelope("run_succeeded", { ...at, seq: 6 }), envelope("run_started", { ...at, seq: 5 })], 0);
+    s = applyEvents(s, [runEvent("run_succeeded", { ...at, seq: 6 }), runEvent("run_started", { ...at, seq: 5 })], 0);
     expect(s.runs.get("r1")!.state).toBe("succeeded");
     expect(s.runs.get("r1")!.indicator.phase).toBe("completed");
     expect(activeRun(s)).toBeNull();
   });
 
   it("puts the run's error on its active bubble when it fails", () => {
-    const error = { code: "http_error", message: "The provider answered 500", status: 500 };
+    const error: RunError = { code: "http_error", message: "The provider answered 500", status: 500 };
     const s = applyEvents(
       start(),
-      [
-        created(1, "a1"),
-        chunk(2, 0, "Hal"),
-        envelope("run_failed", { ...at, node_id: "a1", seq: 3, payload: { error } }),
-      ],
+      [created(1, "a1"), chunk(2, 0, "Hal"), runEvent("run_failed", { ...at, seq: 3 }, { error })],
       0,
     );
     expect(s.messages.get("a1")).toMatchObject({ state: "errored", error, text: "Hal" });
@@ -265,7 +275,7 @@ describe("runs and the indicator", () => {
   it("marks the bubble canceled on run_canceled and ignores chunks after it", () => {
     let s = applyEvents(
       start(),
-      [created(1, "a1"), chunk(2, 0, "Hal"), envelope("run_canceled", { ...at, node_id: "a1", seq: 3 })],
+      [created(1, "a1"), chunk(2, 0, "Hal"), runEvent("run_canceled", { ...at, seq: 3 })],
       0,
     );
     s = applyEvent(s, chunk(null, 3, "f more"), 0);
@@ -274,20 +284,21 @@ describe("runs and the indicator", () => {
   });
 
   it("turns stuck after silence, recovers on a heartbeat, stalls without text, and takes run_stuck", () => {
-    let s = applyEvents(start(), [envelope("run_started", { ...at, node_id: "a1", seq: 1 })], 1_000);
+    let s = applyEvents(start(), [runEvent("run_started", { ...at, seq: 1 })], 1_000);
     expect(tick(s, 5_000)).toBe(s);
     s = tick(s, 11_000);
     expect(s.runs.get("r1")!.indicator.stuck).toBe("silent");
-    s = applyEvent(s, envelope("run_heartbeat", at), 12_000);
+    s = applyEvent(s, envelope("run_heartbeat", { ...at, payload: { at: "2026-01-01T00:00:12.000Z" } }), 12_000);
     expect(s.runs.get("r1")!.indicator.stuck).toBeNull();
     expect(s.lastHeartbeatAt).toBe(12_000);
     s = touchActiveRuns(s, 20_000);
     expect(tick(s, 29_000).runs.get("r1")!.indicator.stuck).toBeNull();
-    s = applyEvent(s, envelope("run_heartbeat", at), 28_000);
+    s = applyEvent(s, envelope("run_heartbeat", { ...at, payload: { at: "2026-01-01T00:00:12.000Z" } }), 28_000);
     expect(tick(s, 31_000).runs.get("r1")!.indicator.stuck).toBe("stalled");
     s = applyEvents(s, [created(2, "a1"), chunk(3, 0, "Hi")], 31_000);
     expect(tick(s, 35_000).runs.get("r1")!.indicator.stuck).toBeNull();
-    s = applyEvent(s, envelope("run_stuck", { ...at, seq: 4 }), 36_000);
+    const error: RunError = { code: "stale_run", message: "The run stopped responding" };
+    s = applyEvent(s, envelope("run_stuck", { ...at, seq: 4, payload: { error } }), 36_000);
     expect(s.runs.get("r1")!.indicator).toMatchObject({ phase: "streaming", stuck: "reported" });
   });
 
@@ -305,7 +316,7 @@ describe("runs and the indicator", () => {
   });
 
   it("names the active node from message_created, explicitly", () => {
-    const s = applyEvents(start(), [envelope("run_started", { ...at, seq: 1 }), created(2, "a1")], 0);
+    const s = applyEvents(start(), [runEvent("run_started", { ...at, seq: 1 }), created(2, "a1")], 0);
     expect(s.runs.get("r1")!.activeNodeId).toBe("a1");
   });
 
@@ -313,7 +324,7 @@ describe("runs and the indicator", () => {
     let s = applyEvents(start(), [created(1, "a1"), chunk(2, 0, "Hal")], 0);
     s = applyEvent(
       s,
-      envelope("run_queued", { turn_id: "t1", run_id: "r2", seq: 4, payload: { supersededNodeIds: ["a1"] } }),
+      runEvent("run_queued", { turn_id: "t1", run_id: "r2", seq: 4 }, { supersededNodeIds: ["a1"] }),
       0,
     );
     s = applyEvents(s, [chunk(3, 3, "f"), chunk(null, 0, "Half")], 0);
@@ -332,9 +343,37 @@ describe("runs and the indicator", () => {
       ),
     );
     expect(s.runs.get("r1")!.state).toBe("failed");
-    s = applyEvent(s, envelope("run_queued", { turn_id: "t1", run_id: "r2", seq: 6, payload: { retryOfId: "r1" } }), 0);
+    s = applyEvent(s, runEvent("run_queued", { turn_id: "t1", run_id: "r2", seq: 6 }, {}, { retryOfId: "r1" }), 0);
     expect([...supersededRuns(s)]).toEqual(["r1"]);
     expect(activeRun(s)!.id).toBe("r2");
+  });
+});
+
+describe("event kinds", () => {
+  /** An envelope of a kind this build does not know, as a newer server could send it. */
+  const newer = (seq: number) =>
+    ({
+      ...envelope("conversation_updated", { turn_id: "t1", run_id: "r1", node_id: "a1", seq, payload: { title: "" } }),
+      kind: "step_paused",
+      payload: { stepId: "s1", reason: { code: "quota" } },
+    }) as unknown as EventEnvelope;
+
+  it("ignores a kind it does not know (a newer server's) and applies the events around it", () => {
+    const s = applyEvents(start(), [created(1, "a1"), newer(2), chunk(3, 0, "Hi")], 0);
+    expect(texts(s)).toEqual(["assistant:Hi"]);
+    expect(s.messages.get("a1")!.state).toBe("streaming");
+    expect(s.cursor).toBe(3);
+    expect(s.resync).toBe(false);
+    // Its seq counts as seen: a replay of it is a duplicate like any other.
+    expect(applyEvent(s, newer(2), 0).dropped).toBe(s.dropped + 1);
+  });
+
+  it("leaves the transcript as it was when only unknown kinds arrive", () => {
+    const before = applyEvents(start(), [created(1, "a1"), chunk(2, 0, "Hi")], 0);
+    const after = applyEvents(before, [newer(3), newer(4)], 0);
+    expect(after.messages).toEqual(before.messages);
+    expect(after.order).toEqual(before.order);
+    expect(after.runs).toEqual(before.runs);
   });
 });
 

@@ -1,13 +1,15 @@
 import type {
   EventEnvelope,
   EventKind,
-  MessagePart,
+  EventOf,
   MessageState,
   MessagesPage,
+  PayloadOf,
   PostMessageResult,
   RunError,
   RunState,
   RunSummary,
+  ToolCallPart,
   TranscriptMessage,
 } from "@cybros/protocol";
 import {
@@ -26,7 +28,7 @@ import {
  * Messages are ordered by (turn, role, id) — ids and turn ids are UUIDv7 — never by arrival.
  */
 
-export type ToolPart = Extract<MessagePart, { type: "tool_call" }>;
+export type ToolPart = ToolCallPart;
 
 export interface LocalStatus {
   /** Send order on this page; optimistic bubbles sort after every server message, in this order. */
@@ -84,8 +86,6 @@ export interface ChatState {
   cursor: number;
   /** A gap or divergence was found: the messages page should be fetched again. */
   resync: boolean;
-  /** Node ids with a typing_start not yet followed by typing_stop. */
-  typing: ReadonlyMap<string, number>;
   counts: Readonly<Partial<Record<EventKind, number>>>;
   /** Duplicates and stale events dropped. */
   dropped: number;
@@ -111,7 +111,6 @@ export function emptyChatState(conversationId: string, thresholds: StuckThreshol
     seen: new Set(),
     cursor: 0,
     resync: false,
-    typing: new Map(),
     counts: {},
     dropped: 0,
     lastHeartbeatAt: null,
@@ -153,7 +152,6 @@ interface Draft {
   order: string[] | null;
   runs: Map<string, RunView>;
   seen: Set<number>;
-  typing: Map<string, number>;
   counts: Partial<Record<EventKind, number>>;
   floor: number;
   cursor: number;
@@ -172,7 +170,6 @@ function draft(state: ChatState): Draft {
     order: null,
     runs: new Map(state.runs),
     seen: new Set(state.seen),
-    typing: new Map(state.typing),
     counts: { ...state.counts },
     floor: state.floor,
     cursor: state.cursor,
@@ -191,7 +188,6 @@ function finish(d: Draft, extra: Partial<ChatState> = {}): ChatState {
     order: d.order ?? d.base.order,
     runs: d.runs,
     seen: d.seen,
-    typing: d.typing,
     counts: d.counts,
     floor: d.floor,
     cursor: d.cursor,
@@ -286,35 +282,11 @@ function mergeTools(held: readonly ToolPart[], incoming: readonly ToolPart[]): r
   return next;
 }
 
-/** Tool parts merge field by field; their state only moves forward (a late tool_call never undoes a result). */
-function upsertTool(tools: ToolPart[], part: Partial<ToolPart> & { id: string }) {
+/** A tool part's state only moves forward: a late tool_call never undoes a result. */
+function upsertTool(tools: ToolPart[], part: ToolPart) {
   const index = tools.findIndex((t) => t.id === part.id);
-  const held = index === -1 ? undefined : tools[index]!;
-  const defined = Object.fromEntries(Object.entries(part).filter(([, v]) => v !== undefined)) as Partial<ToolPart>;
-  if (!held) {
-    tools.push({
-      type: "tool_call",
-      callId: part.id,
-      name: "",
-      args: undefined,
-      state: "running",
-      ...defined,
-      id: part.id,
-    });
-    return;
-  }
-  const forward = !part.state || toolRank[part.state] >= toolRank[held.state];
-  if (forward) {
-    tools[index] = { ...held, ...defined };
-    return;
-  }
-  // A late, older event only fills what is still missing.
-  tools[index] = {
-    ...held,
-    name: held.name || defined.name || "",
-    args: held.args ?? defined.args,
-    callId: held.callId === held.id && defined.callId ? defined.callId : held.callId,
-  };
+  if (index === -1) tools.push(part);
+  else if (toolRank[part.state] >= toolRank[tools[index]!.state]) tools[index] = { ...tools[index]!, ...part };
 }
 
 /**
@@ -495,9 +467,8 @@ function isSuperseded(d: Draft, id: string | null): boolean {
   return id !== null && (d.superseded ?? d.base.superseded).has(id);
 }
 
-function supersede(d: Draft, ids: readonly unknown[]) {
+function supersede(d: Draft, ids: readonly string[]) {
   for (const id of ids) {
-    if (typeof id !== "string") continue;
     d.superseded ??= new Set(d.base.superseded);
     d.superseded.add(id);
     drop(d, id);
@@ -507,51 +478,9 @@ function supersede(d: Draft, ids: readonly unknown[]) {
 // ---------------------------------------------------------------------------------------------------------------
 // Events
 
-function readObject(value: unknown): Record<string, unknown> | null {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
-
-function readString(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
-
-function isTranscriptMessage(value: unknown): value is TranscriptMessage {
-  const m = readObject(value);
-  return !!m && typeof m.id === "string" && (m.role === "user" || m.role === "assistant") && Array.isArray(m.parts);
-}
-
-function isRunSummary(value: unknown): value is RunSummary {
-  const r = readObject(value);
-  return !!r && typeof r.id === "string" && typeof r.state === "string";
-}
-
-/** The message a tool event belongs to: `payload.messageId`, else the envelope's node. */
+/** The agent message a tool event's card belongs to. */
 function toolOwner(e: EventEnvelope): string | null {
-  return readString(e.payload.messageId) ?? readString(e.payload.parentNodeId) ?? e.node_id;
-}
-
-function readToolPart(e: EventEnvelope): (Partial<ToolPart> & { id: string }) | null {
-  const raw = readObject(e.payload.part) ?? e.payload;
-  const id = readString(raw.id) ?? readString(e.payload.taskNodeId);
-  if (!id) return null;
-  const state = readString(raw.state);
-  return {
-    id,
-    callId: readString(raw.callId) ?? undefined,
-    name: readString(raw.name) ?? undefined,
-    args: raw.args,
-    state:
-      state && state in toolRank
-        ? (state as ToolPart["state"])
-        : e.kind === "tool_result"
-          ? raw.error
-            ? "error"
-            : "completed"
-          : "running",
-    result: raw.result,
-    error: typeof raw.error === "string" ? raw.error : undefined,
-    durationMs: typeof raw.durationMs === "number" ? raw.durationMs : undefined,
-  };
+  return e.kind === "tool_call" || e.kind === "tool_result" ? e.payload.messageId : null;
 }
 
 /** Marks a seq applied; false when it was applied before or is already reflected by a snapshot. */
@@ -570,19 +499,16 @@ function admit(d: Draft, seq: number | null): boolean {
   return true;
 }
 
-function applyChunk(d: Draft, e: EventEnvelope, now: number) {
+function applyChunk(d: Draft, e: EventOf<"stream_chunk">, now: number) {
   const nodeId = e.node_id;
-  const text = e.text ?? readString(e.payload.text) ?? "";
   if (!nodeId) return;
-  const offset = typeof e.payload.offset === "number" ? e.payload.offset : null;
+  const { text } = e;
+  const { offset } = e.payload;
   const message = placeholder(d, e, nodeId);
   if (isTerminal(message.state)) return;
   if (message.state === "pending") message.state = "streaming";
   if (!message.runId) message.runId = e.run_id;
-  if (offset === null) {
-    // No offset means the delta is meant to follow the text held.
-    message.text += text;
-  } else if (offset > message.text.length) {
+  if (offset > message.text.length) {
     if (message.ahead.length < AHEAD_LIMIT) message.ahead = [...message.ahead, { offset, text }];
     message.gap = true;
     d.resync = true;
@@ -611,6 +537,7 @@ function touchRun(d: Draft, e: EventEnvelope, nodeId: string | null, now: number
   setRun(d, indicate(d, run, { type: kind, at: now }));
 }
 
+/** Applies one event, narrowed by its kind. A kind this build does not know (a newer server's) is ignored. */
 function applyOne(d: Draft, e: EventEnvelope, now: number) {
   if (e.conversation_id !== d.base.conversationId) return;
   if (!admit(d, e.seq)) {
@@ -618,36 +545,12 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
     return;
   }
   d.counts[e.kind] = (d.counts[e.kind] ?? 0) + 1;
-  if (e.kind !== "run_queued" && (isSuperseded(d, e.node_id) || isSuperseded(d, readString(e.payload.messageId))))
-    return;
+  if (e.kind !== "run_queued" && (isSuperseded(d, e.node_id) || isSuperseded(d, toolOwner(e)))) return;
   switch (e.kind) {
     case "message_created": {
-      const raw = e.payload.message;
-      const clientMessageId = readString(e.payload.clientMessageId);
-      if (isTranscriptMessage(raw)) {
-        if (raw.role === "assistant" && e.run_id) touchRun(d, e, raw.id, now, "progress");
-        upsertServerMessage(d, fromTranscript(raw, e.seq, clientMessageId));
-      } else if (e.node_id) {
-        const role = e.payload.role === "user" ? "user" : "assistant";
-        upsertServerMessage(d, {
-          id: e.node_id,
-          clientMessageId,
-          turnId: e.turn_id,
-          runId: e.run_id,
-          role,
-          state: role === "user" ? "completed" : "pending",
-          text: readString(e.payload.text) ?? e.text ?? "",
-          tools: [],
-          error: null,
-          createdAt: e.created_at,
-          completedAt: null,
-          gap: false,
-          ahead: [],
-          origin: e.seq,
-          placeholder: false,
-          local: null,
-        });
-      }
+      const { message, clientMessageId } = e.payload;
+      if (message.role === "assistant" && e.run_id) touchRun(d, e, message.id, now, "progress");
+      upsertServerMessage(d, fromTranscript(message, e.seq, clientMessageId ?? null));
       return;
     }
     case "stream_chunk":
@@ -655,15 +558,12 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
       return;
     case "stream_complete": {
       if (!e.node_id) return;
-      const raw = e.payload.message;
-      const text = e.text ?? readString(e.payload.text) ?? (isTranscriptMessage(raw) ? raw.text : null);
       const message = placeholder(d, e, e.node_id);
-      if (isTranscriptMessage(raw)) {
-        Object.assign(message, mergeServerMessage(message, fromTranscript(raw, e.seq, null)));
-      }
-      if (text !== null) Object.assign(message, { text, gap: false, ahead: [] });
+      if (e.payload.message)
+        Object.assign(message, mergeServerMessage(message, fromTranscript(e.payload.message, e.seq, null)));
+      Object.assign(message, { text: e.text, gap: false, ahead: [] });
       if (!isTerminal(message.state)) message.state = completedState(e.payload.state);
-      const error = readObject(e.payload.error) as RunError | null;
+      const error = e.payload.error ?? null;
       if (error && message.state === "errored") message.error = message.error ?? error;
       message.completedAt = message.completedAt ?? e.created_at;
       if (e.run_id) touchRun(d, e, null, now, "progress");
@@ -671,27 +571,12 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
     }
     case "tool_call":
     case "tool_result": {
-      const owner = toolOwner(e);
-      const part = readToolPart(e);
-      if (!owner || !part) return;
-      const message = placeholder(d, e, owner);
+      const message = placeholder(d, e, e.payload.messageId);
       const tools = [...message.tools];
-      upsertTool(tools, part);
+      upsertTool(tools, e.payload.part);
       message.tools = tools;
       if (message.state === "pending") message.state = "streaming";
       if (e.run_id) touchRun(d, e, null, now, "progress");
-      return;
-    }
-    case "typing_start":
-    case "typing_stop": {
-      if (!e.node_id) return;
-      const last = d.typing.get(e.node_id);
-      const at = e.seq ?? Number.MAX_SAFE_INTEGER;
-      if (e.kind === "typing_start") {
-        if (last === undefined || last < at) d.typing.set(e.node_id, at);
-      } else if (last !== undefined && (e.seq === null || last <= at)) {
-        d.typing.delete(e.node_id);
-      }
       return;
     }
     case "run_heartbeat":
@@ -703,25 +588,8 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
     case "run_succeeded":
     case "run_failed":
     case "run_canceled": {
-      const runId = e.run_id ?? (isRunSummary(e.payload.run) ? e.payload.run.id : null);
-      if (!runId) return;
-      const summary = isRunSummary(e.payload.run) ? e.payload.run : null;
-      const state = runStateFor[e.kind];
-      if (Array.isArray(e.payload.supersededNodeIds)) supersede(d, e.payload.supersededNodeIds);
-      const error = (summary?.error ?? readObject(e.payload.error)) as RunError | null;
-      upsertRun(
-        d,
-        {
-          ...(summary ?? {}),
-          id: runId,
-          turnId: summary?.turnId ?? e.turn_id ?? undefined,
-          state,
-          error: error ?? undefined,
-          activeNodeId: summary?.activeNodeId ?? e.node_id ?? undefined,
-          retryOfId: summary?.retryOfId ?? readString(e.payload.retryOfId) ?? undefined,
-        },
-        now,
-      );
+      if (e.kind === "run_queued" && e.payload.supersededNodeIds) supersede(d, e.payload.supersededNodeIds);
+      upsertRun(d, { ...e.payload.run, state: runStateFor[e.kind] }, now);
       return;
     }
     case "run_stuck": {
@@ -731,18 +599,21 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
       return;
     }
     default:
+      // typing_*, conversation_updated (the session refetches the title), the step, directive and approval kinds
+      // (not shown yet), and kinds from a newer server.
       return;
   }
 }
 
-/** stream_complete's `payload.state`: a message state, or the node's (finished, errored, stopped). */
-function completedState(value: unknown): MessageState {
-  if (value === "errored") return "errored";
-  if (value === "stopped" || value === "canceled" || value === "skipped") return "canceled";
+/** stream_complete's `payload.state`: completed, or the node's end state when its run ended around it. */
+function completedState(state: PayloadOf<"stream_complete">["state"]): MessageState {
+  if (state === "errored") return "errored";
+  if (state === "stopped") return "canceled";
   return "completed";
 }
 
-const runStateFor = {
+/** The state each run event moves its run to. */
+export const runStateFor = {
   run_queued: "queued",
   run_started: "running",
   run_succeeded: "succeeded",

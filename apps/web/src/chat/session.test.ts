@@ -153,6 +153,33 @@ describe("ChatSession", () => {
     expect(listener).toHaveBeenCalledTimes(1);
   });
 
+  it("ignores an event kind it does not know, as a newer server may send, and applies the rest", async () => {
+    const { session, push } = open(fakeApi());
+    await session.start();
+    const at = { turn_id: "t1", run_id: "r1", node_id: "a1" };
+    await push([
+      envelope("message_created", {
+        ...at,
+        seq: 1,
+        payload: { message: transcriptMessage({ id: "a1", runId: "r1", state: "pending" }) },
+      }),
+      {
+        ...at,
+        conversation_id: CONVERSATION,
+        event_id: "e2",
+        seq: 2,
+        kind: "hook_warned",
+        payload: { hook: "x" },
+        created_at: "2026-01-01T00:00:00.000Z",
+      } as unknown as EventEnvelope,
+      envelope("stream_chunk", { ...at, seq: 3, text: "Hi", payload: { offset: 0 } }),
+    ]);
+    const chat = session.getSnapshot().chat;
+    expect(chat.messages.get("a1")!.text).toBe("Hi");
+    expect(chat.cursor).toBe(3);
+    expect(session.getSnapshot().loadError).toBeNull();
+  });
+
   it("refetches the page when a gap shows up, and fills it", async () => {
     const pages = [
       page([], 0),

@@ -1,10 +1,27 @@
-import type { EventEnvelope, EventKind, MessagesPage, RunSummary, TranscriptMessage } from "@cybros/protocol";
+import type {
+  EventEnvelope,
+  EventKind,
+  EventOf,
+  MessagesPage,
+  PayloadOf,
+  RunSummary,
+  TextEventKind,
+  ToolCallPart,
+  TranscriptMessage,
+} from "@cybros/protocol";
+import { runStateFor } from "./reconciler";
 
 /** Builders for envelopes, messages and pages in tests (unit tests here, the e2e matrix through the test hook). */
 
 export const CONVERSATION = "0190a000-0000-7000-8000-000000000000";
 
-export function envelope(kind: EventKind, fields: Partial<EventEnvelope> = {}): EventEnvelope {
+/** An envelope of one kind: its payload (and text, for text kinds) as the server writes them. */
+export function envelope<K extends EventKind>(
+  kind: K,
+  fields: Partial<Omit<EventOf<K>, "kind">> &
+    Pick<EventOf<K>, "payload"> &
+    (K extends TextEventKind ? { text: string } : unknown),
+): EventOf<K> {
   return {
     conversation_id: CONVERSATION,
     turn_id: null,
@@ -13,8 +30,41 @@ export function envelope(kind: EventKind, fields: Partial<EventEnvelope> = {}): 
     event_id: fields.seq == null ? null : `e${fields.seq}`,
     seq: null,
     kind,
-    payload: {},
     created_at: "2026-01-01T00:00:00.000Z",
+    ...fields,
+  } as EventOf<K>;
+}
+
+type RunKind = keyof typeof runStateFor;
+
+/**
+ * A run event as the server sends it: the run's summary, in the kind's state, made from the envelope's run and
+ * turn; `payload` adds the rest (a failure's error, a retry's superseded nodes), `run` overrides summary fields.
+ */
+export function runEvent<K extends RunKind>(
+  kind: K,
+  fields: Partial<Omit<EventOf<K>, "kind" | "payload">> & { run_id: string },
+  payload?: Omit<PayloadOf<K>, "run">,
+  run: Partial<RunSummary> = {},
+): EventOf<K> {
+  const error = payload && "error" in payload ? (payload.error as RunSummary["error"]) : null;
+  const summary = runSummary({
+    id: fields.run_id,
+    turnId: fields.turn_id ?? "t1",
+    state: runStateFor[kind],
+    error,
+    ...run,
+  });
+  return envelope(kind, { ...fields, payload: { ...payload, run: summary } } as never) as EventOf<K>;
+}
+
+export function toolPart(fields: Partial<ToolCallPart> & { id: string }): ToolCallPart {
+  return {
+    type: "tool_call",
+    callId: `call-${fields.id}`,
+    name: "memory_search",
+    args: {},
+    state: "running",
     ...fields,
   };
 }
@@ -84,8 +134,8 @@ export function turnEvents(options: {
       seq: seq++,
       payload: { message: transcriptMessage({ id: user, turnId: turn, role: "user", text: prompt }) },
     }),
-    envelope("run_queued", { ...at, seq: seq++ }),
-    envelope("run_started", { ...at, node_id: assistant, seq: seq++ }),
+    runEvent("run_queued", { ...at, seq: seq++ }),
+    runEvent("run_started", { ...at, seq: seq++ }),
     envelope("message_created", {
       ...at,
       node_id: assistant,
@@ -104,7 +154,22 @@ export function turnEvents(options: {
       }),
     );
   }
-  events.push(envelope("stream_complete", { ...at, node_id: assistant, seq: seq++, text: reply }));
-  events.push(envelope("run_succeeded", { ...at, node_id: assistant, seq: seq++ }));
+  const completed = transcriptMessage({
+    id: assistant,
+    turnId: turn,
+    runId: run,
+    text: reply,
+    parts: [{ type: "text", text: reply }],
+  });
+  events.push(
+    envelope("stream_complete", {
+      ...at,
+      node_id: assistant,
+      seq: seq++,
+      text: reply,
+      payload: { state: "completed", message: completed },
+    }),
+  );
+  events.push(runEvent("run_succeeded", { ...at, seq: seq++ }));
   return events;
 }

@@ -225,7 +225,7 @@ describe("ConversationTransport", () => {
       sseRetryWhilePollingMs: 50,
     });
     await vi.waitFor(() => expect(transport.snapshot.state).toBe("polling"));
-    await vi.waitFor(() => expect(events.map((e) => e.text)).toEqual(["polled"]));
+    await vi.waitFor(() => expect(events.map((e) => e.kind === "stream_chunk" && e.text)).toEqual(["polled"]));
     expect(polls[0]).toContain("cursor=0");
     await vi.waitFor(() => expect(polls.length).toBeGreaterThan(1));
     expect(polls.at(-1)).toContain("cursor=9");

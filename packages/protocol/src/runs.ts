@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+export const runState = z.enum(["queued", "running", "succeeded", "failed", "canceled"]);
+export type RunState = z.infer<typeof runState>;
+
+/** Stable error codes a run can fail with; the UI words each one for people. */
+export const runErrorCode = z.enum([
+  "timeout",
+  "connection_error",
+  "http_error",
+  "rate_limited",
+  "auth_failed",
+  "context_too_long",
+  "empty_response",
+  "invalid_response",
+  "no_provider_for_model",
+  "stale_run",
+  "interrupted",
+  "tool_loop_limit",
+  "agent_program_error",
+  "internal_error",
+]);
+export type RunErrorCode = z.infer<typeof runErrorCode>;
+
+export const runError = z.object({
+  code: runErrorCode,
+  message: z.string(),
+  status: z.number().int().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type RunError = z.infer<typeof runError>;
+
+/** What one step of a run does: call the model, run a tool, or wait on something outside the run. */
+export const stepKind = z.enum([
+  "model_call",
+  "tool_call",
+  "await_approval",
+  "await_directive",
+  "await_run",
+  "await_hook",
+]);
+export type StepKind = z.infer<typeof stepKind>;
+
+/** A step is queued, then running (or waiting, for the await_* kinds), then ends one of four ways. */
+export const stepState = z.enum(["queued", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"]);
+export type StepState = z.infer<typeof stepState>;
