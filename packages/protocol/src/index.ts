@@ -5,3 +5,4 @@ export * from "./conversations.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./providers.js";
+export * from "./text.js";

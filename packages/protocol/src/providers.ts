@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isStorableText, storableText, UNSTORABLE_TEXT_MESSAGE } from "./text.js";
 
 /**
  * A base URL on this Cybros server itself (the built-in mock LLM). Stored as a path so it survives port changes
@@ -11,8 +12,7 @@ export const MOCK_PROVIDER_BASE_URL = "/mock_llm/v1";
 // The protocol package runs without DOM or Node types, so zod's URL check stands in for `new URL`.
 const httpUrl = z.url({ protocol: /^https?$/, hostname: /^.+$/ });
 
-export const providerBaseUrl = z
-  .string()
+export const providerBaseUrl = storableText()
   .trim()
   .min(1, "is required")
   .max(2048, "is too long")
@@ -22,7 +22,7 @@ export const providerBaseUrl = z
   // Requests append "/models" and "/chat/completions"; a trailing slash would double it.
   .transform((v) => v.replace(/\/+$/, ""));
 
-export const providerName = z.string().trim().min(1, "is required").max(100, "is too long");
+export const providerName = storableText().trim().min(1, "is required").max(100, "is too long");
 
 export const apiFormat = z.enum(["openai"], { error: 'must be "openai" (the only format supported for now)' });
 export type ApiFormat = z.infer<typeof apiFormat>;
@@ -58,8 +58,10 @@ export const providerHeaders = z.unknown().transform((value, ctx): Record<string
       ctx.addIssue({ code: "custom", message: "is not a valid header name", path: [name] });
     } else if (typeof headerValue !== "string") {
       ctx.addIssue({ code: "custom", message: "must be a string", path: [name] });
-    } else if (/[\r\n\0]/.test(headerValue)) {
+    } else if (/[\r\n]/.test(headerValue)) {
       ctx.addIssue({ code: "custom", message: "must not contain line breaks", path: [name] });
+    } else if (!isStorableText(headerValue)) {
+      ctx.addIssue({ code: "custom", message: UNSTORABLE_TEXT_MESSAGE, path: [name] });
     } else {
       headers[name] = headerValue;
     }
@@ -69,7 +71,7 @@ export const providerHeaders = z.unknown().transform((value, ctx): Record<string
 
 /** Model ids, as a list or as text separated by commas or line breaks; blanks and repeats are dropped. */
 export const modelAllowlist = z
-  .union([z.array(z.string({ error: "must list model ids as text" })), z.string()], {
+  .union([z.array(storableText({ error: "must list model ids as text" })), storableText()], {
     error: "must be a list of model ids",
   })
   .transform((value) => {
@@ -85,8 +87,7 @@ export const providerPriority = z
   .max(1_000_000, "is too large");
 
 /** omitted = keep the stored key (update only), null or "" = no key, text = the new key. */
-export const providerApiKey = z
-  .string({ error: "must be text" })
+export const providerApiKey = storableText({ error: "must be text" })
   .max(4096, "is too long")
   .nullable()
   .transform((v) => (v === null || v.trim() === "" ? null : v.trim()));

@@ -1,4 +1,4 @@
-import { modelListingInput, providerCreateInput, providerUpdateInput } from "@cybros/protocol";
+import { modelListingInput, providerCreateInput, providerUpdateInput, storableText } from "@cybros/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../http/session.js";
@@ -17,8 +17,7 @@ import { fetchModels } from "./model-listing.js";
 import { resolutionsFor } from "./resolve.js";
 
 const resolutionQuery = z.object({
-  models: z
-    .string()
+  models: storableText()
     .default("")
     .transform((v) => [...new Set(v.split(",").map((m) => m.trim()))].filter((m) => m !== ""))
     .pipe(z.array(z.string()).max(100, "names at most 100 models")),
