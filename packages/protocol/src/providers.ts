@@ -105,7 +105,10 @@ export const providerCreateInput = z.object({
 export type ProviderCreateInput = z.input<typeof providerCreateInput>;
 export type ProviderCreate = z.output<typeof providerCreateInput>;
 
-/** Every field optional; `apiKey` omitted keeps the stored key. */
+/**
+ * Every field optional; `apiKey` omitted keeps the stored key, `headers` omitted keeps the stored headers (given,
+ * they replace them all). A new `baseUrl` needs the key and headers sent again when some are stored.
+ */
 export const providerUpdateInput = z.object({
   name: providerName.optional(),
   baseUrl: providerBaseUrl.optional(),
@@ -126,14 +129,18 @@ export const connectionCheck = z.object({
 });
 export type ConnectionCheck = z.infer<typeof connectionCheck>;
 
-/** What the browser sees of a provider: the key itself never leaves the server, only whether one is set. */
+/**
+ * What the browser sees of a provider: the key and header values never leave the server, only whether a key is
+ * set and which headers have a value.
+ */
 export const providerView = z.object({
   id: z.string(),
   name: z.string(),
   baseUrl: z.string(),
   apiFormat,
   apiKeySet: z.boolean(),
-  headers: z.record(z.string(), z.string()),
+  /** Names of the extra headers sent; their values are secrets, like the key. */
+  headersSet: z.array(z.string()),
   modelAllowlist: z.array(z.string()),
   priority: z.number(),
   enabled: z.boolean(),
@@ -144,13 +151,14 @@ export const providerView = z.object({
 export type ProviderView = z.infer<typeof providerView>;
 
 /**
- * Fetch Models, with the form's possibly unsaved values. When the key is left empty and `providerId` names a
- * saved provider, its stored key is used, so editing a provider does not mean retyping the key.
+ * Fetch Models, with the form's possibly unsaved values. When `providerId` names a saved provider and the base URL
+ * is the one it was saved with, a key left empty and headers omitted mean its stored ones, so editing a provider
+ * does not mean retyping them; with another base URL they must be sent (a 422 names the missing field).
  */
 export const modelListingInput = z.object({
   baseUrl: providerBaseUrl,
   apiKey: providerApiKey.optional(),
-  headers: providerHeaders.optional().transform((v) => v ?? {}),
+  headers: providerHeaders.optional(),
   providerId: z.uuid("is not a provider id").optional(),
 });
 export type ModelListingInput = z.input<typeof modelListingInput>;

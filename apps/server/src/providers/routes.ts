@@ -24,11 +24,13 @@ const resolutionQuery = z.object({
 });
 
 /**
- * /api/providers — LLM providers of the signed-in account. Answers never contain an API key, only `apiKeySet`.
+ * /api/providers — LLM providers of the signed-in account. Answers never contain the API key or header values,
+ * only `apiKeySet` and `headersSet` (names); both are sent only to the base URL they were saved with.
  *   GET    /                     → {providers: ProviderView[]} in resolution order
  *   POST   /                     ProviderCreateInput → 201 ProviderView
  *   GET    /:id                  → ProviderView
- *   PATCH  /:id                  ProviderUpdateInput → ProviderView (apiKey omitted keeps it, null/"" clears it)
+ *   PATCH  /:id                  ProviderUpdateInput → ProviderView (apiKey/headers omitted keep them; a new
+ *                                baseUrl needs them sent again: 422 apiKey/headers)
  *   DELETE /:id                  → 204
  *   POST   /model-listing        ModelListingInput → ModelListingResult (Fetch Models, unsaved values)
  *   POST   /:id/connection-check → {check: ConnectionCheck, provider: ProviderView} (Test connection)
