@@ -1,7 +1,7 @@
 import { expect, test } from "./fixtures";
 import { ProvidersPage } from "./pages/settings";
 
-test("provider CRUD: invalid headers JSON is an inline error and saves nothing; fixed it saves; edit; Fetch models fills the allowlist; delete", async ({
+test("provider CRUD: invalid headers JSON is an inline error and saves nothing; fixed it saves; saved secrets stay masked and a new base URL asks for them again; edit; Fetch models fills the allowlist; delete", async ({
   signedIn: page,
   apiRequest,
   instance,
@@ -15,7 +15,13 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
 
   await providers.open();
   await providers.startAdding();
-  await providers.fill({ name, baseUrl, headers: '{"X-Title": "Cybros"', models: ["mock-model"] });
+  await providers.fill({
+    name,
+    baseUrl,
+    apiKey: "sk-e2e-0123456789",
+    headers: '{"X-Title": "Cybros"',
+    models: ["mock-model"],
+  });
   const rejected = page.waitForResponse((r) => r.url().endsWith("/api/providers") && r.request().method() === "POST");
   await providers.submit();
   expect((await rejected).status()).toBe(422);
@@ -34,10 +40,27 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
   await expect(row).toContainText(baseUrl);
   await expect(row).toContainText("mock-model");
 
-  // Edit: a new name and priority show in the list; the headers were kept.
+  // Edit: saved header values are secrets like the key, shown masked.
   const renamed = `${name} (edited)`;
   await providers.startEditing(name);
-  await expect(providers.dialog.getByLabel("Extra headers")).toHaveValue(/"X-Title": "Cybros"/);
+  const savedHeaders = providers.dialog.getByRole("list", { name: "Extra headers" });
+  await expect(savedHeaders.getByRole("listitem")).toHaveText(["X-Title•••• (set)"]);
+  await expect(providers.dialog.getByText("Cybros", { exact: true })).toHaveCount(0);
+
+  // A new base URL asks for the key and headers again; the server refuses it without them and saves nothing.
+  await providers.fill({ baseUrl: "https://elsewhere.example/v1" });
+  await expect(providers.dialog.getByText(/^The base URL changed: type the key again\./)).toBeVisible();
+  await expect(providers.dialog.getByLabel("API key")).toHaveAttribute("placeholder", "Key for the new base URL");
+  await expect(providers.dialog.getByText(/^The base URL changed: enter the header values again/)).toBeVisible();
+  const refused = page.waitForResponse((r) => r.url().includes("/api/providers/") && r.request().method() === "PATCH");
+  await providers.submit();
+  expect((await refused).status()).toBe(422);
+  await expect(providers.fieldError("API key")).toHaveText(/^API key must be typed again for the new base URL/);
+  await expect(providers.fieldError("Extra headers")).toHaveText(/^Extra headers must be typed again/);
+
+  // Back to the saved URL: nothing to retype, the headers are kept; a new name and priority show in the list.
+  await providers.fill({ baseUrl: `${baseUrl}/` });
+  await expect(savedHeaders).toBeVisible();
   await providers.fill({ name: renamed, priority: 5 });
   await providers.submit();
   await expect(providers.dialog).toBeHidden();
@@ -59,6 +82,6 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
   await providers.delete(renamed);
   expect(await listed()).not.toContain(renamed);
 
-  // The rejected save is the one expected failure (a 422); nothing else, and never a 5xx.
+  // The rejected saves are the expected failures (422s); nothing else, and never a 5xx.
   expect(consoleErrors.filter((e) => !/status of 422/.test(e))).toEqual([]);
 });

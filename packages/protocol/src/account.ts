@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableText } from "./text.js";
 
 /** The web_search backend as stored and shown: keys are never here, only whether one is set. */
 export const webSearchSettings = z.discriminatedUnion("backend", [
@@ -9,7 +10,7 @@ export const webSearchSettings = z.discriminatedUnion("backend", [
 ]);
 export type WebSearchSettings = z.infer<typeof webSearchSettings>;
 
-const apiKeyInput = z.string().trim().min(1, "must not be empty").max(500).optional();
+const apiKeyInput = storableText().trim().min(1, "must not be empty").max(500).optional();
 
 /**
  * What System settings sends to choose the backend. `apiKey` is write-only: stored encrypted, never answered;
@@ -34,7 +35,7 @@ export const accountSettings = z.object({
 });
 export type AccountSettings = z.infer<typeof accountSettings>;
 
-const modelId = z.string().trim().min(1, "must not be empty").max(200, "is too long");
+const modelId = storableText().trim().min(1, "must not be empty").max(200, "is too long");
 
 /**
  * PATCH /api/account/settings: only the keys sent change. Models are ids (a provider's allowlist decides who
@@ -45,9 +46,9 @@ export const accountSettingsInput = z.object({
   embeddingModel: modelId.nullable().optional(),
   webSearch: webSearchInput.optional(),
   webFetchAllowlist: z
-    .array(z.string().trim().min(1, "must not be empty").max(255, "is too long"))
+    .array(storableText().trim().min(1, "must not be empty").max(255, "is too long"))
     .max(100, "lists at most 100 hosts")
     .optional(),
-  features: z.record(z.string().max(100), z.boolean({ error: "must be true or false" })).optional(),
+  features: z.record(storableText().max(100), z.boolean({ error: "must be true or false" })).optional(),
 });
 export type AccountSettingsInput = z.input<typeof accountSettingsInput>;

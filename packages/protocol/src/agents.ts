@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { modelResolution } from "./providers.js";
+import { storableText } from "./text.js";
 
-const requiredText = z.string({ error: (i) => (i.input === undefined ? "is required" : "must be a string") });
+const requiredText = storableText({ error: (i) => (i.input === undefined ? "is required" : "must be a string") });
 
 /** POST /api/agents: a new agent program copied from a bundled profile. */
 export const createAgentInput = z.object({
@@ -12,12 +13,15 @@ export const createAgentInput = z.object({
     .regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
   profile: requiredText.trim().min(1, "is required"),
   /** Replaces the profile's description in the new agent.yml when given. */
-  description: z.string({ error: "must be a string" }).trim().max(1000, "must be at most 1000 characters").optional(),
+  description: storableText({ error: "must be a string" })
+    .trim()
+    .max(1000, "must be at most 1000 characters")
+    .optional(),
 });
 export type CreateAgentInput = z.infer<typeof createAgentInput>;
 
 export const agentListQuery = z.object({
-  q: z.string().trim().max(200, "is too long").optional(),
+  q: storableText().trim().max(200, "is too long").optional(),
 });
 
 export const agentSummary = z.object({

@@ -1,16 +1,16 @@
 import { z } from "zod";
+import { storableText } from "./text.js";
 
-export const email = z
-  .string()
+export const email = storableText()
   .trim()
   .min(1, "is required")
   .max(320, "is too long")
   .pipe(z.email("is not a valid email address"));
 
-export const newPassword = z.string().min(8, "must be at least 8 characters").max(1024, "is too long");
+export const newPassword = storableText().min(8, "must be at least 8 characters").max(1024, "is too long");
 
 export const setupInput = z
-  .object({ email, password: newPassword, passwordConfirmation: z.string() })
+  .object({ email, password: newPassword, passwordConfirmation: storableText() })
   .refine((v) => v.password === v.passwordConfirmation, {
     path: ["passwordConfirmation"],
     message: "does not match the password",
@@ -18,16 +18,16 @@ export const setupInput = z
 export type SetupInput = z.infer<typeof setupInput>;
 
 export const loginInput = z.object({
-  email: z.string().trim().min(1, "is required").max(320, "is too long"),
-  password: z.string().min(1, "is required").max(1024, "is too long"),
+  email: storableText().trim().min(1, "is required").max(320, "is too long"),
+  password: storableText().min(1, "is required").max(1024, "is too long"),
 });
 export type LoginInput = z.infer<typeof loginInput>;
 
 export const passwordChangeInput = z
   .object({
-    currentPassword: z.string().min(1, "is required"),
+    currentPassword: storableText().min(1, "is required"),
     newPassword,
-    newPasswordConfirmation: z.string(),
+    newPasswordConfirmation: storableText(),
   })
   .refine((v) => v.newPassword === v.newPasswordConfirmation, {
     path: ["newPasswordConfirmation"],

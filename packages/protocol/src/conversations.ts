@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { runError, runState } from "./runs.js";
+import { storableText } from "./text.js";
 
 export const conversationSummary = z.object({
   id: z.string(),
@@ -94,18 +95,18 @@ export type MessagesPage = z.infer<typeof messagesPage>;
 
 export const createConversationInput = z.object({
   agentProgramId: z.string().uuid("is not a valid agent id"),
-  title: z.string().trim().max(200, "is too long").optional(),
+  title: storableText().trim().max(200, "is too long").optional(),
 });
 export type CreateConversationInput = z.infer<typeof createConversationInput>;
 
 export const updateConversationInput = z.object({
-  title: z.string().trim().min(1, "is required").max(200, "is too long"),
+  title: storableText().trim().min(1, "is required").max(200, "is too long"),
 });
 
 export const postMessageInput = z.object({
-  content: z.string().trim().min(1, "is required").max(200_000, "is too long"),
+  content: storableText().trim().min(1, "is required").max(200_000, "is too long"),
   /** A client-made id; resending with the same one returns the first result instead of a duplicate. */
-  clientMessageId: z.string().max(100).optional(),
+  clientMessageId: storableText().max(100).optional(),
 });
 export type PostMessageInput = z.infer<typeof postMessageInput>;
 

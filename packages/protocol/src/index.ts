@@ -7,3 +7,4 @@ export * from "./errors.js";
 export * from "./events.js";
 export * from "./providers.js";
 export * from "./runs.js";
+export * from "./text.js";

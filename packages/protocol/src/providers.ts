@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isStorableText, storableText, UNSTORABLE_TEXT_MESSAGE } from "./text.js";
 
 /**
  * A base URL on this Cybros server itself (the built-in mock LLM). Stored as a path so it survives port changes
@@ -11,8 +12,7 @@ export const MOCK_PROVIDER_BASE_URL = "/mock_llm/v1";
 // The protocol package runs without DOM or Node types, so zod's URL check stands in for `new URL`.
 const httpUrl = z.url({ protocol: /^https?$/, hostname: /^.+$/ });
 
-export const providerBaseUrl = z
-  .string()
+export const providerBaseUrl = storableText()
   .trim()
   .min(1, "is required")
   .max(2048, "is too long")
@@ -22,7 +22,7 @@ export const providerBaseUrl = z
   // Requests append "/models" and "/chat/completions"; a trailing slash would double it.
   .transform((v) => v.replace(/\/+$/, ""));
 
-export const providerName = z.string().trim().min(1, "is required").max(100, "is too long");
+export const providerName = storableText().trim().min(1, "is required").max(100, "is too long");
 
 export const apiFormat = z.enum(["openai"], { error: 'must be "openai" (the only format supported for now)' });
 export type ApiFormat = z.infer<typeof apiFormat>;
@@ -58,8 +58,10 @@ export const providerHeaders = z.unknown().transform((value, ctx): Record<string
       ctx.addIssue({ code: "custom", message: "is not a valid header name", path: [name] });
     } else if (typeof headerValue !== "string") {
       ctx.addIssue({ code: "custom", message: "must be a string", path: [name] });
-    } else if (/[\r\n\0]/.test(headerValue)) {
+    } else if (/[\r\n]/.test(headerValue)) {
       ctx.addIssue({ code: "custom", message: "must not contain line breaks", path: [name] });
+    } else if (!isStorableText(headerValue)) {
+      ctx.addIssue({ code: "custom", message: UNSTORABLE_TEXT_MESSAGE, path: [name] });
     } else {
       headers[name] = headerValue;
     }
@@ -69,7 +71,7 @@ export const providerHeaders = z.unknown().transform((value, ctx): Record<string
 
 /** Model ids, as a list or as text separated by commas or line breaks; blanks and repeats are dropped. */
 export const modelAllowlist = z
-  .union([z.array(z.string({ error: "must list model ids as text" })), z.string()], {
+  .union([z.array(storableText({ error: "must list model ids as text" })), storableText()], {
     error: "must be a list of model ids",
   })
   .transform((value) => {
@@ -85,8 +87,7 @@ export const providerPriority = z
   .max(1_000_000, "is too large");
 
 /** omitted = keep the stored key (update only), null or "" = no key, text = the new key. */
-export const providerApiKey = z
-  .string({ error: "must be text" })
+export const providerApiKey = storableText({ error: "must be text" })
   .max(4096, "is too long")
   .nullable()
   .transform((v) => (v === null || v.trim() === "" ? null : v.trim()));
@@ -104,7 +105,10 @@ export const providerCreateInput = z.object({
 export type ProviderCreateInput = z.input<typeof providerCreateInput>;
 export type ProviderCreate = z.output<typeof providerCreateInput>;
 
-/** Every field optional; `apiKey` omitted keeps the stored key. */
+/**
+ * Every field optional; `apiKey` omitted keeps the stored key, `headers` omitted keeps the stored headers (given,
+ * they replace them all). A new `baseUrl` needs the key and headers sent again when some are stored.
+ */
 export const providerUpdateInput = z.object({
   name: providerName.optional(),
   baseUrl: providerBaseUrl.optional(),
@@ -125,14 +129,18 @@ export const connectionCheck = z.object({
 });
 export type ConnectionCheck = z.infer<typeof connectionCheck>;
 
-/** What the browser sees of a provider: the key itself never leaves the server, only whether one is set. */
+/**
+ * What the browser sees of a provider: the key and header values never leave the server, only whether a key is
+ * set and which headers have a value.
+ */
 export const providerView = z.object({
   id: z.string(),
   name: z.string(),
   baseUrl: z.string(),
   apiFormat,
   apiKeySet: z.boolean(),
-  headers: z.record(z.string(), z.string()),
+  /** Names of the extra headers sent; their values are secrets, like the key. */
+  headersSet: z.array(z.string()),
   modelAllowlist: z.array(z.string()),
   priority: z.number(),
   enabled: z.boolean(),
@@ -143,13 +151,14 @@ export const providerView = z.object({
 export type ProviderView = z.infer<typeof providerView>;
 
 /**
- * Fetch Models, with the form's possibly unsaved values. When the key is left empty and `providerId` names a
- * saved provider, its stored key is used, so editing a provider does not mean retyping the key.
+ * Fetch Models, with the form's possibly unsaved values. When `providerId` names a saved provider and the base URL
+ * is the one it was saved with, a key left empty and headers omitted mean its stored ones, so editing a provider
+ * does not mean retyping them; with another base URL they must be sent (a 422 names the missing field).
  */
 export const modelListingInput = z.object({
   baseUrl: providerBaseUrl,
   apiKey: providerApiKey.optional(),
-  headers: providerHeaders.optional().transform((v) => v ?? {}),
+  headers: providerHeaders.optional(),
   providerId: z.uuid("is not a provider id").optional(),
 });
 export type ModelListingInput = z.input<typeof modelListingInput>;

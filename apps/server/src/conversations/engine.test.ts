@@ -4,11 +4,13 @@ import path from "node:path";
 import { type EventEnvelope, eventEnvelope } from "@cybros/protocol";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { defaultAccount, updateSettings } from "../accounts/index.js";
 import { repoRoot } from "../config.js";
 import { agentPrograms } from "../db/schema.js";
 import { findRun, finishRun } from "../runs/index.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
+import { startLocalHttp } from "../testing/local-http.js";
 
 let server: TestServer;
 let client: TestClient;
@@ -382,6 +384,66 @@ describe("conversation engine", () => {
       [next!.seq, "conversation_updated", { title: "next" }],
     ]);
     expect(next!.seq).toBe(late!.seq! + 1);
+  });
+});
+
+describe("text the database cannot store, from the outside world", () => {
+  type ToolPart = { name: string; state: string; args: unknown; result: string };
+  const toolParts = (messages: Awaited<ReturnType<typeof transcript>>) =>
+    messages.flatMap((m) => m.parts.filter((p) => p.type === "tool_call")) as unknown as ToolPart[];
+
+  it("keeps a reply whose stream holds NUL, a lone surrogate and a surrogate pair split across chunks", async () => {
+    server.services.mockLlm!.defineScenario({
+      name: "hostile-text",
+      steps: [{ reply: "text", chunks: ["Hello\u0000 wor", "ld \ud800!", " rocket \ud83d", "\ude80 done"] }],
+    });
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    await send(id, "/mock scenario name=hostile-text");
+    const [ended] = await events.runsEnded(1);
+    expect(ended!.kind).toBe("run_succeeded");
+    const reply = (await transcript(id))[1]!;
+    expect([reply.text, reply.state]).toEqual(["Hello world \ufffd! rocket 🚀 done", "completed"]);
+    // What streamed live is what was stored.
+    expect(assemble(await pollOnce(id, 0)).get(reply.id)).toBe(reply.text);
+  });
+
+  it("runs a tool call whose arguments hold NUL and a lone surrogate, escaped or raw", async () => {
+    const id = await newConversation();
+    const events = await subscribe(id, 0);
+    // Escaped inside the JSON text, and (through the quoted `args=`) raw characters in it.
+    await send(id, '/mock tool_calls\nmemory_store {"content":"Miso\\u0000 the cat \\ud800"}');
+    await send(id, '/mock tool_calls name=memory_store args="{\\"content\\":\\"Tom\\u0000 \\ud800\\"}"');
+    const ended = await events.runsEnded(2);
+    expect(ended.map((e) => e.kind)).toEqual(["run_succeeded", "run_succeeded"]);
+    const parts = toolParts(await transcript(id));
+    expect(parts.map((p) => [p.name, p.state])).toEqual([
+      ["memory_store", "completed"],
+      ["memory_store", "completed"],
+    ]);
+    expect(parts.map((p) => p.args)).toEqual([{ content: "Miso the cat \ufffd" }, { content: "Tom \ufffd" }]);
+  });
+
+  it("reads a fetched page with NUL bytes into the reply's tool result", async () => {
+    const site = await startLocalHttp((_req, res) =>
+      res.writeHead(200, { "content-type": "text/plain" }).end("before\u0000after \u0000end"),
+    );
+    try {
+      const account = await defaultAccount(server.services.db);
+      await updateSettings(server.services.db, account, { webFetchAllowlist: [site.host] });
+      const id = await newConversation();
+      const events = await subscribe(id, 0);
+      await send(id, `/mock tool_calls\nweb_fetch {"url":"${site.url}/page.txt"}`);
+      const [ended] = await events.runsEnded(1);
+      expect(ended!.kind).toBe("run_succeeded");
+      const messages = await transcript(id);
+      const [part] = toolParts(messages);
+      expect(part!.state).toBe("completed");
+      expect(part!.result).toContain("beforeafter end");
+      expect(messages.at(-1)!.text).toContain("beforeafter end");
+    } finally {
+      await site.close();
+    }
   });
 });
 

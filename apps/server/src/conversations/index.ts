@@ -124,16 +124,21 @@ export async function listConversations(
   };
 }
 
+/** The new title and its event commit together: a rename is never seen by one client and missed by another. */
 export async function renameConversation(services: Services, row: ConversationRow, title: string) {
-  const [updated] = await services.db
-    .update(conversations)
-    .set({ title, updatedAt: new Date() })
-    .where(eq(conversations.id, row.id))
-    .returning();
-  await services.realtime.emit(services.db, [
-    { conversationId: row.id, kind: "conversation_updated", payload: { title } },
-  ]);
-  return present(services, updated!);
+  const { updated, events } = await services.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(conversations)
+      .set({ title, updatedAt: new Date() })
+      .where(eq(conversations.id, row.id))
+      .returning();
+    const events = await services.realtime.record(tx, [
+      { conversationId: row.id, kind: "conversation_updated", payload: { title } },
+    ]);
+    return { updated: updated!, events };
+  });
+  services.realtime.publish(events);
+  return present(services, updated);
 }
 
 export async function setArchived(services: Services, row: ConversationRow, archived: boolean) {

@@ -2,6 +2,7 @@ import {
   type ConversationDetail,
   createConversationInput,
   postMessageInput,
+  storableText,
   updateConversationInput,
 } from "@cybros/protocol";
 import { Hono } from "hono";
@@ -25,14 +26,14 @@ import {
 import { modelWarningFor } from "./model-warning.js";
 
 const listQuery = z.object({
-  q: z.string().trim().max(200).optional(),
+  q: storableText().trim().max(200).optional(),
   archived: z.enum(["true", "false"]).optional(),
-  before: z.string().max(100).optional(),
+  before: storableText().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
 
 const pageQuery = z.object({
-  before: z.string().max(50).optional(),
+  before: storableText().max(50).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 

@@ -84,7 +84,8 @@ export const llmProviders = pgTable(
     /** AES-256-GCM ciphertext (secrets/index.ts); null when the provider needs no key. */
     apiKeyEncrypted: text("api_key_encrypted"),
     apiFormat: text("api_format").notNull().default("openai"),
-    headers: jsonb("headers").$type<Record<string, string>>().notNull().default({}),
+    /** Extra request headers: name → value sealed like the key (some APIs take keys in headers). */
+    headersEncrypted: jsonb("headers_encrypted").$type<Record<string, string>>().notNull().default({}),
     modelAllowlist: jsonb("model_allowlist").$type<string[]>().notNull(),
     priority: integer("priority").notNull().default(0),
     enabled: boolean("enabled").notNull().default(true),

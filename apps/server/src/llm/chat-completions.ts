@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { toStorableJson, toStorableText } from "@cybros/protocol";
 import { createParser } from "eventsource-parser";
 import { version } from "../version.js";
 import { connectionError, httpStatusError, LlmError } from "./errors.js";
@@ -8,7 +9,8 @@ import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
 /**
  * One streamed `POST /chat/completions` in the OpenAI wire format, read straight off Node's response: no web
  * streams and no schema validation per chunk between the socket and the caller (decisions/0010). The shapes read
- * here are checked by hand, field by field, as they are used.
+ * here are checked by hand, field by field, as they are used. Text and tool calls leave here storable (NUL
+ * removed, lone surrogates replaced): a model that emits either must not fail the run that stores its reply.
  */
 
 /** What a completed stream said besides its text, which went to the handlers as it came. */
@@ -213,6 +215,9 @@ function readStream(
   apiKey: string | null | undefined,
 ): Promise<CompletionOutcome> {
   const outcome: CompletionOutcome = { finishReason: undefined, refused: false, usage: undefined, toolCalls: [] };
+  const text = storableDeltas(handlers.onText);
+  const reasoning = storableDeltas(handlers.onReasoning);
+  const output = { onText: text.push, onReasoning: reasoning.push };
   /** By the provider's index; a call without an index continues the last one. */
   const calls = new Map<number, PendingCall>();
   let lastIndex = -1;
@@ -250,19 +255,19 @@ function readStream(
       const delta = choice.delta;
       if (!delta) return;
 
-      const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === "string" && reasoning) handlers.onReasoning(reasoning);
+      const reasoningDelta = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoningDelta === "string" && reasoningDelta) reasoning.push(reasoningDelta);
       const content = delta.content;
       if (typeof content === "string") {
-        if (content) handlers.onText(content);
+        if (content) text.push(content);
       } else if (Array.isArray(content)) {
-        for (const part of content) readContentPart(part, handlers);
+        for (const part of content) readContentPart(part, output);
       } else if (content != null) {
         throw malformed("`content` is neither text nor a list of parts");
       }
       if (typeof delta.refusal === "string" && delta.refusal) {
         outcome.refused = true;
-        handlers.onText(delta.refusal);
+        text.push(delta.refusal);
       }
       if (delta.tool_calls != null) {
         if (!Array.isArray(delta.tool_calls)) throw malformed("`tool_calls` is not a list");
@@ -310,20 +315,60 @@ function readStream(
         fail(new LlmError("connection_error", "The provider's stream ended before the reply was complete"));
         return;
       }
+      text.flush();
+      reasoning.flush();
       outcome.toolCalls = [...calls.entries()]
         .sort(([a], [b]) => a - b)
         .map(([, call], position) => ({
-          callId: call.callId ?? `call_${position}_${Date.now().toString(36)}`,
-          name: call.name,
-          argsText: call.argsText,
+          callId: toStorableText(call.callId ?? `call_${position}_${Date.now().toString(36)}`),
+          name: toStorableText(call.name),
+          argsText: storableArguments(call.argsText),
         }));
       resolve(outcome);
     });
   });
 }
 
+/**
+ * Streamed text made storable delta by delta. A high surrogate at the end of a delta waits for the next one, as
+ * its pair may arrive there; one still unpaired at the end becomes U+FFFD.
+ */
+function storableDeltas(emit: (delta: string) => void): { push(delta: string): void; flush(): void } {
+  let held = "";
+  return {
+    push(delta) {
+      let joined = held + delta;
+      const last = joined.charCodeAt(joined.length - 1);
+      held = last >= 0xd800 && last <= 0xdbff ? joined.slice(-1) : "";
+      if (held) joined = joined.slice(0, -1);
+      const storable = toStorableText(joined);
+      if (storable) emit(storable);
+    },
+    flush() {
+      if (held) emit(toStorableText(held));
+      held = "";
+    },
+  };
+}
+
+/**
+ * Arguments whose text and parsed value are both storable: verbatim when they already are (so a replayed prompt
+ * stays byte-identical), else the repaired value re-encoded. Text that is not JSON is repaired as text.
+ */
+function storableArguments(argsText: string): string {
+  const repaired = toStorableText(argsText);
+  let value: unknown;
+  try {
+    value = JSON.parse(repaired);
+  } catch {
+    return repaired;
+  }
+  const storable = toStorableJson(value);
+  return storable === value ? repaired : JSON.stringify(storable);
+}
+
 /** Content as a list of parts (some providers): text parts, and reasoning in `thinking` parts. */
-function readContentPart(part: unknown, handlers: CompletionHandlers): void {
+function readContentPart(part: unknown, handlers: Pick<CompletionHandlers, "onText" | "onReasoning">): void {
   if (typeof part !== "object" || part === null) return;
   const { type, text, thinking } = part as { type?: unknown; text?: unknown; thinking?: unknown };
   if (type === "text" && typeof text === "string" && text) handlers.onText(text);

@@ -1,4 +1,4 @@
-import type { RunErrorCode } from "@cybros/protocol";
+import { type RunErrorCode, toStorableText } from "@cybros/protocol";
 import { APICallError, InvalidResponseDataError, JSONParseError, TypeValidationError } from "ai";
 
 /** The run error codes the LLM client (and model resolution) can produce. */
@@ -36,7 +36,8 @@ export class LlmError extends Error {
     message: string,
     options: { status?: number; retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
+    // Provider words end up in the run's stored error.
+    super(toStorableText(message), { cause: options.cause });
     this.name = "LlmError";
     this.code = code;
     this.status = options.status;

@@ -86,7 +86,7 @@ export function planReply({ request, step, body, cache }: PlanContext): PlannedR
     case "stamps":
       return { ...message("", request), stamps: step.count ?? 10 };
     case "text":
-      return message(step.text ?? body, request);
+      return message(step.chunks?.join("") ?? step.text ?? body, request);
     case "markdown":
       return message(MARKDOWN_SAMPLE, request);
     case "long":

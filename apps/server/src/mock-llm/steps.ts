@@ -34,6 +34,8 @@ export const mockStep = z.strictObject({
   reply: z.enum(replyKinds).default("echo"),
   // what to say
   text: z.string().optional(),
+  /** `text` as exact content chunks (scenarios), to script splits a client must handle, e.g. in a surrogate pair. */
+  chunks: z.array(z.string()).min(1).optional(),
   kb: z.coerce.number().min(0).max(10_240).optional(),
   count: count.max(100_000).optional(),
   calls: z.array(toolCallSpec).optional(),

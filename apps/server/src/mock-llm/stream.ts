@@ -195,7 +195,9 @@ function stampDelta(): string {
 function* replyPieces(reply: PlannedReply & { kind: "message" }, step: MockStep): Generator<Piece> {
   for (let i = 0; i < reply.stamps; i++) yield { delta: "", chars: 0, stamp: true };
   const textSize = step.chunk_size ?? DEFAULT_TEXT_CHUNK;
-  for (const slice of slices(reply.content, textSize)) {
+  // Exact chunks as scripted, unless max_tokens cut the reply short.
+  const pieces = step.chunks?.join("") === reply.content ? step.chunks : slices(reply.content, textSize);
+  for (const slice of pieces) {
     yield { delta: `{"content":${JSON.stringify(slice)}}`, chars: slice.length };
   }
   yield* toolCallPieces(reply.toolCalls, step.chunk_size ?? DEFAULT_ARGUMENT_CHUNK, reply.interleave);

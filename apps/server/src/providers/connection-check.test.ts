@@ -9,7 +9,9 @@ const KEY = "sk-check-key-0123456789";
 
 /** An upstream that refuses the key (echoing it, as OpenAI does) or never answers. */
 const hanging = new Set<http.ServerResponse>();
+const seen: { url: string | undefined; headers: http.IncomingHttpHeaders }[] = [];
 const upstream = http.createServer((req, res) => {
+  seen.push({ url: req.url, headers: req.headers });
   if (req.url?.startsWith("/hang/")) return void hanging.add(res);
   const given = (req.headers.authorization ?? "").replace("Bearer ", "");
   res.writeHead(401, { "content-type": "application/json" });
@@ -88,6 +90,18 @@ describe("Test connection", () => {
     expect(check.message).toMatch(/^some-model: .*HTTP 401.*Incorrect API key provided: \[redacted\]/);
     expect((await (await client.get(`/api/providers/${id}`)).json()).lastCheck).toEqual(check);
     expect(JSON.stringify(server.logs())).not.toContain(KEY);
+  });
+
+  it("sends the saved key and header values to the saved base URL only, even after a refused URL change", async () => {
+    const client = await signedIn();
+    const headers = { "X-Api-Key": "hdr-0123456789" };
+    const id = await create(client, { name: "keyed", baseUrl: `${base}/v1`, apiKey: KEY, headers });
+    const moved = await client.patch(`/api/providers/${id}`, { baseUrl: `${base}/elsewhere/v1` });
+    expect(moved.status).toBe(422);
+    seen.length = 0;
+    await client.post(`/api/providers/${id}/connection-check`);
+    expect(seen.map((r) => r.url)).toEqual(["/v1/chat/completions"]);
+    expect(seen[0]!.headers).toMatchObject({ authorization: `Bearer ${KEY}`, "x-api-key": "hdr-0123456789" });
   });
 
   it("records a connection failure", async () => {

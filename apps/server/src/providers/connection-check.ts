@@ -4,7 +4,7 @@ import { AppError } from "../errors.js";
 import { completeOnce, LlmError } from "../llm/index.js";
 import type { Services } from "../services.js";
 import { reachableBaseUrl } from "./base-url.js";
-import { apiKeyOf, findProvider, type LlmProvider, recordConnectionCheck } from "./index.js";
+import { apiKeyOf, findProvider, headersOf, type LlmProvider, recordConnectionCheck } from "./index.js";
 
 /**
  * Test connection: asks the provider for one token of its first allowed model and records when and how that
@@ -24,7 +24,7 @@ export async function checkConnection(
       provider: {
         baseUrl: reachableBaseUrl(services, provider.baseUrl),
         apiKey: apiKeyOf(services, provider),
-        headers: provider.headers,
+        headers: headersOf(services, provider),
       },
       model,
       timeoutMs: options.timeoutMs,

@@ -1,5 +1,5 @@
 import type { ApiFormat, ProviderCreate, ProviderUpdate, ProviderView } from "@cybros/protocol";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Account } from "../current.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -62,7 +62,7 @@ export async function createProvider(
         baseUrl: input.baseUrl,
         apiKeyEncrypted: input.apiKey ? services.secrets.encrypt(input.apiKey) : null,
         apiFormat: input.apiFormat,
-        headers: input.headers,
+        headersEncrypted: sealHeaders(services, input.headers),
         modelAllowlist: input.modelAllowlist,
         priority: input.priority,
         enabled: input.enabled,
@@ -78,11 +78,13 @@ export async function updateProvider(
   id: string,
   input: ProviderUpdate,
 ): Promise<LlmProvider> {
-  await findProvider(services.db, account, id);
-  const { apiKey, ...fields } = input;
+  const stored = await findProvider(services.db, account, id);
+  const { apiKey, headers, ...fields } = input;
+  if (fields.baseUrl !== undefined) requireSecretsRetyped(stored, fields.baseUrl, { apiKey, headers });
   const changes: Partial<typeof llmProviders.$inferInsert> = { ...fields, updatedAt: new Date() };
   // Omitted keeps the stored key; null (or blank, normalized to null by the schema) clears it.
   if (apiKey !== undefined) changes.apiKeyEncrypted = apiKey === null ? null : services.secrets.encrypt(apiKey);
+  if (headers !== undefined) changes.headersEncrypted = sealHeaders(services, headers);
   const [row] = await nameClashAsValidation(
     services.db
       .update(llmProviders)
@@ -113,11 +115,30 @@ export async function recordConnectionCheck(
   return row;
 }
 
+/**
+ * A saved key and header values go only to the base URL they were saved with: a request naming another URL must
+ * bring its own (else anyone able to edit the URL could send them to a host of their choosing).
+ */
+export function requireSecretsRetyped(
+  provider: LlmProvider,
+  baseUrl: string,
+  given: { apiKey?: string | null; headers?: Record<string, string> },
+): void {
+  if (baseUrl === provider.baseUrl) return;
+  const fields: Record<string, string> = {};
+  if (provider.apiKeyEncrypted && given.apiKey === undefined)
+    fields.apiKey = "must be typed again for the new base URL: a saved key is only sent to the URL it was saved for";
+  if (Object.keys(provider.headersEncrypted).length > 0 && given.headers === undefined)
+    fields.headers =
+      "must be typed again for the new base URL: saved values are only sent to the URL they were saved for";
+  if (Object.keys(fields).length > 0) throw new ValidationError(fields);
+}
+
 export class ProviderKeyUnreadableError extends AppError {
-  constructor(provider: LlmProvider) {
+  constructor(provider: LlmProvider, what: "API key" | "header values" = "API key") {
     super(
       "provider_key_unreadable",
-      `The API key stored for provider "${provider.name}" cannot be decrypted (was the master key changed?); enter it again`,
+      `The ${what} stored for provider "${provider.name}" cannot be decrypted (was the master key changed?); enter ${what === "API key" ? "it" : "them"} again`,
       409,
       { providerId: provider.id },
     );
@@ -135,6 +156,44 @@ export function apiKeyOf(services: Services, provider: LlmProvider): string | nu
   }
 }
 
+function sealHeaders(services: Services, headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, services.secrets.encrypt(value)]));
+}
+
+/** The plaintext extra headers, for requests this server makes; like the key, never in a response or a log. */
+export function headersOf(services: Services, provider: LlmProvider): Record<string, string> {
+  try {
+    return Object.fromEntries(
+      Object.entries(provider.headersEncrypted).map(([name, sealed]) => [name, services.secrets.decrypt(sealed)]),
+    );
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) throw new ProviderKeyUnreadableError(provider, "header values");
+    throw error;
+  }
+}
+
+/** Marks the migration to sealed headers left on values it could not seal without the master key. */
+const PLAIN_VALUE = "plain:";
+
+/** Seals header values the migration moved in plain (marked "plain:"); at every start, before serving. */
+export async function sealPlainHeaderValues(services: Services): Promise<void> {
+  const rows = await services.db
+    .select({ id: llmProviders.id, headersEncrypted: llmProviders.headersEncrypted })
+    .from(llmProviders)
+    .where(ne(llmProviders.headersEncrypted, sql`'{}'::jsonb`));
+  for (const row of rows) {
+    const entries = Object.entries(row.headersEncrypted);
+    if (!entries.some(([, value]) => value.startsWith(PLAIN_VALUE))) continue;
+    const sealed = entries.map(([name, value]) =>
+      value.startsWith(PLAIN_VALUE) ? [name, services.secrets.encrypt(value.slice(PLAIN_VALUE.length))] : [name, value],
+    );
+    await services.db
+      .update(llmProviders)
+      .set({ headersEncrypted: Object.fromEntries(sealed) })
+      .where(eq(llmProviders.id, row.id));
+  }
+}
+
 export function presentProvider(provider: LlmProvider): ProviderView {
   return {
     id: provider.id,
@@ -143,7 +202,7 @@ export function presentProvider(provider: LlmProvider): ProviderView {
     // Writes go through the protocol schema, so the column only ever holds a known format.
     apiFormat: provider.apiFormat as ApiFormat,
     apiKeySet: provider.apiKeyEncrypted !== null,
-    headers: provider.headers,
+    headersSet: Object.keys(provider.headersEncrypted),
     modelAllowlist: provider.modelAllowlist,
     priority: provider.priority,
     enabled: provider.enabled,

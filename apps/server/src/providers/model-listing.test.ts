@@ -99,6 +99,41 @@ describe("Fetch Models", () => {
     expect(seen[0]!.authorization).toBeUndefined();
   });
 
+  it("sends the saved key and header values only to the saved base URL; another URL must bring its own", async () => {
+    const client = await signedIn();
+    const saved = { name: "up", baseUrl: `${base}/ok/v1`, apiKey: KEY, headers: { "X-Api-Key": "hdr-0123456789" } };
+    const { id } = await (await client.post("/api/providers", { ...saved, modelAllowlist: ["x"] })).json();
+    seen.length = 0;
+    expect((await listing(client, { baseUrl: `${base}/ok/v1/`, providerId: id })).ok).toBe(true);
+    expect(seen[0]).toMatchObject({ authorization: `Bearer ${KEY}`, "x-api-key": "hdr-0123456789" });
+
+    // The attack: the saved provider's id with a URL of the caller's choosing. Nothing is sent anywhere.
+    seen.length = 0;
+    const elsewhere = `${base}/unauthorized/v1`;
+    const refused = await client.post("/api/providers/model-listing", {
+      baseUrl: elsewhere,
+      apiKey: "",
+      providerId: id,
+    });
+    expect(refused.status).toBe(422);
+    expect((await refused.json()).error.fields).toEqual({
+      apiKey: expect.stringMatching(/^must be typed again for the new base URL: a saved key/),
+      headers: expect.stringMatching(/^must be typed again for the new base URL: saved values/),
+    });
+    expect(seen).toEqual([]);
+
+    // Typed again, they go to the new URL; none of the saved ones do.
+    await client.post("/api/providers/model-listing", {
+      baseUrl: elsewhere,
+      apiKey: "sk-typed-00000000",
+      headers: "",
+      providerId: id,
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.authorization).toBe("Bearer sk-typed-00000000");
+    expect(seen[0]!["x-api-key"]).toBeUndefined();
+  });
+
   it("reports an HTTP error with its status and the provider's message, with the key redacted", async () => {
     const client = await signedIn();
     const result = await listing(client, { baseUrl: `${base}/unauthorized/v1`, apiKey: KEY });

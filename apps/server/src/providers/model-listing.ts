@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { Account } from "../current.js";
 import type { Services } from "../services.js";
 import { reachableBaseUrl } from "./base-url.js";
-import { apiKeyOf, findProvider } from "./index.js";
+import { apiKeyOf, findProvider, headersOf, requireSecretsRetyped } from "./index.js";
 
 export const MODEL_LISTING_TIMEOUT_MS = 10_000;
 
@@ -22,8 +22,9 @@ function requestHeaders(target: ProviderTarget): Headers {
 }
 
 /**
- * Fetch Models with the form's values as submitted. A blank key falls back to the saved provider's key when the
- * form names one, so a key can be tried before saving and need not be retyped when editing.
+ * Fetch Models with the form's values as submitted. A blank key and omitted headers fall back to the saved
+ * provider's when the form names one and its base URL is unchanged, so a key can be tried before saving and need
+ * not be retyped when editing; a changed URL must bring its own (`requireSecretsRetyped`).
  */
 export async function fetchModels(
   services: Services,
@@ -32,11 +33,15 @@ export async function fetchModels(
   options: { timeoutMs?: number } = {},
 ): Promise<ModelListingResult> {
   let apiKey = input.apiKey ?? null;
-  if (!apiKey && input.providerId) {
-    apiKey = apiKeyOf(services, await findProvider(services.db, account, input.providerId));
+  let headers = input.headers;
+  if (input.providerId) {
+    const provider = await findProvider(services.db, account, input.providerId);
+    requireSecretsRetyped(provider, input.baseUrl, { apiKey: apiKey ?? undefined, headers });
+    apiKey ??= apiKeyOf(services, provider);
+    headers ??= headersOf(services, provider);
   }
   const baseUrl = reachableBaseUrl(services, input.baseUrl);
-  return listModels({ baseUrl, apiKey, headers: input.headers }, options);
+  return listModels({ baseUrl, apiKey, headers: headers ?? {} }, options);
 }
 
 /** `GET {baseUrl}/models`; every way it can fail becomes a result with a message the form can show. */

@@ -1,9 +1,14 @@
-import { eq } from "drizzle-orm";
+import fs from "node:fs";
+import path from "node:path";
+import { providerCreateInput } from "@cybros/protocol";
+import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { defaultAccount } from "../accounts/index.js";
+import { repoRoot } from "../config.js";
 import { accounts, llmProviders } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
 import { startSignedIn, startTestServer, type TestClient, type TestServer } from "../testing/harness.js";
-import { createProvider } from "./index.js";
+import { createProvider, headersOf, sealPlainHeaderValues } from "./index.js";
 
 let server: TestServer;
 // The first in-memory database costs an initdb, slow on a busy machine: pay it under the hook's longer limit.
@@ -22,12 +27,14 @@ async function signedIn(): Promise<TestClient> {
 }
 
 const KEY = "sk-test-0123456789-very-secret";
+/** Some APIs take their key in a header: header values are as secret as the key. */
+const HEADER_SECRET = "hdr-secret-0123456789";
 
 const valid = {
   name: "Local vLLM",
   baseUrl: "http://localhost:8000/v1/",
   apiKey: KEY,
-  headers: '{"X-Title": "Cybros"}',
+  headers: `{"X-Title": "Cybros", "X-Api-Key": "${HEADER_SECRET}"}`,
   modelAllowlist: ["qwen3-8b", "llama-3.1-8b"],
 };
 
@@ -49,7 +56,7 @@ describe("provider CRUD", () => {
       baseUrl: "http://localhost:8000/v1",
       apiFormat: "openai",
       apiKeySet: true,
-      headers: { "X-Title": "Cybros" },
+      headersSet: ["X-Title", "X-Api-Key"],
       modelAllowlist: ["qwen3-8b", "llama-3.1-8b"],
       priority: 0,
       enabled: true,
@@ -68,7 +75,7 @@ describe("provider CRUD", () => {
       priority: 5,
       enabled: false,
       apiKeySet: true,
-      headers: { "X-Title": "Cybros" },
+      headersSet: ["X-Title", "X-Api-Key"],
       modelAllowlist: ["qwen3-8b", "llama-3.1-8b"],
     });
 
@@ -105,11 +112,90 @@ describe("provider CRUD", () => {
   it("accepts headers as an object or as JSON text, and blank text as no headers", async () => {
     const client = await signedIn();
     const asObject = await client.post("/api/providers", { ...valid, name: "a", headers: { "HTTP-Referer": "x" } });
-    expect((await asObject.json()).headers).toEqual({ "HTTP-Referer": "x" });
+    expect((await asObject.json()).headersSet).toEqual(["HTTP-Referer"]);
     const blank = await client.post("/api/providers", { ...valid, name: "b", headers: "  " });
-    expect((await blank.json()).headers).toEqual({});
+    expect((await blank.json()).headersSet).toEqual([]);
     const omitted = await client.post("/api/providers", { ...valid, name: "c", headers: undefined });
-    expect((await omitted.json()).headers).toEqual({});
+    expect((await omitted.json()).headersSet).toEqual([]);
+  });
+
+  it("keeps header values sealed like the key: never answered, omitted keeps them, given replaces them", async () => {
+    const client = await signedIn();
+    const created = await client.post("/api/providers", valid);
+    const { id } = await created.json();
+    const storedHeaders = async () => {
+      const [row] = await server.services.db.select().from(llmProviders).where(eq(llmProviders.id, id));
+      expect(JSON.stringify(row!.headersEncrypted)).not.toContain(HEADER_SECRET);
+      return headersOf(server.services, row!);
+    };
+    expect(await storedHeaders()).toEqual({ "X-Title": "Cybros", "X-Api-Key": HEADER_SECRET });
+
+    const answers = [
+      await (await client.get("/api/providers")).text(),
+      await (await client.get(`/api/providers/${id}`)).text(),
+      await (await client.patch(`/api/providers/${id}`, { priority: 2 })).text(),
+    ];
+    for (const text of answers) expect(text).not.toContain(HEADER_SECRET);
+    expect(await storedHeaders()).toEqual({ "X-Title": "Cybros", "X-Api-Key": HEADER_SECRET });
+
+    const replaced = await client.patch(`/api/providers/${id}`, { headers: { "X-Api-Key": "hdr-new-value-000" } });
+    expect((await replaced.json()).headersSet).toEqual(["X-Api-Key"]);
+    expect(await storedHeaders()).toEqual({ "X-Api-Key": "hdr-new-value-000" });
+  });
+
+  it("asks for the key and header values again when the base URL changes, and nothing changes until then", async () => {
+    const client = await signedIn();
+    const { id } = await (await client.post("/api/providers", valid)).json();
+    const moved = { baseUrl: "https://elsewhere.example/v1" };
+    expect(await fieldsOf(await client.patch(`/api/providers/${id}`, moved))).toEqual({
+      apiKey: expect.stringMatching(/^must be typed again for the new base URL: a saved key/),
+      headers: expect.stringMatching(/^must be typed again for the new base URL: saved values/),
+    });
+    expect(await fieldsOf(await client.patch(`/api/providers/${id}`, { ...moved, apiKey: "sk-new-000000" }))).toEqual({
+      headers: expect.any(String),
+    });
+    expect((await (await client.get(`/api/providers/${id}`)).json()).baseUrl).toBe("http://localhost:8000/v1");
+
+    // The same URL spelled with a trailing slash is not a change.
+    expect((await client.patch(`/api/providers/${id}`, { baseUrl: "http://localhost:8000/v1/" })).status).toBe(200);
+    const retyped = await client.patch(`/api/providers/${id}`, { ...moved, apiKey: null, headers: { "X-Title": "C" } });
+    expect(retyped.status).toBe(200);
+    expect(await retyped.json()).toMatchObject({ ...moved, apiKeySet: false, headersSet: ["X-Title"] });
+  });
+
+  it("seals header values that were stored in plain before the migration to sealed headers", async () => {
+    await signedIn();
+    const { db } = server.services;
+    const account = await defaultAccount(db);
+    const { id } = await createProvider(server.services, account, { ...providerCreateInput.parse(valid), headers: {} });
+    // The table as it was before the migration: plaintext values in `headers`.
+    await db.execute(sql`ALTER TABLE llm_providers ADD COLUMN headers jsonb NOT NULL DEFAULT '{}'`);
+    await db.execute(sql`UPDATE llm_providers SET headers = ${JSON.stringify({ "X-Api-Key": HEADER_SECRET })}::jsonb`);
+    const migration = fs.readFileSync(
+      path.join(repoRoot, "apps/server/drizzle/0004_provider_header_secrets.sql"),
+      "utf8",
+    );
+    for (const statement of migration.split("--> statement-breakpoint").slice(1)) await db.execute(sql.raw(statement));
+    await sealPlainHeaderValues(server.services);
+
+    const [row] = await db.select().from(llmProviders).where(eq(llmProviders.id, id));
+    expect(JSON.stringify(row)).not.toContain(HEADER_SECRET);
+    expect(headersOf(server.services, row!)).toEqual({ "X-Api-Key": HEADER_SECRET });
+  });
+
+  it("never logs a header value, even when the insert fails", async () => {
+    await signedIn();
+    const account = await defaultAccount(server.services.db);
+    const input = providerCreateInput.parse(valid);
+    // Past the schema (a verb called directly): PostgreSQL refuses the name, and the failed query is logged.
+    const failure = await createProvider(server.services, account, { ...input, name: "bad\u0000name" }).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    const logged = JSON.stringify({ message: String(failure), cause: String((failure as Error).cause) });
+    expect(logged).toContain("llm_providers");
+    expect(logged).not.toContain(HEADER_SECRET);
+    expect(logged).not.toContain(KEY);
   });
 
   it("accepts the allowlist as comma- or line-separated text, without blanks or repeats", async () => {

@@ -7,7 +7,7 @@ import { conversations, llmProviders } from "../db/schema.js";
 import { AppError } from "../errors.js";
 import type { Services } from "../services.js";
 import { reachableBaseUrl } from "./base-url.js";
-import { apiKeyOf, type LlmProvider, resolutionOrder } from "./index.js";
+import { apiKeyOf, headersOf, type LlmProvider, resolutionOrder } from "./index.js";
 
 /** A provider ready to call, for server-side use only: it holds the plaintext key. */
 export interface ResolvedProvider {
@@ -131,7 +131,7 @@ function readyToCall(services: Services, provider: LlmProvider): ResolvedProvide
     name: provider.name,
     baseUrl: reachableBaseUrl(services, provider.baseUrl),
     apiKey: apiKeyOf(services, provider),
-    headers: provider.headers,
+    headers: headersOf(services, provider),
     apiFormat: provider.apiFormat,
   };
 }

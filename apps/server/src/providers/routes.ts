@@ -1,4 +1,4 @@
-import { modelListingInput, providerCreateInput, providerUpdateInput } from "@cybros/protocol";
+import { modelListingInput, providerCreateInput, providerUpdateInput, storableText } from "@cybros/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../http/session.js";
@@ -17,19 +17,20 @@ import { fetchModels } from "./model-listing.js";
 import { resolutionsFor } from "./resolve.js";
 
 const resolutionQuery = z.object({
-  models: z
-    .string()
+  models: storableText()
     .default("")
     .transform((v) => [...new Set(v.split(",").map((m) => m.trim()))].filter((m) => m !== ""))
     .pipe(z.array(z.string()).max(100, "names at most 100 models")),
 });
 
 /**
- * /api/providers — LLM providers of the signed-in account. Answers never contain an API key, only `apiKeySet`.
+ * /api/providers — LLM providers of the signed-in account. Answers never contain the API key or header values,
+ * only `apiKeySet` and `headersSet` (names); both are sent only to the base URL they were saved with.
  *   GET    /                     → {providers: ProviderView[]} in resolution order
  *   POST   /                     ProviderCreateInput → 201 ProviderView
  *   GET    /:id                  → ProviderView
- *   PATCH  /:id                  ProviderUpdateInput → ProviderView (apiKey omitted keeps it, null/"" clears it)
+ *   PATCH  /:id                  ProviderUpdateInput → ProviderView (apiKey/headers omitted keep them; a new
+ *                                baseUrl needs them sent again: 422 apiKey/headers)
  *   DELETE /:id                  → 204
  *   POST   /model-listing        ModelListingInput → ModelListingResult (Fetch Models, unsaved values)
  *   POST   /:id/connection-check → {check: ConnectionCheck, provider: ProviderView} (Test connection)

@@ -1,3 +1,4 @@
+import { toStorableJson, toStorableText } from "@cybros/protocol";
 import { z } from "zod";
 import type { Account } from "../current.js";
 import type { Logger } from "../log.js";
@@ -52,7 +53,8 @@ export const MAX_TOOL_OUTPUT_CHARS = 50_000;
 
 /**
  * Runs a tool the way every call must run: arguments validated against its schema, errors turned into results
- * the model can read, output truncated, time measured. The one wrapper all tools go through.
+ * the model can read, output truncated and made storable (no NUL, no lone surrogate: a page or file may hold
+ * either), time measured. The one wrapper all tools go through.
  */
 export async function runTool(
   tool: Tool,
@@ -60,15 +62,20 @@ export async function runTool(
   context: ToolContext,
 ): Promise<ToolResult & { durationMs: number }> {
   const started = performance.now();
-  const finish = (result: ToolResult) => ({
-    ...result,
-    output:
-      result.output.length > MAX_TOOL_OUTPUT_CHARS
-        ? `${result.output.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n…[truncated ${result.output.length - MAX_TOOL_OUTPUT_CHARS} characters]`
-        : result.output,
-    durationMs: Math.round(performance.now() - started),
-  });
-  const parsed = tool.parameters.safeParse(rawArgs);
+  const finish = (result: ToolResult) => {
+    const output = toStorableText(result.output);
+    return {
+      ...result,
+      title: toStorableText(result.title),
+      output:
+        output.length > MAX_TOOL_OUTPUT_CHARS
+          ? `${output.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n…[truncated ${output.length - MAX_TOOL_OUTPUT_CHARS} characters]`
+          : output,
+      ...(result.metadata ? { metadata: toStorableJson(result.metadata) } : {}),
+      durationMs: Math.round(performance.now() - started),
+    };
+  };
+  const parsed = tool.parameters.safeParse(toStorableJson(rawArgs));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
     return finish({

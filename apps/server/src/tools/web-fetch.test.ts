@@ -35,6 +35,10 @@ beforeAll(async () => {
     if (path === "/article") return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(ARTICLE);
     if (path === "/data.json") return res.writeHead(200, { "content-type": "application/json" }).end('{"a":[1,2]}');
     if (path === "/notes.txt") return res.writeHead(200, { "content-type": "text/plain" }).end("line one\nline two");
+    if (path === "/nul.html") {
+      const page = "<html><head><title>Null\u0000 title</title></head><body><p>before\u0000after</p></body></html>";
+      return res.writeHead(200, { "content-type": "text/html" }).end(page);
+    }
     if (path === "/long.txt") return res.writeHead(200, { "content-type": "text/plain" }).end("y".repeat(5_000));
     if (path === "/huge.txt") return res.writeHead(200, { "content-type": "text/plain" }).end("z".repeat(3_000_000));
     if (path === "/image.png") return res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([137, 80]));
@@ -77,6 +81,12 @@ describe("web_fetch", () => {
   it("passes JSON and plain text through", async () => {
     expect((await fetchTool({ url: `${site.url}/data.json` })).output).toContain('{"a":[1,2]}');
     expect((await fetchTool({ url: `${site.url}/notes.txt` })).output).toContain("line one\nline two");
+  });
+
+  it("reads a page with NUL bytes, leaving them out", async () => {
+    const page = await fetchReadable({ url: `${site.url}/nul.html` }, { allowlist: [site.host] });
+    expect(page.title).toBe("Null title");
+    expect(page.content).toBe("beforeafter");
   });
 
   it("follows a redirect and reports where it landed", async () => {

@@ -1,3 +1,4 @@
+import { toStorableText } from "@cybros/protocol";
 import { z } from "zod";
 import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, outboundRequest } from "../outbound/index.js";
 import { htmlToMarkdown } from "./markdown.js";
@@ -49,7 +50,8 @@ export async function fetchReadable(input: WebFetchInput, limits: FetchLimits): 
   });
   const contentType = String(response.headers["content-type"] ?? "");
   const mime = contentType.split(";")[0]!.trim().toLowerCase();
-  const text = decodeText(response.body, contentType);
+  // Any page may hold NUL bytes; what a model reads from it must be storable.
+  const text = toStorableText(decodeText(response.body, contentType));
   let title = "";
   let content: string;
   if (isHtml(mime, text)) {

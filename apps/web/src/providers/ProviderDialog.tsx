@@ -3,7 +3,15 @@ import { Check, Download, Search } from "lucide-react";
 import { type FormEvent, useId, useMemo, useState } from "react";
 import { ApiError, errorMessage } from "../lib/api";
 import { Badge, Button, cn, Dialog, Field, Input, Switch, Textarea } from "../ui";
-import { formFieldErrors, initialValues, type ProviderFormValues, toInput } from "./form";
+import {
+  apiKeyNeedsRetyping,
+  baseUrlChanged,
+  formFieldErrors,
+  headersEditable,
+  initialValues,
+  type ProviderFormValues,
+  toInput,
+} from "./form";
 import { ModelAllowlist } from "./ModelAllowlist";
 import { useFetchModels, useSaveProvider } from "./queries";
 
@@ -20,21 +28,25 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
   const [available, setAvailable] = useState<string[] | null>(null);
   const [fetchNote, setFetchNote] = useState<{ ok: boolean; text: string } | null>(null);
   const formId = useId();
+  const urlChanged = baseUrlChanged(values, provider);
+  const retypeKey = apiKeyNeedsRetyping(values, provider);
+  const showHeadersText = headersEditable(values, provider);
 
   const set = <K extends keyof ProviderFormValues>(field: K, value: ProviderFormValues[K]) => {
     setValues((v) => ({ ...v, [field]: value }));
     setErrors((all) => {
-      const key = field === "clearApiKey" ? "apiKey" : field;
-      if (!(key in all)) return all;
-      const { [key]: _, ...rest } = all;
-      return rest;
+      const key = field === "clearApiKey" ? "apiKey" : field === "replaceHeaders" ? "headers" : field;
+      // Whether the key and headers must be typed again depends on the base URL.
+      const cleared = field === "baseUrl" ? ["baseUrl", "apiKey", "headers"] : [key];
+      if (!cleared.some((k) => k in all)) return all;
+      return Object.fromEntries(Object.entries(all).filter(([k]) => !cleared.includes(k)));
     });
   };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate(
-      { id: provider?.id ?? null, input: toInput(values, editing) },
+      { id: provider?.id ?? null, input: toInput(values, provider) },
       {
         onSuccess: onClose,
         onError: (error) => setErrors(error instanceof ApiError ? formFieldErrors(error.fields) : {}),
@@ -44,12 +56,15 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
 
   const runFetch = () => {
     setFetchNote(null);
+    const { apiKey, headers } = toInput(values, provider);
     fetchModels.mutate(
       {
         baseUrl: values.baseUrl,
-        apiKey: values.apiKey.trim() ? values.apiKey : undefined,
-        headers: values.headers,
-        providerId: provider?.id,
+        apiKey: apiKey ?? undefined,
+        headers,
+        // The saved key and headers are used only for the saved base URL (the server checks), and not at all once
+        // the person asked to remove the key.
+        providerId: values.clearApiKey ? undefined : provider?.id,
       },
       {
         onSuccess: (result) => {
@@ -149,15 +164,21 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
           error={errors.apiKey}
           aside={
             editing ? (
-              <Badge tone={provider.apiKeySet && !values.clearApiKey ? "success" : "neutral"}>
-                {provider.apiKeySet && !values.clearApiKey ? "set" : "not set"}
-              </Badge>
+              retypeKey && !values.apiKey.trim() ? (
+                <Badge tone="warning">type again</Badge>
+              ) : (
+                <Badge tone={provider.apiKeySet && !values.clearApiKey ? "success" : "neutral"}>
+                  {provider.apiKeySet && !values.clearApiKey ? "set" : "not set"}
+                </Badge>
+              )
             ) : null
           }
           hint={
-            editing && provider.apiKeySet
-              ? "Stored encrypted and never shown. Type a new key to replace it."
-              : "Stored encrypted; it is never sent back to the browser. Leave empty if the endpoint needs none."
+            retypeKey
+              ? "The base URL changed: type the key again. A saved key is only sent to the URL it was saved for."
+              : editing && provider.apiKeySet
+                ? "Stored encrypted and never shown. Type a new key to replace it."
+                : "Stored encrypted; it is never sent back to the browser. Leave empty if the endpoint needs none."
           }
         >
           <Input
@@ -165,7 +186,9 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
             autoComplete="new-password"
             value={values.apiKey}
             onChange={(e) => set("apiKey", e.target.value)}
-            placeholder={editing && provider.apiKeySet ? "•••••••• (unchanged)" : "sk-…"}
+            placeholder={
+              retypeKey ? "Key for the new base URL" : editing && provider.apiKeySet ? "•••••••• (unchanged)" : "sk-…"
+            }
             disabled={values.clearApiKey}
             spellCheck={false}
           />
@@ -184,25 +207,43 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
             Remove the stored key
           </label>
         ) : null}
-        <Field
-          label="Extra headers"
-          error={errors.headers}
-          hint={
-            <>
-              A JSON object, e.g. <code className="font-mono">{'{"HTTP-Referer": "https://example.com"}'}</code>. Leave
-              empty for none.
-            </>
-          }
-        >
-          <Textarea
-            value={values.headers}
-            onChange={(e) => set("headers", e.target.value)}
-            rows={3}
-            spellCheck={false}
-            className="font-mono text-xs"
-            placeholder="{}"
-          />
-        </Field>
+        {showHeadersText ? (
+          <Field
+            label="Extra headers"
+            error={errors.headers}
+            aside={
+              editing && values.replaceHeaders && !urlChanged ? (
+                <Button size="sm" variant="ghost" className="-my-1" onClick={() => set("replaceHeaders", false)}>
+                  Keep saved headers
+                </Button>
+              ) : null
+            }
+            hint={
+              editing && provider.headersSet.length > 0 && urlChanged && !values.replaceHeaders ? (
+                <>
+                  The base URL changed: enter the header values again (<code className="font-mono">{"{}"}</code> for
+                  none). Saved values are only sent to the URL they were saved for.
+                </>
+              ) : (
+                <>
+                  A JSON object, e.g. <code className="font-mono">{'{"HTTP-Referer": "https://example.com"}'}</code>.
+                  Values are stored encrypted and never shown again. Leave empty for none.
+                </>
+              )
+            }
+          >
+            <Textarea
+              value={values.headers}
+              onChange={(e) => set("headers", e.target.value)}
+              rows={3}
+              spellCheck={false}
+              className="font-mono text-xs"
+              placeholder="{}"
+            />
+          </Field>
+        ) : (
+          <SavedHeaders names={provider?.headersSet ?? []} onReplace={() => set("replaceHeaders", true)} />
+        )}
         <div className="flex flex-col gap-2">
           <Field
             label="Allowed models"
@@ -247,6 +288,32 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
         />
       </form>
     </Dialog>
+  );
+}
+
+/** Saved header names with their values masked (they never come back from the server), and a way to replace them. */
+function SavedHeaders({ names, onReplace }: { names: string[]; onReplace: () => void }) {
+  const labelId = useId();
+  return (
+    <div className="flex flex-col gap-1.5">
+      <div className="flex items-baseline justify-between gap-2">
+        <span id={labelId} className="text-sm font-medium text-fg">
+          Extra headers
+        </span>
+        <Button size="sm" variant="ghost" className="-my-1" onClick={onReplace}>
+          Replace headers
+        </Button>
+      </div>
+      <ul aria-labelledby={labelId} className="flex flex-col gap-1 rounded-lg border border-line px-3 py-2">
+        {names.map((name) => (
+          <li key={name} className="flex items-center justify-between gap-3 text-sm">
+            <span className="truncate font-mono text-xs">{name}</span>
+            <span className="shrink-0 text-fg-muted">•••• (set)</span>
+          </li>
+        ))}
+      </ul>
+      <p className="text-xs text-fg-subtle">Stored encrypted and never shown. Replacing sets all headers anew.</p>
+    </div>
   );
 }
 

@@ -1,5 +1,21 @@
+import type { ProviderView } from "@cybros/protocol";
 import { describe, expect, it } from "vitest";
-import { formFieldErrors, initialValues, toInput } from "./form";
+import { apiKeyNeedsRetyping, formFieldErrors, headersEditable, initialValues, toInput } from "./form";
+
+const saved: ProviderView = {
+  id: "p1",
+  name: "Saved",
+  baseUrl: "https://api.example.com/v1",
+  apiFormat: "openai",
+  apiKeySet: true,
+  headersSet: ["X-Api-Key"],
+  modelAllowlist: ["m"],
+  priority: 0,
+  enabled: true,
+  lastCheck: null,
+  createdAt: "",
+  updatedAt: "",
+};
 
 describe("provider form", () => {
   it("shows a header's own error under the headers field", () => {
@@ -16,23 +32,43 @@ describe("provider form", () => {
   });
 
   it("sends headers as typed, so the server can report bad JSON", () => {
-    const input = toInput({ ...initialValues(null), headers: "{not json" }, false) as Record<string, unknown>;
+    const input = toInput({ ...initialValues(null), headers: "{not json" }, null) as Record<string, unknown>;
     expect(input.headers).toBe("{not json");
   });
 
   it("keeps the stored key unless one is typed or removal is asked for", () => {
-    const base = { ...initialValues(null), name: "p" };
-    expect("apiKey" in (toInput(base, true) as object)).toBe(false);
-    expect((toInput({ ...base, clearApiKey: true }, true) as Record<string, unknown>).apiKey).toBeNull();
-    expect((toInput({ ...base, apiKey: "sk-1" }, true) as Record<string, unknown>).apiKey).toBe("sk-1");
-    expect((toInput(base, false) as Record<string, unknown>).apiKey).toBeNull();
+    const base = initialValues(saved);
+    expect("apiKey" in (toInput(base, saved) as object)).toBe(false);
+    expect((toInput({ ...base, clearApiKey: true }, saved) as Record<string, unknown>).apiKey).toBeNull();
+    expect((toInput({ ...base, apiKey: "sk-1" }, saved) as Record<string, unknown>).apiKey).toBe("sk-1");
+    expect((toInput(initialValues(null), null) as Record<string, unknown>).apiKey).toBeNull();
   });
 
   it("sends the priority as a number, or as typed when it is not one", () => {
-    expect((toInput({ ...initialValues(null), priority: "5" }, false) as Record<string, unknown>).priority).toBe(5);
-    expect((toInput({ ...initialValues(null), priority: "" }, false) as Record<string, unknown>).priority).toBe(0);
-    expect((toInput({ ...initialValues(null), priority: "high" }, false) as Record<string, unknown>).priority).toBe(
+    expect((toInput({ ...initialValues(null), priority: "5" }, null) as Record<string, unknown>).priority).toBe(5);
+    expect((toInput({ ...initialValues(null), priority: "" }, null) as Record<string, unknown>).priority).toBe(0);
+    expect((toInput({ ...initialValues(null), priority: "high" }, null) as Record<string, unknown>).priority).toBe(
       "high",
     );
+  });
+
+  it("keeps the saved headers unless they are replaced, and never shows their values", () => {
+    const base = initialValues(saved);
+    expect(base.headers).toBe("");
+    expect(headersEditable(base, saved)).toBe(false);
+    expect("headers" in (toInput(base, saved) as object)).toBe(false);
+    const replacing = { ...base, replaceHeaders: true, headers: '{"X-Api-Key": "new"}' };
+    expect((toInput(replacing, saved) as Record<string, unknown>).headers).toBe('{"X-Api-Key": "new"}');
+  });
+
+  it("asks for the key and headers again when the base URL changes, not for a trailing slash", () => {
+    const base = initialValues(saved);
+    expect(apiKeyNeedsRetyping({ ...base, baseUrl: "https://api.example.com/v1/" }, saved)).toBe(false);
+    const moved = { ...base, baseUrl: "https://other.example.com/v1" };
+    expect(apiKeyNeedsRetyping(moved, saved)).toBe(true);
+    expect(apiKeyNeedsRetyping({ ...moved, clearApiKey: true }, saved)).toBe(false);
+    expect(headersEditable(moved, saved)).toBe(true);
+    expect("headers" in (toInput(moved, saved) as object)).toBe(false);
+    expect((toInput({ ...moved, headers: "{}" }, saved) as Record<string, unknown>).headers).toBe("{}");
   });
 });

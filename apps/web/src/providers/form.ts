@@ -1,4 +1,9 @@
-import type { ProviderCreateInput, ProviderUpdateInput, ProviderView } from "@cybros/protocol";
+import {
+  type ProviderCreateInput,
+  type ProviderUpdateInput,
+  type ProviderView,
+  providerBaseUrl,
+} from "@cybros/protocol";
 
 /** What the provider form edits; text fields stay text until submit so nothing the user typed is lost. */
 export type ProviderFormValues = {
@@ -8,7 +13,10 @@ export type ProviderFormValues = {
   apiKey: string;
   /** Editing only: remove the stored key. */
   clearApiKey: boolean;
+  /** JSON text of the headers to send; saved values are never shown, so editing starts empty. */
   headers: string;
+  /** Editing only: the saved headers are being replaced by `headers`. */
+  replaceHeaders: boolean;
   modelAllowlist: string[];
   priority: string;
   enabled: boolean;
@@ -24,6 +32,7 @@ export function initialValues(provider: ProviderView | null): ProviderFormValues
       apiKey: "",
       clearApiKey: false,
       headers: "",
+      replaceHeaders: false,
       modelAllowlist: [],
       priority: "0",
       enabled: true,
@@ -34,29 +43,56 @@ export function initialValues(provider: ProviderView | null): ProviderFormValues
     baseUrl: provider.baseUrl,
     apiKey: "",
     clearApiKey: false,
-    headers: Object.keys(provider.headers).length ? JSON.stringify(provider.headers, null, 2) : "",
+    headers: "",
+    replaceHeaders: false,
     modelAllowlist: provider.modelAllowlist,
     priority: String(provider.priority),
     enabled: provider.enabled,
   };
 }
 
+/** The form's base URL differs from the saved one (compared as the server stores it, trailing slash dropped). */
+export function baseUrlChanged(values: ProviderFormValues, provider: ProviderView | null): boolean {
+  if (!provider) return false;
+  const parsed = providerBaseUrl.safeParse(values.baseUrl);
+  return (parsed.success ? parsed.data : values.baseUrl.trim()) !== provider.baseUrl;
+}
+
 /**
- * The request body. Headers go as the textarea's text (the server parses it and answers a 422 on bad JSON), the
- * key only when typed or cleared, the priority as a number when it is one (else as typed, for the server to
- * reject with a message).
+ * The saved key must be typed again: the server sends a saved key only to the base URL it was saved with.
+ * (Not when removing the key or typing a new one anyway.)
  */
-export function toInput(values: ProviderFormValues, editing: boolean): ProviderCreateInput | ProviderUpdateInput {
+export function apiKeyNeedsRetyping(values: ProviderFormValues, provider: ProviderView | null): boolean {
+  return Boolean(provider?.apiKeySet) && !values.clearApiKey && baseUrlChanged(values, provider);
+}
+
+/** The headers textarea is in use: a new provider, none saved, replacing them, or a new base URL needing them. */
+export function headersEditable(values: ProviderFormValues, provider: ProviderView | null): boolean {
+  return !provider || provider.headersSet.length === 0 || values.replaceHeaders || baseUrlChanged(values, provider);
+}
+
+/**
+ * The request body. Headers go as the textarea's text when it is in use (the server parses it and answers a 422
+ * on bad JSON; omitted keeps the saved ones), the key only when typed or cleared, the priority as a number when it
+ * is one (else as typed, for the server to reject with a message).
+ */
+export function toInput(
+  values: ProviderFormValues,
+  provider: ProviderView | null,
+): ProviderCreateInput | ProviderUpdateInput {
+  const editing = provider !== null;
   const priorityText = values.priority.trim();
   const priorityNumber = Number(priorityText);
   const input: Record<string, unknown> = {
     name: values.name,
     baseUrl: values.baseUrl,
-    headers: values.headers,
     modelAllowlist: values.modelAllowlist,
     priority: priorityText === "" ? 0 : Number.isFinite(priorityNumber) ? priorityNumber : priorityText,
     enabled: values.enabled,
   };
+  // Left blank after a base URL change, the saved headers are omitted so the server asks for them again.
+  if (!provider || provider.headersSet.length === 0 || values.replaceHeaders || values.headers.trim())
+    input.headers = values.headers;
   if (values.apiKey.trim()) input.apiKey = values.apiKey;
   else if (editing && values.clearApiKey) input.apiKey = null;
   else if (!editing) input.apiKey = null;
