@@ -1,14 +1,13 @@
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
 import { createParser } from "eventsource-parser";
-import { version } from "../version.js";
 import { connectionError, httpStatusError, LlmError } from "./errors.js";
 import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
+import { postToProvider, readJsonBody } from "./provider-http.js";
 
 /**
- * One streamed `POST /chat/completions` in the OpenAI wire format, read straight off Node's response: no web
- * streams and no schema validation per chunk between the socket and the caller (decisions/0010). The shapes read
- * here are checked by hand, field by field, as they are used.
+ * `POST /chat/completions` in the OpenAI wire format, streamed and read straight off Node's response: no web
+ * streams and no schema validation per chunk between the socket and the caller (decisions/0010); or not streamed,
+ * for a connection test. The shapes read here are checked by hand, field by field, as they are used.
  */
 
 /** What a completed stream said besides its text, which went to the handlers as it came. */
@@ -45,14 +44,6 @@ export interface CompletionRequest {
   temperature?: number;
 }
 
-/** Connections are reused across calls (a provider answers many runs); idle ones close after a while. */
-const agents = {
-  "http:": new http.Agent({ keepAlive: true, timeout: 60_000 }),
-  "https:": new https.Agent({ keepAlive: true, timeout: 60_000 }),
-};
-
-const MAX_ERROR_BODY = 64 * 1024;
-
 /**
  * Sends the request and reads the stream to its end, calling the handlers as chunks arrive. Rejects with an
  * LlmError. Aborting the signal destroys the request at once; the caller, which owns the signal, tells an abort
@@ -63,12 +54,22 @@ export async function streamCompletion(
   handlers: CompletionHandlers,
   signal: AbortSignal,
 ): Promise<CompletionOutcome> {
-  const response = await post(request, signal);
+  const response = await postToProvider(request.provider, "/chat/completions", completionBody(request, true), signal);
   return readStream(response, handlers, request.provider.apiKey);
 }
 
+/** One completion answered whole (not streamed): its text, which may be empty. Rejects with an LlmError. */
+export async function requestCompletion(request: CompletionRequest, signal: AbortSignal): Promise<{ text: string }> {
+  const response = await postToProvider(request.provider, "/chat/completions", completionBody(request, false), signal);
+  const answer = (await readJsonBody(response, signal)) as { choices?: { message?: { content?: unknown } | null }[] };
+  if (!Array.isArray(answer?.choices)) throw malformed("`choices` is not a list");
+  const content = answer.choices[0]?.message?.content;
+  if (content != null && typeof content !== "string") throw malformed("`content` is not text");
+  return { text: content ?? "" };
+}
+
 /** The request body, keys in the order OpenAI's own clients send them. */
-function completionBody(request: CompletionRequest): Record<string, unknown> {
+function completionBody(request: CompletionRequest, stream: boolean): Record<string, unknown> {
   const tools = request.tools?.length ? toWireTools(request.tools) : undefined;
   return {
     model: request.model,
@@ -77,8 +78,8 @@ function completionBody(request: CompletionRequest): Record<string, unknown> {
     messages: toWireMessages(request.messages),
     tools,
     tool_choice: tools ? "auto" : undefined,
-    stream: true,
-    stream_options: { include_usage: true },
+    stream: stream || undefined,
+    stream_options: stream ? { include_usage: true } : undefined,
   };
 }
 
@@ -126,79 +127,6 @@ function toWireTools(tools: readonly LlmTool[]): Record<string, unknown>[] {
     type: "function",
     function: { name: tool.name, description: tool.description, parameters: tool.parameters },
   }));
-}
-
-function post(request: CompletionRequest, signal: AbortSignal): Promise<IncomingMessage> {
-  const { provider } = request;
-  const url = new URL(`${provider.baseUrl.replace(/\/+$/, "")}/chat/completions`);
-  const transport = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
-  if (!transport) {
-    return Promise.reject(new LlmError("connection_error", `Unsupported provider URL scheme ${url.protocol}`));
-  }
-  const body = JSON.stringify(completionBody(request));
-  return new Promise((resolve, reject) => {
-    const req = transport.request(url, {
-      method: "POST",
-      agent: agents[url.protocol as keyof typeof agents],
-      signal,
-      headers: {
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        "user-agent": `cybros/${version}`,
-        ...(provider.apiKey ? { authorization: `Bearer ${provider.apiKey}` } : {}),
-        ...provider.headers,
-        "content-length": Buffer.byteLength(body),
-      },
-    });
-    req.on("error", (error) => {
-      if (signal.aborted) reject(signal.reason);
-      else reject(connectionError("Could not reach the provider", error));
-    });
-    req.on("response", (response) => {
-      const status = response.statusCode ?? 0;
-      if (status >= 200 && status < 300) {
-        response.setEncoding("utf8");
-        resolve(response);
-        return;
-      }
-      readErrorBody(response).then(
-        (text) =>
-          reject(
-            httpStatusError({
-              status,
-              detail: errorDetail(text, response.statusMessage),
-              body: text,
-              retryAfter: response.headers["retry-after"],
-              apiKey: provider.apiKey,
-            }),
-          ),
-        (error) =>
-          reject(signal.aborted ? signal.reason : connectionError("Could not read the provider's answer", error)),
-      );
-    });
-    req.end(body);
-  });
-}
-
-async function readErrorBody(response: IncomingMessage): Promise<string> {
-  response.setEncoding("utf8");
-  let text = "";
-  for await (const part of response) {
-    if (text.length < MAX_ERROR_BODY) text += part;
-  }
-  return text.slice(0, MAX_ERROR_BODY);
-}
-
-/** What an error body says: OpenAI's `{ error: { message } }`, a bare `{ message }`, or the status text. */
-function errorDetail(text: string, statusMessage: string | undefined): string {
-  try {
-    const data = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const message = typeof data.error === "string" ? data.error : (data.error?.message ?? data.message);
-    if (typeof message === "string" && message) return message;
-  } catch {
-    // not JSON: fall through
-  }
-  return statusMessage || text.slice(0, 200) || "no details";
 }
 
 interface PendingCall {
