@@ -61,7 +61,11 @@ export async function streamCompletion(
 /** One completion answered whole (not streamed): its text, which may be empty. Rejects with an LlmError. */
 export async function requestCompletion(request: CompletionRequest, signal: AbortSignal): Promise<{ text: string }> {
   const response = await postToProvider(request.provider, "/chat/completions", completionBody(request, false), signal);
-  const answer = (await readJsonBody(response, signal)) as { choices?: { message?: { content?: unknown } | null }[] };
+  const answer = (await readJsonBody(response, signal)) as {
+    error?: unknown;
+    choices?: { message?: { content?: unknown } | null }[];
+  };
+  if (answer?.error != null) throw reportedError(answer.error, request.provider.apiKey, "in its answer");
   if (!Array.isArray(answer?.choices)) throw malformed("`choices` is not a list");
   const content = answer.choices[0]?.message?.content;
   if (content != null && typeof content !== "string") throw malformed("`content` is not text");
@@ -168,7 +172,7 @@ function readStream(
       }
       if (typeof chunk !== "object" || chunk === null) throw malformed("a chunk that is not an object");
       handlers.onChunk();
-      if (chunk.error !== undefined && chunk.error !== null) throw streamedError(chunk.error, apiKey);
+      if (chunk.error !== undefined && chunk.error !== null) throw reportedError(chunk.error, apiKey, "mid-stream");
       if (chunk.usage) outcome.usage = chunk.usage;
       if (chunk.choices === undefined || chunk.choices === null) return;
       if (!Array.isArray(chunk.choices)) throw malformed("`choices` is not a list");
@@ -268,13 +272,13 @@ function malformed(what: string): LlmError {
   return new LlmError("invalid_response", `The provider sent a malformed response: ${what}`);
 }
 
-/** An error the provider reported inside a 200 stream (some gateways do when an upstream fails mid-reply). */
-function streamedError(error: unknown, apiKey: string | null | undefined): LlmError {
+/** An error the provider reported inside a 200 answer (some gateways do when an upstream fails). */
+function reportedError(error: unknown, apiKey: string | null | undefined, where: string): LlmError {
   const { message, code } =
     typeof error === "object" && error !== null ? (error as { message?: unknown; code?: unknown }) : { message: error };
   const status = typeof code === "number" && code >= 400 && code < 600 ? code : undefined;
   const text = typeof message === "string" && message ? message : JSON.stringify(error);
-  return httpStatusError({ status: status ?? 502, detail: `reported mid-stream: ${text}`, body: text, apiKey });
+  return httpStatusError({ status: status ?? 502, detail: `reported ${where}: ${text}`, body: text, apiKey });
 }
 
 /** The fields read from a chunk; anything may be missing or of another type, so each is checked where used. */

@@ -71,6 +71,11 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   const prompt = lastBody.messages.at(-1).content as string;
+  if (!lastBody.stream && prompt === "gateway error") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "upstream model crashed", code: 502 } }));
+    return;
+  }
   if (!lastBody.stream) {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
@@ -229,6 +234,19 @@ describe("the client against an independent OpenAI-compatible server", () => {
     expect(silent).toMatchObject({ code: "timeout" });
     const scrambled = await embed({ ...target, model: "fake-scrambled" }).catch((e: unknown) => e);
     expect(scrambled).toMatchObject({ code: "invalid_response" });
+  });
+
+  it("reports an error a gateway sent inside a 200 answer to a connection test", async () => {
+    const error = await completeOnce({
+      provider: { baseUrl, apiKey: KEY },
+      model: "fake-model",
+      prompt: "gateway error",
+    })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LlmError);
+    expect(error).toMatchObject({ code: "http_error", status: 502 });
+    expect((error as Error).message).toContain("upstream model crashed");
   });
 
   it("completes once and embeds", async () => {
