@@ -1,14 +1,15 @@
 /**
- * `npm run bench [-- <scenario…>] [--smoke] [--runs N] [--postgres]`: measures the DESIGN.md §7 targets on this
- * machine against the mock LLM, prints one table and writes JSON to bench/results/. BENCH_DATABASE_URL (an
- * admin URL) runs scenarios 1–4 on that PostgreSQL server too; --postgres starts a temporary cluster instead.
+ * `npm run bench [-- <scenario…>] [--smoke] [--runs N] [--postgres] [--neighbour]`: measures the DESIGN.md §7
+ * targets on this machine against the mock LLM, prints one table and writes JSON to bench/results/.
+ * BENCH_DATABASE_URL (an admin URL) runs scenarios 1–4 on that PostgreSQL server too; --postgres starts a temporary
+ * cluster instead. --neighbour runs each scenario beside a process that keeps one core busy.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { externalPostgres, type PostgresServer, startTemporaryPostgres } from "./lib/postgres.js";
-import { killChildren, repoRoot, resultsDir } from "./lib/processes.js";
+import { killChildren, repoRoot, resultsDir, type Spawned, spawnNode } from "./lib/processes.js";
 import {
   type Backend,
   type CombinedMetric,
@@ -41,19 +42,28 @@ interface Options {
   smoke: boolean;
   runs: number;
   postgres: boolean;
+  /** A neighbour process burns one core while each scenario runs. */
+  neighbour: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { names: [], smoke: false, runs: 3, postgres: Boolean(process.env.BENCH_DATABASE_URL) };
+  const options: Options = {
+    names: [],
+    smoke: false,
+    runs: 3,
+    postgres: Boolean(process.env.BENCH_DATABASE_URL),
+    neighbour: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--smoke") options.smoke = true;
     else if (arg === "--postgres") options.postgres = true;
+    else if (arg === "--neighbour") options.neighbour = true;
     else if (arg === "--runs") options.runs = Math.max(1, Number(argv[++i]) || 1);
     else if (arg.startsWith("--runs=")) options.runs = Math.max(1, Number(arg.slice(7)) || 1);
     else if (arg === "--help" || arg === "-h") {
       console.log(
-        `usage: npm run bench -- [scenario…] [--smoke] [--runs N] [--postgres]\nscenarios: ${scenarios.map((s) => `${s.name} (${s.title})`).join("\n           ")}`,
+        `usage: npm run bench -- [scenario…] [--smoke] [--runs N] [--postgres] [--neighbour]\nscenarios: ${scenarios.map((s) => `${s.name} (${s.title})`).join("\n           ")}`,
       );
       process.exit(0);
     } else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
@@ -79,6 +89,13 @@ function gitDescribe(): string {
   } catch {
     return "unknown";
   }
+}
+
+/** bench/lib/neighbour.mjs: one core kept busy until stopped (it also stops by itself after a while). */
+async function startNeighbour(): Promise<Spawned> {
+  const neighbour = spawnNode(path.join(repoRoot, "bench/lib/neighbour.mjs"), {});
+  await neighbour.waitForLine((line) => line.includes('"neighbour"'), 10_000);
+  return neighbour;
 }
 
 async function main(): Promise<number> {
@@ -109,7 +126,8 @@ async function main(): Promise<number> {
         const runs: ScenarioRun[] = [];
         const count = Math.min(options.runs, scenario.maxRuns ?? Number.POSITIVE_INFINITY);
         for (let n = 1; n <= count; n++) {
-          log(`${scenario.name} [${backend}] run ${n}/${count}`);
+          log(`${scenario.name} [${backend}] run ${n}/${count}${options.neighbour ? " beside a busy neighbour" : ""}`);
+          const neighbour = options.neighbour ? await startNeighbour() : undefined;
           try {
             const run = await scenario.run({
               backend,
@@ -125,6 +143,8 @@ async function main(): Promise<number> {
             errors.push({ scenario: scenario.name, backend, error: message });
             killChildren();
             break;
+          } finally {
+            await neighbour?.stop();
           }
         }
         results.push(...combine(scenario.name, backend, runs));
@@ -137,7 +157,7 @@ async function main(): Promise<number> {
   const loadAfter = os.loadavg();
   console.log(
     `\nCybros bench — ${started.toISOString()} — ${gitDescribe()} — node ${process.version}, ${os.cpus().length} cores — ` +
-      `load average ${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}${options.smoke ? " — SMOKE (tiny sizes, 1 run)" : ""}\n`,
+      `load average ${loadBefore[0]!.toFixed(2)} → ${loadAfter[0]!.toFixed(2)}${options.neighbour ? " — beside a neighbour burning one core" : ""}${options.smoke ? " — SMOKE (tiny sizes, 1 run)" : ""}\n`,
   );
   console.log(formatTable(results));
   for (const error of errors)
@@ -145,7 +165,10 @@ async function main(): Promise<number> {
 
   fs.mkdirSync(resultsDir, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
-  const file = path.join(resultsDir, `bench-${stamp}${options.smoke ? "-smoke" : ""}.json`);
+  const file = path.join(
+    resultsDir,
+    `bench-${stamp}${options.neighbour ? "-neighbour" : ""}${options.smoke ? "-smoke" : ""}.json`,
+  );
   const json = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -5,14 +5,15 @@ import { type Database, openDatabase } from "./db/index.js";
 import type { StartedPglite } from "./db/pglite-open.js";
 import { createApp } from "./http/app.js";
 import type { AppEnv } from "./http/session.js";
-import { type Queue, startQueue, stopQueue } from "./jobs/queue.js";
+import { type PeriodicTasks, startPeriodicTasks } from "./jobs/periodic.js";
+import { reapStaleRunsJob } from "./jobs/reap-stale-runs.js";
 import type { Logger } from "./log.js";
 import { ensureVectorFeatures } from "./memory/vector.js";
 import { MockLlm } from "./mock-llm/index.js";
 import { reachableSelfUrl } from "./providers/base-url.js";
 import { Realtime } from "./realtime/index.js";
 import { StreamWriter } from "./realtime/stream-writer.js";
-import { startReaper } from "./runs/reaper.js";
+import { recoverRuns } from "./runs/reaper.js";
 import { RunScheduler } from "./runs/scheduler.js";
 import { loadMasterKey, SecretBox } from "./secrets/index.js";
 import { seed } from "./seeds.js";
@@ -30,7 +31,7 @@ export interface Server {
 }
 
 /**
- * Boots one Cybros process: database (migrated), secrets, seeds, job queue, HTTP app. Nothing listens until
+ * Boots one Cybros process: database (migrated), secrets, seeds, run recovery, periodic jobs, HTTP app. Nothing listens until
  * everything below it is ready, so /up answering means the instance is usable.
  */
 export async function createServer(
@@ -49,19 +50,17 @@ export async function createServer(
       pglite: options.pglite,
       log,
     }));
-  let queue: Queue | undefined;
+  let jobs: PeriodicTasks | undefined;
   try {
     // Memory's pgvector half lives outside the migrations: the extension may be missing (DESIGN.md §3).
     await ensureVectorFeatures(database, log);
     const masterKey = loadMasterKey(config.dataDir, config.secretKey);
-    queue = await startQueue(database, log, config.databaseUrl);
     const realtime = new Realtime(database, log);
     const services: Services = {
       config,
       log,
       database,
       db: database.db,
-      queue,
       secrets: new SecretBox(masterKey),
       cookieSecret: SecretBox.derive(masterKey, "cookies").toString("base64url"),
       mockLlm: config.mockLlm ? new MockLlm() : undefined,
@@ -73,7 +72,8 @@ export async function createServer(
     await seed(services);
     await realtime.start();
     await services.runs.start(services);
-    await startReaper(services, queue);
+    await recoverRuns(services);
+    jobs = startPeriodicTasks(services, [reapStaleRunsJob]);
     const app = createApp(services);
     let httpServer: ReturnType<typeof serve> | undefined;
 
@@ -99,15 +99,15 @@ export async function createServer(
           (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
           await closing;
         }
+        await jobs?.stop();
         await services.runs.stop();
         await services.streams.stop();
         await services.realtime.stop();
-        await stopQueue(queue!);
         if (ownsDatabase) await database.close();
       },
     };
   } catch (error) {
-    if (queue) await stopQueue(queue).catch(() => {});
+    await jobs?.stop();
     if (ownsDatabase) await database.close();
     throw error;
   }

@@ -1,6 +1,5 @@
 import type { Config } from "./config.js";
 import type { Database, Db } from "./db/index.js";
-import type { Queue } from "./jobs/queue.js";
 import type { Logger } from "./log.js";
 import type { MockLlm } from "./mock-llm/index.js";
 import type { Realtime } from "./realtime/index.js";
@@ -14,7 +13,6 @@ export interface Services {
   log: Logger;
   database: Database;
   db: Db;
-  queue: Queue;
   secrets: SecretBox;
   /** HMAC key for signed cookies, derived from the master key. */
   cookieSecret: string;

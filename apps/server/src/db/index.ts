@@ -123,6 +123,11 @@ export interface Database {
   /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Runs `work` unless another process holds `key` (a PostgreSQL advisory lock on one pooled connection for the
+   * duration); answers whether it ran. PGlite has one process, so it always runs.
+   */
+  exclusively(key: string, work: () => Promise<unknown>): Promise<boolean>;
   close(): Promise<void>;
   /**
    * This database with its statements and batches in `lane`: on PGlite they run ahead of less urgent ones waiting
@@ -208,6 +213,10 @@ function pgliteHandle(
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     notify: async (channel, payload) => {
       await client.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
+    exclusively: async (_key, work) => {
+      await work();
+      return true;
     },
     close: async () => {
       try {
@@ -305,6 +314,25 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
     },
     notify: async (channel, payload) => {
       await pool.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
+    exclusively: async (key, work) => {
+      // A session lock lives on its connection, so the one that took it also releases it.
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>(
+          "SELECT pg_try_advisory_lock(hashtext($1)) AS locked",
+          [key],
+        );
+        if (!rows[0]?.locked) return false;
+        try {
+          await work();
+        } finally {
+          await client.query("SELECT pg_advisory_unlock(hashtext($1))", [key]);
+        }
+        return true;
+      } finally {
+        client.release();
+      }
     },
     close: async () => {
       listener.client?.release();

@@ -76,7 +76,7 @@ function reviveError(data: Record<string, unknown>): Error {
 }
 
 /**
- * PGlite in a worker thread, behind the part of PGlite's interface that Drizzle, pg-boss and db/index.ts use
+ * PGlite in a worker thread, behind the part of PGlite's interface that Drizzle and db/index.ts use
  * (query, exec, transaction, listen, close). The worker runs one request at a time: the most urgent waiting
  * statement or batch first (`priority`, decisions/0019), and everything else in arrival order. This side holds
  * statements that are outside a transaction while one is open, as PGlite's own transaction() does. So an open

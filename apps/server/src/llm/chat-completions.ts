@@ -1,16 +1,16 @@
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
 import { toStorableJson, toStorableText } from "@cybros/protocol";
 import { createParser } from "eventsource-parser";
-import { version } from "../version.js";
 import { connectionError, httpStatusError, LlmError } from "./errors.js";
 import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
+import { postToProvider, readJsonBody } from "./provider-http.js";
 
 /**
- * One streamed `POST /chat/completions` in the OpenAI wire format, read straight off Node's response: no web
- * streams and no schema validation per chunk between the socket and the caller (decisions/0010). The shapes read
- * here are checked by hand, field by field, as they are used. Text and tool calls leave here storable (NUL
- * removed, lone surrogates replaced): a model that emits either must not fail the run that stores its reply.
+ * `POST /chat/completions` in the OpenAI wire format, streamed and read straight off Node's response: no web
+ * streams and no schema validation per chunk between the socket and the caller (decisions/0010); or not streamed,
+ * for a connection test. The shapes read here are checked by hand, field by field, as they are used. Text and tool
+ * calls leave here storable (NUL removed, lone surrogates replaced): a model that emits either must not fail the
+ * run that stores its reply.
  */
 
 /** What a completed stream said besides its text, which went to the handlers as it came. */
@@ -47,14 +47,6 @@ export interface CompletionRequest {
   temperature?: number;
 }
 
-/** Connections are reused across calls (a provider answers many runs); idle ones close after a while. */
-const agents = {
-  "http:": new http.Agent({ keepAlive: true, timeout: 60_000 }),
-  "https:": new https.Agent({ keepAlive: true, timeout: 60_000 }),
-};
-
-const MAX_ERROR_BODY = 64 * 1024;
-
 /**
  * Sends the request and reads the stream to its end, calling the handlers as chunks arrive. Rejects with an
  * LlmError. Aborting the signal destroys the request at once; the caller, which owns the signal, tells an abort
@@ -65,12 +57,26 @@ export async function streamCompletion(
   handlers: CompletionHandlers,
   signal: AbortSignal,
 ): Promise<CompletionOutcome> {
-  const response = await post(request, signal);
+  const response = await postToProvider(request.provider, "/chat/completions", completionBody(request, true), signal);
   return readStream(response, handlers, request.provider.apiKey);
 }
 
+/** One completion answered whole (not streamed): its text, which may be empty. Rejects with an LlmError. */
+export async function requestCompletion(request: CompletionRequest, signal: AbortSignal): Promise<{ text: string }> {
+  const response = await postToProvider(request.provider, "/chat/completions", completionBody(request, false), signal);
+  const answer = (await readJsonBody(response, signal)) as {
+    error?: unknown;
+    choices?: { message?: { content?: unknown } | null }[];
+  };
+  if (answer?.error != null) throw reportedError(answer.error, request.provider.apiKey, "in its answer");
+  if (!Array.isArray(answer?.choices)) throw malformed("`choices` is not a list");
+  const content = answer.choices[0]?.message?.content;
+  if (content != null && typeof content !== "string") throw malformed("`content` is not text");
+  return { text: content ?? "" };
+}
+
 /** The request body, keys in the order OpenAI's own clients send them. */
-function completionBody(request: CompletionRequest): Record<string, unknown> {
+function completionBody(request: CompletionRequest, stream: boolean): Record<string, unknown> {
   const tools = request.tools?.length ? toWireTools(request.tools) : undefined;
   return {
     model: request.model,
@@ -79,8 +85,8 @@ function completionBody(request: CompletionRequest): Record<string, unknown> {
     messages: toWireMessages(request.messages),
     tools,
     tool_choice: tools ? "auto" : undefined,
-    stream: true,
-    stream_options: { include_usage: true },
+    stream: stream || undefined,
+    stream_options: stream ? { include_usage: true } : undefined,
   };
 }
 
@@ -130,79 +136,6 @@ function toWireTools(tools: readonly LlmTool[]): Record<string, unknown>[] {
   }));
 }
 
-function post(request: CompletionRequest, signal: AbortSignal): Promise<IncomingMessage> {
-  const { provider } = request;
-  const url = new URL(`${provider.baseUrl.replace(/\/+$/, "")}/chat/completions`);
-  const transport = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
-  if (!transport) {
-    return Promise.reject(new LlmError("connection_error", `Unsupported provider URL scheme ${url.protocol}`));
-  }
-  const body = JSON.stringify(completionBody(request));
-  return new Promise((resolve, reject) => {
-    const req = transport.request(url, {
-      method: "POST",
-      agent: agents[url.protocol as keyof typeof agents],
-      signal,
-      headers: {
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        "user-agent": `cybros/${version}`,
-        ...(provider.apiKey ? { authorization: `Bearer ${provider.apiKey}` } : {}),
-        ...provider.headers,
-        "content-length": Buffer.byteLength(body),
-      },
-    });
-    req.on("error", (error) => {
-      if (signal.aborted) reject(signal.reason);
-      else reject(connectionError("Could not reach the provider", error));
-    });
-    req.on("response", (response) => {
-      const status = response.statusCode ?? 0;
-      if (status >= 200 && status < 300) {
-        response.setEncoding("utf8");
-        resolve(response);
-        return;
-      }
-      readErrorBody(response).then(
-        (text) =>
-          reject(
-            httpStatusError({
-              status,
-              detail: errorDetail(text, response.statusMessage),
-              body: text,
-              retryAfter: response.headers["retry-after"],
-              apiKey: provider.apiKey,
-            }),
-          ),
-        (error) =>
-          reject(signal.aborted ? signal.reason : connectionError("Could not read the provider's answer", error)),
-      );
-    });
-    req.end(body);
-  });
-}
-
-async function readErrorBody(response: IncomingMessage): Promise<string> {
-  response.setEncoding("utf8");
-  let text = "";
-  for await (const part of response) {
-    if (text.length < MAX_ERROR_BODY) text += part;
-  }
-  return text.slice(0, MAX_ERROR_BODY);
-}
-
-/** What an error body says: OpenAI's `{ error: { message } }`, a bare `{ message }`, or the status text. */
-function errorDetail(text: string, statusMessage: string | undefined): string {
-  try {
-    const data = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const message = typeof data.error === "string" ? data.error : (data.error?.message ?? data.message);
-    if (typeof message === "string" && message) return message;
-  } catch {
-    // not JSON: fall through
-  }
-  return statusMessage || text.slice(0, 200) || "no details";
-}
-
 interface PendingCall {
   callId: string | undefined;
   name: string;
@@ -245,7 +178,7 @@ function readStream(
       }
       if (typeof chunk !== "object" || chunk === null) throw malformed("a chunk that is not an object");
       handlers.onChunk();
-      if (chunk.error !== undefined && chunk.error !== null) throw streamedError(chunk.error, apiKey);
+      if (chunk.error !== undefined && chunk.error !== null) throw reportedError(chunk.error, apiKey, "mid-stream");
       if (chunk.usage) outcome.usage = chunk.usage;
       if (chunk.choices === undefined || chunk.choices === null) return;
       if (!Array.isArray(chunk.choices)) throw malformed("`choices` is not a list");
@@ -385,13 +318,13 @@ function malformed(what: string): LlmError {
   return new LlmError("invalid_response", `The provider sent a malformed response: ${what}`);
 }
 
-/** An error the provider reported inside a 200 stream (some gateways do when an upstream fails mid-reply). */
-function streamedError(error: unknown, apiKey: string | null | undefined): LlmError {
+/** An error the provider reported inside a 200 answer (some gateways do when an upstream fails). */
+function reportedError(error: unknown, apiKey: string | null | undefined, where: string): LlmError {
   const { message, code } =
     typeof error === "object" && error !== null ? (error as { message?: unknown; code?: unknown }) : { message: error };
   const status = typeof code === "number" && code >= 400 && code < 600 ? code : undefined;
   const text = typeof message === "string" && message ? message : JSON.stringify(error);
-  return httpStatusError({ status: status ?? 502, detail: `reported mid-stream: ${text}`, body: text, apiKey });
+  return httpStatusError({ status: status ?? 502, detail: `reported ${where}: ${text}`, body: text, apiKey });
 }
 
 /** The fields read from a chunk; anything may be missing or of another type, so each is checked where used. */

@@ -1,5 +1,4 @@
 import { type RunErrorCode, toStorableText } from "@cybros/protocol";
-import { APICallError, InvalidResponseDataError, JSONParseError, TypeValidationError } from "ai";
 
 /** The run error codes the LLM client (and model resolution) can produce. */
 export type LlmErrorCode = Extract<
@@ -48,52 +47,6 @@ export class LlmError extends Error {
 
 const CONTEXT_TOO_LONG =
   /context_length_exceeded|context length|context window|maximum context|too many tokens|prompt is too long|reduce the length/i;
-
-/** Maps what the AI SDK or fetch threw into an LlmError; anything unrecognised (a bug of ours) is returned as is. */
-export function toLlmError(error: unknown, apiKey?: string | null): LlmError | unknown {
-  if (error instanceof LlmError) return error;
-  if (APICallError.isInstance(error)) {
-    const status = error.statusCode;
-    // No status: the request never got an answer. A 2xx: the answer broke off while streaming.
-    if (status === undefined || status < 400) {
-      const what = status === undefined ? "Could not reach the provider" : "The connection broke while streaming";
-      return connectionError(what, error);
-    }
-    return httpStatusError({
-      status,
-      detail: error.message,
-      body: error.responseBody,
-      retryAfter: error.responseHeaders?.["retry-after"],
-      apiKey,
-      cause: error,
-    });
-  }
-  if (InvalidResponseDataError.isInstance(error) && /without a finish reason/.test(error.message)) {
-    return new LlmError("connection_error", "The provider's stream ended before the reply was complete", {
-      cause: error,
-    });
-  }
-  if (
-    JSONParseError.isInstance(error) ||
-    TypeValidationError.isInstance(error) ||
-    InvalidResponseDataError.isInstance(error)
-  ) {
-    return new LlmError(
-      "invalid_response",
-      `The provider sent a malformed response: ${redact(firstLine(error.message), apiKey)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (isNetworkError(error)) {
-    return new LlmError("connection_error", `The connection to the provider failed: ${networkDetail(error)}`, {
-      retryable: true,
-      cause: error,
-    });
-  }
-  return error;
-}
 
 /** A request that got no answer, or whose answer broke off: worth retrying while nothing was output. */
 export function connectionError(what: string, cause?: unknown): LlmError {
@@ -147,19 +100,7 @@ function redact(text: string, apiKey: string | null | undefined): string {
   return apiKey ? text.split(apiKey).join("[redacted]") : text;
 }
 
-/** fetch (undici) reports a dropped or refused connection as a TypeError whose cause carries a code. */
-function isNetworkError(error: unknown): error is TypeError {
-  if (!(error instanceof TypeError)) return false;
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return error.message === "terminated" || error.message === "fetch failed" || typeof cause?.code === "string";
-}
-
-function networkDetail(error: TypeError): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.message ? `${error.message} (${cause.code ?? cause.message})` : error.message;
-}
-
-/** The innermost cause's message ("other side closed"), which says more than the SDK's wrapper. */
+/** The innermost cause's message ("other side closed"), which says more than its wrappers. */
 function networkCause(error: unknown): string | undefined {
   let cause = (error as { cause?: unknown }).cause;
   let message: string | undefined;
@@ -168,10 +109,6 @@ function networkCause(error: unknown): string | undefined {
     cause = cause.cause;
   }
   return message;
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0]!;
 }
 
 const MAX_RETRY_AFTER_MS = 60_000;

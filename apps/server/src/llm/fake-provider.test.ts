@@ -46,6 +46,12 @@ const server = http.createServer(async (req, res) => {
     res.end(JSON.stringify({ error: { message: "bad key", type: "auth", code: "invalid_api_key" } }));
     return;
   }
+  if (req.url === "/v1/embeddings" && lastBody.model === "fake-silent") return; // answers nothing, ever
+  if (req.url === "/v1/embeddings" && lastBody.model === "fake-scrambled") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ object: "list", data: [{ index: 0, embedding: ["not", "numbers"] }] }));
+    return;
+  }
   if (req.url === "/v1/embeddings") {
     res.writeHead(200, { "content-type": "application/json" });
     const data = lastBody.input.map((text: string, index: number) => ({
@@ -65,6 +71,11 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   const prompt = lastBody.messages.at(-1).content as string;
+  if (!lastBody.stream && prompt === "gateway error") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "upstream model crashed", code: 502 } }));
+    return;
+  }
   if (!lastBody.stream) {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
@@ -214,6 +225,28 @@ describe("the client against an independent OpenAI-compatible server", () => {
     }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(LlmError);
     expect(refused).toMatchObject({ code: "auth_failed", status: 401, attempts: 1 });
+  });
+
+  it("gives up on an embedding request that gets no answer, and rejects vectors that are not numbers", async () => {
+    const target = { provider: { baseUrl, apiKey: KEY }, input: ["ab"], maxRetries: 0 };
+    const silent = await embed({ ...target, model: "fake-silent", timeoutMs: 50 }).catch((e: unknown) => e);
+    expect(silent).toBeInstanceOf(LlmError);
+    expect(silent).toMatchObject({ code: "timeout" });
+    const scrambled = await embed({ ...target, model: "fake-scrambled" }).catch((e: unknown) => e);
+    expect(scrambled).toMatchObject({ code: "invalid_response" });
+  });
+
+  it("reports an error a gateway sent inside a 200 answer to a connection test", async () => {
+    const error = await completeOnce({
+      provider: { baseUrl, apiKey: KEY },
+      model: "fake-model",
+      prompt: "gateway error",
+    })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LlmError);
+    expect(error).toMatchObject({ code: "http_error", status: 502 });
+    expect((error as Error).message).toContain("upstream model crashed");
   });
 
   it("completes once and embeds", async () => {

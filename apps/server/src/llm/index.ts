@@ -1,8 +1,9 @@
-import { embedMany, generateText } from "ai";
-import { LlmError, toLlmError } from "./errors.js";
-import { type LlmProviderTarget, openAiCompatible, PROVIDER_OPTIONS_KEY } from "./provider.js";
+import { withRetries, withTimeout } from "./attempts.js";
+import { requestCompletion } from "./chat-completions.js";
+import { requestEmbeddings } from "./embeddings.js";
+import type { LlmProviderTarget } from "./provider.js";
 
-export { LlmError, type LlmErrorCode, toLlmError } from "./errors.js";
+export { LlmError, type LlmErrorCode } from "./errors.js";
 export type { ChatMessage, LlmProviderTarget, LlmTool, LlmToolCallRef } from "./provider.js";
 export {
   type ChatResult,
@@ -15,6 +16,7 @@ export {
 } from "./stream-chat.js";
 
 const PING_TIMEOUT_MS = 10_000;
+const EMBED_TIMEOUT_MS = 60_000;
 
 /**
  * A one-token, non-streamed completion: proves the URL, key and model work ("Test connection").
@@ -28,27 +30,21 @@ export async function completeOnce(options: {
   timeoutMs?: number;
 }): Promise<{ text: string; latencyMs: number }> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? PING_TIMEOUT_MS);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  try {
-    const result = await generateText({
-      model: openAiCompatible(options.provider).chatModel(options.model),
-      prompt: options.prompt ?? "ping",
-      maxOutputTokens: 1,
-      maxRetries: 0,
-      abortSignal: signal,
-    });
-    return { text: result.text, latencyMs: Math.round(performance.now() - started) };
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    if (timeout.aborted) {
-      throw new LlmError("timeout", `No answer within ${options.timeoutMs ?? PING_TIMEOUT_MS} ms`, { cause: error });
-    }
-    throw toLlmError(error, options.provider.apiKey);
-  }
+  const { text } = await withTimeout(options.timeoutMs ?? PING_TIMEOUT_MS, options.signal, (signal) =>
+    requestCompletion(
+      {
+        provider: options.provider,
+        model: options.model,
+        messages: [{ role: "user", content: options.prompt ?? "ping" }],
+        maxOutputTokens: 1,
+      },
+      signal,
+    ),
+  );
+  return { text, latencyMs: Math.round(performance.now() - started) };
 }
 
-/** Embeddings through the provider's /embeddings; one vector per input, in order. */
+/** Embeddings through the provider's /embeddings; one vector per input, in order. Rejects with an LlmError. */
 export async function embed(options: {
   provider: LlmProviderTarget;
   model: string;
@@ -57,24 +53,22 @@ export async function embed(options: {
   dimensions?: number;
   signal?: AbortSignal;
   maxRetries?: number;
+  /** First backoff; each retry doubles it. */
+  retryBaseDelayMs?: number;
+  /** Per attempt. */
+  timeoutMs?: number;
 }): Promise<{ embeddings: number[][]; tokens: number | null }> {
-  const values = typeof options.input === "string" ? [options.input] : [...options.input];
-  if (!values.length) return { embeddings: [], tokens: 0 };
-  try {
-    const result = await embedMany({
-      model: openAiCompatible(options.provider).embeddingModel(options.model),
-      values,
-      maxRetries: options.maxRetries ?? 2,
-      abortSignal: options.signal,
-      providerOptions: options.dimensions
-        ? { [options.provider.name ?? PROVIDER_OPTIONS_KEY]: { dimensions: options.dimensions } }
-        : undefined,
-    });
-    return { embeddings: result.embeddings, tokens: result.usage?.tokens ?? null };
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    // embedMany wraps exhausted retries in a RetryError; its last error says what went wrong.
-    const last = (error as { lastError?: unknown }).lastError ?? error;
-    throw toLlmError(last, options.provider.apiKey);
-  }
+  const input = typeof options.input === "string" ? [options.input] : [...options.input];
+  if (!input.length) return { embeddings: [], tokens: 0 };
+  const { value } = await withRetries(
+    () =>
+      withTimeout(options.timeoutMs ?? EMBED_TIMEOUT_MS, options.signal, (signal) =>
+        requestEmbeddings(
+          { provider: options.provider, model: options.model, input, dimensions: options.dimensions },
+          signal,
+        ),
+      ),
+    { maxRetries: options.maxRetries ?? 2, baseDelayMs: options.retryBaseDelayMs ?? 1_000, signal: options.signal },
+  );
+  return value;
 }

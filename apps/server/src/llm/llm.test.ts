@@ -340,6 +340,29 @@ describe("completeOnce and embed", () => {
     expect(slow.code).toBe("timeout");
   });
 
+  it("maps a non-streamed answer's 429, 500, malformed body and unreachable provider to stable codes", async () => {
+    const target = { provider: { baseUrl: served.baseUrl }, model: "mock-model" };
+    const limited = await failure(completeOnce({ ...target, prompt: "/mock error status=429 retry_after=2" }));
+    expect(limited).toMatchObject({ code: "rate_limited", status: 429, retryable: true, retryAfterMs: 2000 });
+    const broken = await failure(completeOnce({ ...target, prompt: "/mock error status=500 message=boom" }));
+    expect(broken).toMatchObject({ code: "http_error", status: 500, retryable: true });
+    expect(broken.message).toContain("boom");
+    const malformed = await failure(completeOnce({ ...target, prompt: "/mock text malformed_at=1\nhi" }));
+    expect(malformed.code).toBe("invalid_response");
+    const unreachable = await failure(completeOnce({ ...target, provider: { baseUrl: "http://127.0.0.1:1/v1" } }));
+    expect(unreachable).toMatchObject({ code: "connection_error", retryable: true });
+  });
+
+  it("retries an embedding request the provider failed with a 5xx, and not one it refused", async () => {
+    const target = { provider: { baseUrl: served.baseUrl }, model: "mock-embedding", retryBaseDelayMs: 1 };
+    const overloaded = await failure(embed({ ...target, input: "/mock error status=503", maxRetries: 2 }));
+    expect(overloaded).toMatchObject({ code: "http_error", status: 503, attempts: 3 });
+    const limited = await failure(embed({ ...target, input: "/mock error status=429 retry_after=1", maxRetries: 0 }));
+    expect(limited).toMatchObject({ code: "rate_limited", status: 429, retryAfterMs: 1000, attempts: 1 });
+    const refused = await failure(embed({ ...target, input: "/mock error status=401", maxRetries: 2 }));
+    expect(refused).toMatchObject({ code: "auth_failed", attempts: 1 });
+  });
+
   it("embeds through the provider's /embeddings", async () => {
     const result = await embed({
       provider: { baseUrl: served.baseUrl },

@@ -1,5 +1,6 @@
+import { withRetries } from "./attempts.js";
 import { streamCompletion, type WireUsage } from "./chat-completions.js";
-import { LlmError, toLlmError } from "./errors.js";
+import { LlmError } from "./errors.js";
 import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
 
 export interface StreamChatOptions {
@@ -60,7 +61,6 @@ export const STREAM_DEFAULTS = {
   maxRetries: 2,
   retryBaseDelayMs: 500,
 };
-const MAX_BACKOFF_MS = 30_000;
 
 /**
  * One streamed chat completion (chat-completions.ts speaks the wire protocol), with the tool loop left to the
@@ -69,23 +69,13 @@ const MAX_BACKOFF_MS = 30_000;
  */
 export async function streamChat(options: StreamChatOptions): Promise<ChatResult> {
   const started = performance.now();
-  const maxRetries = options.maxRetries ?? STREAM_DEFAULTS.maxRetries;
-  const baseDelay = options.retryBaseDelayMs ?? STREAM_DEFAULTS.retryBaseDelayMs;
-  for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
-    try {
-      const result = await attemptStream(options, started);
-      return { ...result, attempts: attempt };
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (!(error instanceof LlmError)) throw error;
-      error.attempts = attempt;
-      if (error.outputStarted || !error.retryable || attempt > maxRetries) throw error;
-      const delayMs = Math.min(Math.max(baseDelay * 2 ** (attempt - 1), error.retryAfterMs ?? 0), MAX_BACKOFF_MS);
-      options.onRetry?.({ attempt, delayMs, error });
-      await sleep(delayMs, options.signal);
-    }
-  }
+  const { value, attempts } = await withRetries(() => attemptStream(options, started), {
+    maxRetries: options.maxRetries ?? STREAM_DEFAULTS.maxRetries,
+    baseDelayMs: options.retryBaseDelayMs ?? STREAM_DEFAULTS.retryBaseDelayMs,
+    signal: options.signal,
+    onRetry: options.onRetry,
+  });
+  return { ...value, attempts };
 }
 
 type AttemptResult = Omit<ChatResult, "attempts">;
@@ -157,7 +147,7 @@ async function attemptStream(options: StreamChatOptions, started: number): Promi
   } catch (error) {
     if (timedOut) throw withOutputFlag(timeoutError(timedOut, firstTokenTimeoutMs, idleTimeoutMs), outputStarted);
     if (options.signal?.aborted) throw options.signal.reason;
-    throw withOutputFlag(toLlmError(error, options.provider.apiKey), outputStarted);
+    throw withOutputFlag(error, outputStarted);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", forwardAbort);
@@ -223,19 +213,4 @@ function mapUsage(usage: WireUsage | undefined): LlmUsage {
     completionTokens: usage.completion_tokens ?? 0,
     cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -1,12 +1,12 @@
 import type { ServerResponse } from "node:http";
-import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import { z } from "zod";
+import { sseResponse } from "../http/sse.js";
 import type { MockLlm } from "./index.js";
 import { tokensFromChars } from "./prompt-cache.js";
 import { type ChatRequestBody, type OpenAiErrorBody, openAiError, type PlannedReply, planReply } from "./replies.js";
 import { DirectiveError, firstChunkPause } from "./steps.js";
-import { SSE_HEADERS, type StreamPlan, streamToNode, streamToWeb, type UsageBody, usageBody, wait } from "./stream.js";
+import { type StreamPlan, type UsageBody, usageBody, wait, writeCompletionStream } from "./stream.js";
 
 const chatRequest = z.looseObject({
   model: z.string().min(1),
@@ -96,9 +96,7 @@ export async function chatCompletion(mock: MockLlm, c: Context): Promise<Respons
       onReplyChunk: () => record.chunksSent++,
       onEnd: (outcome) => record.end(outcome),
     };
-    if (!outgoing) return new Response(streamToWeb(plan), { status: 200, headers: SSE_HEADERS });
-    streamToNode(plan, outgoing);
-    return RESPONSE_ALREADY_SENT;
+    return sseResponse(c, (sink) => void writeCompletionStream(plan, sink));
   }
 
   const closed = c.req.raw.signal;

@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { SseSink } from "../http/sse.js";
 import type { FinishReason, PlannedReply, PlannedToolCall } from "./replies.js";
 import { firstChunkPause, type MockStep } from "./steps.js";
 
@@ -47,81 +47,15 @@ export interface StreamPlan {
   onEnd(outcome: StreamOutcome): void;
 }
 
-export const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-};
-
 export const DEFAULT_TEXT_CHUNK = 16;
 export const DEFAULT_ARGUMENT_CHUNK = 8;
-
-/** Where frames go: a Node response (the fast path) or a web stream (in-process requests). */
-interface FrameSink {
-  /** Resolves when the frame is accepted (waits for drain under backpressure). */
-  write(frame: string): Promise<void> | undefined;
-  end(): void;
-  /** Drops the connection after what was written (a mid-stream disconnect). */
-  cut(): void;
-  /** Aborted when the client goes away. */
-  closed: AbortSignal;
-}
-
-/** Streams straight into Node's response: no web-stream layers between a frame and the socket. */
-export function streamToNode(plan: StreamPlan, res: ServerResponse): void {
-  const closing = new AbortController();
-  res.on("close", () => closing.abort());
-  res.writeHead(200, SSE_HEADERS);
-  res.flushHeaders();
-  const sink: FrameSink = {
-    write: (frame) => {
-      if (res.write(frame)) return undefined;
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          res.off("drain", done);
-          closing.signal.removeEventListener("abort", done);
-          resolve();
-        };
-        res.on("drain", done);
-        closing.signal.addEventListener("abort", done, { once: true });
-      });
-    },
-    end: () => res.end(),
-    // Ending the socket flushes what was written, then the client sees the chunked body cut short.
-    cut: () => res.socket?.end(),
-    closed: closing.signal,
-  };
-  void pump(plan, sink);
-}
-
-/** The same stream as a web ReadableStream, for requests served without a socket (app.request in tests). */
-export function streamToWeb(plan: StreamPlan): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  const closing = new AbortController();
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const sink: FrameSink = {
-        write: (frame) => {
-          if (!closing.signal.aborted) controller.enqueue(encoder.encode(frame));
-          return undefined;
-        },
-        end: () => controller.close(),
-        cut: () => controller.error(new Error("mock disconnect")),
-        closed: closing.signal,
-      };
-      void pump(plan, sink);
-    },
-    cancel: () => closing.abort(),
-  });
-}
 
 /**
  * Writes a completion in OpenAI's exact order: a role chunk, reply chunks, a final chunk with finish_reason,
  * the usage chunk when asked for, then `data: [DONE]`. Per chunk: one string concatenation and one write;
  * timestamps for benchmarks are taken as each chunk is written.
  */
-async function pump(plan: StreamPlan, sink: FrameSink): Promise<void> {
+export async function writeCompletionStream(plan: StreamPlan, sink: SseSink): Promise<void> {
   const { step, reply } = plan;
   const signal = sink.closed;
   let outcome: StreamOutcome | undefined;

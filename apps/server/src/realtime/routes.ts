@@ -1,70 +1,15 @@
-import type { ServerResponse } from "node:http";
 import type { EventEnvelope } from "@cybros/protocol";
-import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { findOwned } from "../conversations/index.js";
 import type { AppEnv } from "../http/session.js";
+import { type SseSink, sseResponse } from "../http/sse.js";
 import { parseWith } from "../http/validate.js";
 import type { Services } from "../services.js";
 
 const KEEP_ALIVE_MS = 15_000;
 const REPLAY_PAGE = 1000;
 const cursorSchema = z.coerce.number().int().min(0, "must be a non-negative integer");
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-};
-
-/** Where SSE text goes: a Node response (served requests) or Hono's stream (in-process requests in tests). */
-interface SseSink {
-  /** Undefined when the text was taken at once; a promise to wait on under backpressure. */
-  write(text: string): Promise<void> | undefined;
-  end(): void;
-  /** Aborts when the client goes away. */
-  closed: AbortSignal;
-}
-
-/** Straight into Node's response: no web-stream layers between a delta and the socket. */
-function nodeSink(res: ServerResponse): SseSink {
-  const closing = new AbortController();
-  res.on("close", () => closing.abort());
-  res.writeHead(200, SSE_HEADERS);
-  res.flushHeaders();
-  // Node corks the socket until the next tick; a long run of promise callbacks (a burst of provider chunks, query
-  // results) would hold events back until it ends. They go out as soon as the code that wrote them yields (a
-  // microtask), together: a publish of several events is one system call, not one each.
-  let uncorkQueued = false;
-  const uncork = () => {
-    uncorkQueued = false;
-    if (res.socket?.writableCorked) res.socket.uncork();
-  };
-  return {
-    write: (text) => {
-      const taken = res.write(text);
-      if (!uncorkQueued && res.socket?.writableCorked) {
-        uncorkQueued = true;
-        queueMicrotask(uncork);
-      }
-      if (taken) return undefined;
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          res.off("drain", done);
-          closing.signal.removeEventListener("abort", done);
-          resolve();
-        };
-        res.on("drain", done);
-        closing.signal.addEventListener("abort", done, { once: true });
-      });
-    },
-    end: () => res.end(),
-    closed: closing.signal,
-  };
-}
 
 function frame(event: EventEnvelope): string {
   // JSON.stringify never emits a raw newline, so the payload is always a single data line.
@@ -236,21 +181,7 @@ export function eventRoutes(services: Services) {
         cursor: lastEventId ?? c.req.query("cursor") ?? undefined,
       }).cursor;
       log.info({ conversationId: row.id, cursor, reconnect: lastEventId !== undefined }, "event stream subscribed");
-      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-      if (outgoing) {
-        void serveEvents(services, row.id, cursor, nodeSink(outgoing));
-        return RESPONSE_ALREADY_SENT;
-      }
-      c.header("X-Accel-Buffering", "no");
-      return streamSSE(c, async (stream) => {
-        const closing = new AbortController();
-        stream.onAbort(() => closing.abort());
-        await serveEvents(services, row.id, cursor, {
-          write: (text) => stream.write(text).then(() => {}),
-          end: () => closing.abort(),
-          closed: closing.signal,
-        });
-      });
+      return sseResponse(c, (sink) => void serveEvents(services, row.id, cursor, sink));
     })
     .get("/poll", async (c) => {
       const row = await findOwned(services, c.var.current!, c.req.param("id")!);

@@ -39,7 +39,7 @@ class Gate {
 /**
  * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation.
  * Durability comes from the database: a queued run is a row, so if this process dies before starting it, the
- * reaper's sweep (a pg-boss cron job: at start and every minute, in whichever process takes it) starts it, and
+ * reaper's sweep (at start, then every minute as a periodic job, one process at a time) starts it, and
  * fails runs whose process died. No job per run: on PGlite each queue fetch takes its one thread for ~20 ms,
  * and polling for them every 2 s stalled every run's statements.
  */

@@ -43,7 +43,7 @@ async function createScratchDatabase(adminUrl: string): Promise<{ url: string; d
 
 /**
  * PGlite's initdb costs seconds, so a test file keeps its in-memory databases and empties them between servers.
- * Emptying keeps the schema and pg-boss's tables, so the next server boots in milliseconds.
+ * Emptying keeps the schema, so the next server boots in milliseconds.
  */
 const idleDatabases: Database[] = [];
 
@@ -56,7 +56,7 @@ async function emptyDatabase(database: Database): Promise<void> {
   await database.exec(`
     DO $$ DECLARE t text; BEGIN
       FOR t IN SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables
-        WHERE schemaname = 'public' OR (schemaname = 'pgboss' AND tablename NOT IN ('version', 'queue'))
+        WHERE schemaname = 'public'
       LOOP EXECUTE 'TRUNCATE ' || t || ' CASCADE'; END LOOP;
     END $$;`);
 }

@@ -3,7 +3,6 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventEnvelope } from "@cybros/protocol";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSseParser, type SseMessage } from "./sse";
 import { CONVERSATION, envelope } from "./testing";
 import { backoffDelay, ConversationTransport, type NetworkMonitor, type TransportOptions } from "./transport";
 
@@ -111,21 +110,6 @@ function open(options: Partial<TransportOptions> & Pick<TransportOptions, "fetch
 const chunk = (seq: number | null, offset: number, text: string) =>
   envelope("stream_chunk", { node_id: "a1", seq, text, payload: { offset } });
 
-describe("SSE parser", () => {
-  it("handles any split, CRLF, comments, multi-line data and ids", () => {
-    const messages: SseMessage[] = [];
-    const comments: string[] = [];
-    const parser = createSseParser({ onMessage: (m) => messages.push(m), onComment: (c) => comments.push(c) });
-    const text = ": ping\r\nid: 7\r\nevent: x\r\ndata: a\r\ndata: b\r\n\r\ndata: c\n\nid: 9\n\n";
-    for (const piece of text.split("")) parser.push(piece);
-    expect(messages).toEqual([
-      { event: "x", data: "a\nb", id: "7" },
-      { event: "message", data: "c", id: null },
-    ]);
-    expect(comments).toEqual(["ping"]);
-  });
-});
-
 describe("backoff", () => {
   it("doubles up to the ceiling with half of it jittered", () => {
     const b = { baseMs: 500, maxMs: 15_000 };
@@ -162,6 +146,23 @@ describe("ConversationTransport", () => {
     await vi.waitFor(() => expect(transport.snapshot.state).toBe("open"));
     second.send(chunk(6, 5, "!"));
     await vi.waitFor(() => expect(transport.cursor).toBe(6));
+  });
+
+  it("reads events split anywhere, with CRLF line ends, multi-line data and keep-alive comments", async () => {
+    const server = fakeFetch();
+    const stream = sseStream();
+    server.answer(() => stream.response);
+    const { transport, events } = open({ fetch: server.fetch, cursor: 0 });
+    await vi.waitFor(() => expect(transport.snapshot.state).toBe("open"));
+    const json = JSON.stringify(chunk(7, 0, "Hi"));
+    // Data lines join with a newline, which JSON allows between tokens: split after the first field.
+    const cut = json.indexOf(',"') + 1;
+    const text = `: keep-alive\r\nid: 7\r\ndata: ${json.slice(0, cut)}\r\ndata: ${json.slice(cut)}\r\n\r\n${frame(chunk(null, 2, "!"))}`;
+    for (const character of text) stream.write(character);
+    await vi.waitFor(() => expect(events).toHaveLength(2));
+    expect(events.map((e) => ("text" in e ? e.text : undefined))).toEqual(["Hi", "!"]);
+    expect(transport.cursor).toBe(7);
+    expect(transport.snapshot.lastHeartbeatAt).not.toBeNull();
   });
 
   it("backs off between failed attempts and reports reconnecting", async () => {

@@ -1,6 +1,6 @@
 import type { EventEnvelope, EventKind } from "@cybros/protocol";
+import { createParser } from "eventsource-parser";
 import { type ChatLogger, createChatLogger } from "./log";
-import { createSseParser } from "./sse";
 
 /**
  * The conversation event stream, framework-free: SSE over fetch to GET /api/conversations/:id/events, resuming
@@ -256,8 +256,8 @@ export class ConversationTransport {
       // Not every fetch errors an already-open body on abort: cancel the reader ourselves.
       abort.signal.addEventListener("abort", () => void reader.cancel(abort.signal.reason).catch(() => {}));
       const batch: EventEnvelope[] = [];
-      const parser = createSseParser({
-        onMessage: (message) => {
+      const parser = createParser({
+        onEvent: (message) => {
           try {
             const data: unknown = JSON.parse(message.data);
             if (isEnvelope(data)) batch.push(data);
@@ -277,7 +277,7 @@ export class ConversationTransport {
           break;
         }
         this.armIdleTimer(abort);
-        parser.push(value);
+        parser.feed(value);
         if (batch.length > 0) {
           delivered += batch.length;
           this.deliver(batch.splice(0));
