@@ -17,13 +17,15 @@ export {
 const PING_TIMEOUT_MS = 10_000;
 
 /**
- * A one-token, non-streamed completion: proves the URL, key and model work ("Test connection").
- * Rejects with an LlmError; a timeout is code `timeout`.
+ * A short non-streamed completion: one token proves the URL, key and model work ("Test connection"); a few name
+ * a conversation. Rejects with an LlmError; a timeout is code `timeout`.
  */
 export async function completeOnce(options: {
   provider: LlmProviderTarget;
   model: string;
   prompt?: string;
+  /** Default 1. */
+  maxOutputTokens?: number;
   signal?: AbortSignal;
   timeoutMs?: number;
 }): Promise<{ text: string; latencyMs: number }> {
@@ -34,7 +36,7 @@ export async function completeOnce(options: {
     const result = await generateText({
       model: openAiCompatible(options.provider).chatModel(options.model),
       prompt: options.prompt ?? "ping",
-      maxOutputTokens: 1,
+      maxOutputTokens: options.maxOutputTokens ?? 1,
       maxRetries: 0,
       abortSignal: signal,
     });
