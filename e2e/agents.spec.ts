@@ -32,12 +32,15 @@ test("create an agent from the bundled profile: its detail shows its files, and 
 
   // It is listed under the user's agents.
   await agents.open();
-  await expect(page.getByRole("region", { name: /Your agents/ }).getByRole("link", { name })).toBeVisible();
+  await expect(
+    page.getByRole("region", { name: /Your agents/ }).getByRole("link", { name, exact: true }),
+  ).toBeVisible();
   await page.getByRole("link", { name, exact: true }).click();
 
-  await agents.startConversation();
-  await expect(page.locator("main header")).toContainText(name);
+  await agents.startConversation(name);
   await chat.send("Which tea today?");
+  await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+  await expect(page.locator("main header")).toContainText(name);
   await chat.expectCompletedReply("Mock reply: Which tea today?");
   expect(consoleErrors).toEqual([]);
 });

@@ -1,4 +1,6 @@
-import { expect, test } from "./fixtures";
+import { expect, OWNER, test } from "./fixtures";
+import { Instance } from "./instance";
+import { AuthPages } from "./pages/auth";
 import { ChatPage } from "./pages/chat";
 import { Shell } from "./pages/shell";
 
@@ -7,16 +9,86 @@ import { Shell } from "./pages/shell";
  * is auth.spec.ts; the mock's `/mock …` directives (docs/mock-llm.md) script each reply.
  */
 
+test("a fresh install: setup lands on the composer; the first send opens one conversation with its reply", async ({
+  page,
+  consoleErrors,
+}) => {
+  test.setTimeout(180_000); // includes a first start on an empty data folder
+  const instance = await new Instance().start();
+  try {
+    const shell = new Shell(page);
+    const chat = new ChatPage(page);
+    await page.goto(instance.url);
+    await new AuthPages(page).completeSetup(OWNER.email, OWNER.password);
+    await expect(page).toHaveURL(/\/conversations$/);
+    await expect(page.getByRole("heading", { name: "What can I help with?" })).toBeVisible();
+    await expect(shell.agentSwitcher).toHaveAccessibleName("Agent: Default Assistant. Choose another agent");
+    await expect(shell.conversationList.getByRole("link")).toHaveCount(0);
+
+    await chat.recordReplyPhases();
+    // A loading state between the send and the open conversation would be a flash: note any that appears.
+    await page.evaluate(() => {
+      const seen = window as unknown as { __loadingShown: string | null };
+      seen.__loadingShown = null;
+      new MutationObserver(() => {
+        const statuses = document.querySelectorAll('[role="status"], [aria-busy="true"]');
+        const loading = Array.from(statuses).find((e) => /Loading (messages|conversation)/.test(e.textContent ?? ""));
+        if (loading) seen.__loadingShown ??= `${location.pathname}: ${loading.outerHTML.slice(0, 300)}`;
+      }).observe(document.body, { subtree: true, childList: true });
+    });
+    await chat.send("/mock echo chunk_size=4 delay=40\nPlan a picnic for Saturday");
+    await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+    await expect(chat.userMessages).toHaveCount(1);
+    await chat.expectCompletedReply("Mock reply: Plan a picnic for Saturday");
+    // It streamed in place: seen growing, and the page never went back to a loading state.
+    const phases = await chat.phases();
+    expect(phases.filter((p) => p.phase === "streaming").length, JSON.stringify(phases)).toBeGreaterThan(1);
+    expect(await page.evaluate(() => (window as unknown as { __loadingShown: string | null }).__loadingShown)).toBe(
+      null,
+    );
+    await expect(shell.conversationList.getByRole("link")).toHaveCount(1);
+    await expect(page.locator("main header")).toContainText("Default Assistant");
+    expect(consoleErrors).toEqual([]);
+  } finally {
+    await instance.dispose();
+  }
+});
+
+test("a first send that fails keeps the typed text and creates nothing", async ({
+  signedIn: page,
+  apiRequest,
+  consoleErrors,
+}) => {
+  const shell = new Shell(page);
+  const chat = new ChatPage(page);
+  const before = (await (await apiRequest.get("/api/conversations?limit=100")).json()).conversations.length;
+  await page.goto("/conversations");
+  await page.route("**/api/conversations", (route) =>
+    route.request().method() === "POST" ? route.abort("connectionrefused") : route.fallback(),
+  );
+  await chat.composer.fill("Keep this text");
+  await chat.sendButton.click();
+  await expect(page.getByText(/^Not sent:/)).toBeVisible();
+  await expect(chat.composer).toHaveValue("Keep this text");
+  await expect(page).toHaveURL(/\/conversations$/);
+
+  await page.unroute("**/api/conversations");
+  await chat.sendButton.click();
+  await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+  await chat.expectCompletedReply("Mock reply: Keep this text");
+  await expect(shell.conversationLink("Keep this text")).toBeVisible();
+  const after = (await (await apiRequest.get("/api/conversations?limit=100")).json()).conversations.length;
+  expect(after).toBe(before + 1);
+  expect(consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to fetch/.test(e))).toEqual([]);
+});
+
 test("new conversation → a streamed reply settles as completed; a tool call shows as a card with its arguments and result", async ({
   signedIn: page,
   consoleErrors,
 }) => {
   const shell = new Shell(page);
   const chat = new ChatPage(page);
-  await shell.startConversation("Default Assistant");
-  await expect(page.getByRole("heading", { name: "What can I help with?" })).toBeVisible();
-
-  await chat.send("Hello from Playwright");
+  await shell.startConversation("Hello from Playwright", "Default Assistant");
   await expect(chat.userMessages.last()).toHaveText("Hello from Playwright");
   await chat.expectCompletedReply("Mock reply: Hello from Playwright");
   // The first message names the conversation in the sidebar.
@@ -74,8 +146,7 @@ test("a failed reply shows an inline error with Retry, and Retry gets a good rep
   });
   expect(defined.status()).toBe(201);
 
-  await new Shell(page).startConversation();
-  await chat.send(`/mock scenario name=${scenario}`);
+  await new Shell(page).startConversation(`/mock scenario name=${scenario}`);
   const failed = chat.lastReply;
   await expect(failed).toHaveAttribute("data-indicator", "errored", { timeout: 30_000 });
   const error = failed.getByRole("alert");
@@ -95,9 +166,8 @@ test("Stop ends a slow reply: the bubble says canceled and no more text arrives"
   consoleErrors,
 }) => {
   const chat = new ChatPage(page);
-  await new Shell(page).startConversation();
   // 50 KB in 16-character chunks 30 ms apart: more than a minute and a half if nobody stops it.
-  await chat.send("/mock long kb=50 delay=30");
+  await new Shell(page).startConversation("/mock long kb=50 delay=30");
   await expect(chat.lastReply).toContainText("00002:");
   const reply = page.locator(`[data-message-id="${await chat.lastReply.getAttribute("data-message-id")}"]`);
   await expect(reply).toHaveAttribute("data-indicator", "streaming");
@@ -133,8 +203,7 @@ test("archive hides a conversation from the list and shows it under archived; re
   const shell = new Shell(page);
   const chat = new ChatPage(page);
   const title = `Archive me ${Date.now()}`;
-  const id = await shell.startConversation();
-  await chat.send(title);
+  const id = await shell.startConversation(title);
   await chat.expectCompletedReply(`Mock reply: ${title}`);
   await expect(shell.conversationLink(title)).toBeVisible();
 

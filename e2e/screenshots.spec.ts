@@ -81,7 +81,7 @@ test.describe(`screenshots (${REASON})`, () => {
       await shoot(user, size.name, "03-dashboard");
 
       await user.goto("/conversations");
-      await expect(main.getByRole("button", { name: "Chat with Default Assistant" })).toBeVisible();
+      await expect(main.getByRole("button", { name: "Agent: Default Assistant. Choose another agent" })).toBeVisible();
       await shoot(user, size.name, "04-conversations");
       if (size.name === "phone") {
         await user.getByRole("button", { name: "Open sidebar" }).click();

@@ -52,8 +52,9 @@ test("every page renders with no console error or failed request", async ({
     page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Dashboard" }),
   ).toHaveAttribute("aria-current", "page");
 
-  await visit(page, "/conversations", /^New conversation · Cybros$/, { name: "Who do you want to talk to?", level: 1 });
-  await expect(page.getByRole("button", { name: "Chat with Default Assistant" })).toBeVisible();
+  await visit(page, "/conversations", /^New conversation · Cybros$/, { name: "What can I help with?", level: 1 });
+  await expect(page.getByRole("button", { name: "Agent: Default Assistant. Choose another agent" })).toBeVisible();
+  await expect(new ChatPage(page).composer).toBeInViewport();
 
   // A conversation's landmark is its message list and composer (its title sits in the page header).
   await page.goto(`/conversations/${conversation.id}`);

@@ -21,11 +21,16 @@ export class AgentsPage {
     return new URL(this.page.url()).pathname.split("/").pop()!;
   }
 
-  /** On an agent's page: start a conversation with it; returns the conversation id. */
-  async startConversation(): Promise<string> {
+  /** On an agent's page: New conversation opens the composer with this agent chosen (nothing is created yet). */
+  async startConversation(agentName: string) {
     await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}$/);
-    await this.page.getByRole("button", { name: "New conversation", exact: true }).click();
-    await expect(this.page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
-    return new URL(this.page.url()).pathname.split("/").pop()!;
+    await this.page
+      .getByRole("main")
+      .getByRole("link", { name: `New conversation with ${agentName}`, exact: true })
+      .click();
+    await expect(this.page).toHaveURL(/\/conversations\?agent=[0-9a-f-]{36}$/);
+    await expect(this.page.getByRole("main").getByRole("button", { name: /^Agent: / })).toHaveAccessibleName(
+      `Agent: ${agentName}. Choose another agent`,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { expect, type Page } from "@playwright/test";
+import { ChatPage } from "./chat";
 
 /** The agent shell around every signed-in page: the sidebar's primary nav and conversation list, the main pane. */
 export class Shell {
@@ -39,10 +40,25 @@ export class Shell {
     await this.page.getByRole("menuitem", { name: action }).click();
   }
 
-  /** /conversations → choose an agent → its new conversation opens; returns the conversation id. */
-  async startConversation(agentName = "Default Assistant"): Promise<string> {
+  /** The new conversation's agent switcher, above the composer on /conversations. */
+  get agentSwitcher() {
+    return this.main.getByRole("button", { name: /^Agent: / });
+  }
+
+  /** On /conversations: picks the agent the first message goes to. */
+  async chooseAgent(name: string) {
+    await this.agentSwitcher.click();
+    await this.page.getByRole("menuitem", { name, exact: true }).click();
+    await expect(this.agentSwitcher).toHaveAccessibleName(`Agent: ${name}. Choose another agent`);
+  }
+
+  /**
+   * /conversations → (another agent) → the first message creates the conversation, which opens; returns its id.
+   */
+  async startConversation(firstMessage: string, agentName?: string): Promise<string> {
     await this.page.goto("/conversations");
-    await this.page.getByRole("button", { name: `Chat with ${agentName}`, exact: true }).click();
+    if (agentName) await this.chooseAgent(agentName);
+    await new ChatPage(this.page).send(firstMessage);
     await expect(this.page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
     return new URL(this.page.url()).pathname.split("/").pop()!;
   }

@@ -8,7 +8,8 @@ export const conversationSummary = z.object({
   agentProgramId: z.string(),
   agentName: z.string(),
   archivedAt: z.string().nullable(),
-  lastActivityAt: z.string(),
+  /** When the last message was sent (creation until then); lists sort by it. */
+  lastMessageAt: z.string(),
   createdAt: z.string(),
 });
 export type ConversationSummary = z.infer<typeof conversationSummary>;
@@ -93,12 +94,6 @@ export const messagesPage = z.object({
 });
 export type MessagesPage = z.infer<typeof messagesPage>;
 
-export const createConversationInput = z.object({
-  agentProgramId: z.string().uuid("is not a valid agent id"),
-  title: storableText().trim().max(200, "is too long").optional(),
-});
-export type CreateConversationInput = z.infer<typeof createConversationInput>;
-
 export const updateConversationInput = z.object({
   title: storableText().trim().min(1, "is required").max(200, "is too long"),
 });
@@ -115,3 +110,19 @@ export const postMessageResult = z.object({
   run: runSummary,
 });
 export type PostMessageResult = z.infer<typeof postMessageResult>;
+
+/** POST /api/conversations. With `message`, the conversation is created and the message sent in one step. */
+export const createConversationInput = z.object({
+  agentProgramId: z.string().uuid("is not a valid agent id"),
+  title: storableText().trim().max(200, "is too long").optional(),
+  message: postMessageInput.optional(),
+});
+export type CreateConversationInput = z.infer<typeof createConversationInput>;
+
+/** The answer to POST /api/conversations: the summary, or with `message` the summary and what the send made. */
+export const createConversationResult = z.union([
+  conversationSummary,
+  z.object({ conversation: conversationSummary, message: transcriptMessage, run: runSummary }),
+]);
+export type CreateConversationResult = z.infer<typeof createConversationResult>;
+export type ConversationStarted = Extract<CreateConversationResult, { conversation: unknown }>;

@@ -1,14 +1,15 @@
 import type {
   ConversationSummary,
   CreateConversationInput,
+  CreateConversationResult,
   MessagesPage,
   PostMessageInput,
   PostMessageResult,
   TranscriptMessage,
 } from "@cybros/protocol";
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Current } from "../current.js";
-import { batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../db/index.js";
+import { type BatchStatement, batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../db/index.js";
 import { agentPrograms, conversationEvents, conversationRuns, conversations, nodes, turns } from "../db/schema.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
@@ -21,9 +22,7 @@ import {
   presentRun,
   type RunRow,
 } from "./present.js";
-
-export const DEFAULT_TITLE = "New conversation";
-const TITLE_FROM_MESSAGE_CHARS = 60;
+import { DEFAULT_TITLE, retitle, titleFromMessage } from "./title.js";
 
 /** Loads a conversation the current user owns; anything else is "not found" (no probing of ids). */
 const ownedConversation = builtOnce((db) =>
@@ -53,27 +52,50 @@ export async function present(services: Services, row: ConversationRow): Promise
   return presentConversation(row, await agentNameOf(services, row.agentProgramId));
 }
 
+/**
+ * A new conversation with an agent of the account. With `message`, the conversation and its first message are
+ * one transaction (no empty conversation is left when the send fails) and the reply starts at once.
+ */
 export async function createConversation(
   services: Services,
   current: Current,
   input: CreateConversationInput,
-): Promise<ConversationSummary> {
+): Promise<CreateConversationResult> {
   const [agent] = await services.db
     .select()
     .from(agentPrograms)
     .where(and(eq(agentPrograms.id, input.agentProgramId), eq(agentPrograms.accountId, current.account.id)));
   if (!agent) throw new ValidationError({ agentProgramId: "does not name an agent of this account" });
-  const [row] = await services.db
-    .insert(conversations)
-    .values({
-      id: uuidv7(),
-      accountId: current.account.id,
-      userId: current.user.id,
-      agentProgramId: agent.id,
-      title: input.title || DEFAULT_TITLE,
-    })
-    .returning();
-  return presentConversation(row!, agent.name);
+  const now = new Date();
+  const row: ConversationRow = {
+    id: uuidv7(),
+    accountId: current.account.id,
+    userId: current.user.id,
+    agentProgramId: agent.id,
+    title: input.title || DEFAULT_TITLE,
+    titleSource: input.title ? "person" : "auto",
+    lastSeq: 0,
+    lastTurnSeq: 0,
+    archivedAt: null,
+    lastMessageAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const insert = batchStatement(services.db.insert(conversations).values(row));
+  if (!input.message) {
+    await services.database.batch([insert]);
+    return presentConversation(row, agent.name);
+  }
+  const send = planSend(services, row, input.message, now);
+  const outcome = await services.database.lane("send").batch([insert, ...send.statements]);
+  if (!outcome.ok) throw new Error("A new conversation's first send found its conversation missing");
+  const title = send.title ?? row.title;
+  await send.commit(outcome.results.at(-1)!.rows);
+  return {
+    conversation: presentConversation({ ...row, title, lastTurnSeq: 1 }, agent.name),
+    message: send.message,
+    run: send.run,
+  };
 }
 
 export interface ListOptions {
@@ -93,6 +115,8 @@ export async function listConversations(
   const filters = [
     eq(conversations.userId, current.user.id),
     options.archived ? isNotNull(conversations.archivedAt) : isNull(conversations.archivedAt),
+    // A conversation without a message (made through the API, or before sends created them) is not listed.
+    gt(conversations.lastTurnSeq, 0),
   ];
   if (options.q) filters.push(sql`${conversations.title} ILIKE ${`%${options.q.replace(/[\\%_]/g, "\\$&")}%`}`);
   if (options.before) {
@@ -101,11 +125,8 @@ export async function listConversations(
     if (!Number.isNaN(at.getTime())) {
       filters.push(
         id
-          ? or(
-              lt(conversations.lastActivityAt, at),
-              and(eq(conversations.lastActivityAt, at), lt(conversations.id, id)),
-            )!
-          : lt(conversations.lastActivityAt, at),
+          ? or(lt(conversations.lastMessageAt, at), and(eq(conversations.lastMessageAt, at), lt(conversations.id, id)))!
+          : lt(conversations.lastMessageAt, at),
       );
     }
   }
@@ -114,30 +135,20 @@ export async function listConversations(
     .from(conversations)
     .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
     .where(and(...filters))
-    .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
+    .orderBy(desc(conversations.lastMessageAt), desc(conversations.id))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1)?.conversation;
   return {
     conversations: page.map((r) => presentConversation(r.conversation, r.agentName)),
-    olderCursor: rows.length > limit && last ? `${last.lastActivityAt.toISOString()}|${last.id}` : null,
+    olderCursor: rows.length > limit && last ? `${last.lastMessageAt.toISOString()}|${last.id}` : null,
   };
 }
 
-/** The new title and its event commit together: a rename is never seen by one client and missed by another. */
+/** A title the person chose: automatic titles never replace it. */
 export async function renameConversation(services: Services, row: ConversationRow, title: string) {
-  const { updated, events } = await services.db.transaction(async (tx) => {
-    const [updated] = await tx
-      .update(conversations)
-      .set({ title, updatedAt: new Date() })
-      .where(eq(conversations.id, row.id))
-      .returning();
-    const events = await services.realtime.record(tx, [
-      { conversationId: row.id, kind: "conversation_updated", payload: { title } },
-    ]);
-    return { updated: updated!, events };
-  });
-  services.realtime.publish(events);
+  const updated = await retitle(services, row.id, title, "person");
+  if (!updated) throw new NotFoundError("Conversation");
   return present(services, updated);
 }
 
@@ -167,7 +178,7 @@ const sendStatements = builtOnce((db) => {
         .update(conversations)
         .set({
           lastTurnSeq: sql`${conversations.lastTurnSeq} + 1`,
-          lastActivityAt: sql`${sql.placeholder("now")}::timestamptz`,
+          lastMessageAt: sql`${sql.placeholder("now")}::timestamptz`,
           title: sql`coalesce(${sql.placeholder("title")}::text, ${conversations.title})`,
         })
         .where(eq(conversations.id, conversationId))
@@ -212,10 +223,30 @@ export async function appendUserMessage(
   input: PostMessageInput,
 ): Promise<PostMessageResult> {
   if (row.archivedAt) throw new ConflictError("conversation_archived", "Restore the conversation to continue it");
-  // One batch: every statement goes to the database at once, so the transaction holds PGlite (one connection)
-  // only while they run. Nothing here needs an earlier statement's answer: the turn's seq is read in SQL.
-  const now = new Date();
-  const title = row.title === DEFAULT_TITLE ? titleFrom(input.content) : undefined;
+  const send = planSend(services, row, input, new Date());
+  // In the `send` lane: a message being committed goes ahead of other requests' reads (decisions/0019).
+  const outcome = await services.database.lane("send").batch(send.statements);
+  if (!outcome.ok) {
+    if (outcome.unmet === 0) throw new NotFoundError("Conversation");
+    return firstSend(services, row.id, input.clientMessageId!);
+  }
+  await send.commit(outcome.results.at(-1)!.rows);
+  return { message: send.message, run: send.run };
+}
+
+/**
+ * The statements of a send, for one batch (every statement goes to the database at once, so the transaction
+ * holds PGlite only while they run; nothing needs an earlier statement's answer: the turn's seq is read in SQL),
+ * and `commit`, which publishes its events and starts the run once the batch committed. The first message names
+ * a conversation still called DEFAULT_TITLE.
+ */
+function planSend(
+  services: Services,
+  row: Pick<ConversationRow, "id" | "title" | "titleSource">,
+  input: PostMessageInput,
+  now: Date,
+) {
+  const title = row.titleSource === "auto" && row.title === DEFAULT_TITLE ? titleFromMessage(input.content) : undefined;
   const turnId = uuidv7();
   const run = {
     id: uuidv7(),
@@ -265,27 +296,27 @@ export async function appendUserMessage(
       : []),
   ]);
   const statements = sendStatements(services.db);
-  // In the `send` lane: a message being committed goes ahead of other requests' reads (decisions/0019).
-  const outcome = await services.database
-    .lane("send")
-    .batch([
-      statements.lock({ conversationId: row.id, now: now.toISOString(), title: title || null }),
-      ...(input.clientMessageId
-        ? [statements.noEarlierSend({ conversationId: row.id, clientMessageId: input.clientMessageId })]
-        : []),
-      statements.turn({ id: turnId, conversationId: row.id, createdAt: now }),
-      statements.node(node),
-      statements.run(run),
-      batchStatement(events.query),
-    ]);
-  if (!outcome.ok) {
-    if (outcome.unmet === 0) throw new NotFoundError("Conversation");
-    return firstSend(services, row.id, input.clientMessageId!);
-  }
-  const recorded = events.envelopes(outcome.results.at(-1)!.rows);
-  services.realtime.publish(recorded);
-  await services.runs.enqueue(row.id, run.id);
-  return { message, run: presentRun(run) };
+  const batch: BatchStatement[] = [
+    statements.lock({ conversationId: row.id, now: now.toISOString(), title: title || null }),
+    ...(input.clientMessageId
+      ? [statements.noEarlierSend({ conversationId: row.id, clientMessageId: input.clientMessageId })]
+      : []),
+    statements.turn({ id: turnId, conversationId: row.id, createdAt: now }),
+    statements.node(node),
+    statements.run(run),
+    batchStatement(events.query),
+  ];
+  return {
+    statements: batch,
+    title,
+    message,
+    run: presentRun(run),
+    /** After the commit, with the rows the events' insert returned. */
+    commit: async (insertedEvents: readonly Record<string, unknown>[]) => {
+      services.realtime.publish(events.envelopes(insertedEvents));
+      await services.runs.enqueue(row.id, run.id);
+    },
+  };
 }
 
 /** A resend with a known clientMessageId answers what the first send made, not a second turn. */
@@ -305,13 +336,6 @@ async function firstSend(services: Services, conversationId: string, clientMessa
     .limit(1);
   if (!first) throw new NotFoundError("Conversation");
   return { message: presentMessage(first.node), run: presentRun(first.run) };
-}
-
-function titleFrom(content: string): string {
-  const line = content.replace(/\s+/g, " ").trim();
-  return line.length > TITLE_FROM_MESSAGE_CHARS
-    ? `${line.slice(0, TITLE_FROM_MESSAGE_CHARS - 1)}…`
-    : line || DEFAULT_TITLE;
 }
 
 /** Text of a node still streaming: the live buffer when produced here, else its persisted chunks. */

@@ -58,7 +58,7 @@ export function presentConversation(row: ConversationRow, agentName: string): Co
     agentProgramId: row.agentProgramId,
     agentName,
     archivedAt: row.archivedAt?.toISOString() ?? null,
-    lastActivityAt: row.lastActivityAt.toISOString(),
+    lastMessageAt: row.lastMessageAt.toISOString(),
     createdAt: row.createdAt.toISOString(),
   };
 }

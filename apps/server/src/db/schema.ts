@@ -136,17 +136,23 @@ export const conversations = pgTable(
       .notNull()
       .references(() => agentPrograms.id, { onDelete: "restrict" }),
     title: text("title").notNull(),
+    /**
+     * Who wrote the title: "auto" (the placeholder or the first message's words, awaiting a generated one),
+     * "generated" (after the first reply) or "person" (renamed; never overwritten).
+     */
+    titleSource: text("title_source").$type<"auto" | "generated" | "person">().notNull().default("auto"),
     /** The last event cursor handed out; events take seqs from here under this row's lock. */
     lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
     /** The last turn number handed out. */
     lastTurnSeq: integer("last_turn_seq").notNull().default(0),
     archivedAt: timestamp("archived_at", { withTimezone: true }),
-    lastActivityAt: timestamp("last_activity_at", { withTimezone: true }).notNull().defaultNow(),
+    /** When the last message was sent (creation until then): lists sort by it, so renames never reorder them. */
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("conversations_user_activity_idx").on(t.userId, t.lastActivityAt),
+    index("conversations_user_last_message_idx").on(t.userId, t.lastMessageAt),
     index("conversations_title_search_idx").using("gin", sql`to_tsvector('simple', ${t.title})`),
   ],
 );

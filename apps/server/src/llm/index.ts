@@ -19,13 +19,15 @@ const PING_TIMEOUT_MS = 10_000;
 const EMBED_TIMEOUT_MS = 60_000;
 
 /**
- * A one-token, non-streamed completion: proves the URL, key and model work ("Test connection").
- * Rejects with an LlmError; a timeout is code `timeout`.
+ * A short non-streamed completion: one token proves the URL, key and model work ("Test connection"); a few name
+ * a conversation. Rejects with an LlmError; a timeout is code `timeout`.
  */
 export async function completeOnce(options: {
   provider: LlmProviderTarget;
   model: string;
   prompt?: string;
+  /** Default 1. */
+  maxOutputTokens?: number;
   signal?: AbortSignal;
   timeoutMs?: number;
 }): Promise<{ text: string; latencyMs: number }> {
@@ -36,7 +38,7 @@ export async function completeOnce(options: {
         provider: options.provider,
         model: options.model,
         messages: [{ role: "user", content: options.prompt ?? "ping" }],
-        maxOutputTokens: 1,
+        maxOutputTokens: options.maxOutputTokens ?? 1,
       },
       signal,
     ),

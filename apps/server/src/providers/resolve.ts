@@ -125,7 +125,8 @@ export async function resolveModel(
   return { ...choice, provider: readyToCall(services, choice.provider) };
 }
 
-function readyToCall(services: Services, provider: LlmProvider): ResolvedProvider {
+/** A stored provider made ready to call: its absolute URL and decrypted key (server-side use only). */
+export function readyToCall(services: Services, provider: LlmProvider): ResolvedProvider {
   return {
     id: provider.id,
     name: provider.name,

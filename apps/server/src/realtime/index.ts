@@ -56,8 +56,8 @@ export class Realtime {
   /**
    * Persists events with fresh seqs, in one statement: seqs come from each conversation's `last_seq` under its row
    * lock, so commits for one conversation happen in seq order and a reader's cursor never skips a late commit.
-   * Drafts travel as one JSON parameter (one parse, however many rows). Stream chunks do not move a conversation's
-   * last activity, so the batched chunk flush updates no indexed column (a HOT update).
+   * Drafts travel as one JSON parameter (one parse, however many rows). Events update no indexed column of the
+   * conversation (a HOT update); its recency moves only when a message is sent.
    */
   async record(writer: Writer, drafts: EventDraft[]): Promise<EventEnvelope[]> {
     if (drafts.length === 0) return [];
@@ -105,11 +105,9 @@ export class Realtime {
   /** The usual case, one conversation: no grouping or numbering in SQL (about half the time of the general form). */
   private insertForOne(conversationId: string, rows: EventRow[], now: Date): SQL {
     const input = JSON.stringify(rows.map((row, i) => ({ i: i + 1, ...recordsetRow(row) })));
-    const touch = rows.some((row) => row.kind !== "stream_chunk");
     return sql`
       WITH alloc AS (
-        UPDATE conversations SET last_seq = last_seq + ${rows.length}::int,
-          last_activity_at = CASE WHEN ${touch}::boolean THEN now() ELSE last_activity_at END
+        UPDATE conversations SET last_seq = last_seq + ${rows.length}::int
         WHERE id = ${conversationId}::uuid
         RETURNING last_seq - ${rows.length}::int AS base
       )
@@ -122,18 +120,15 @@ export class Realtime {
 
   /** Several conversations at once (the stream writer's batched chunk flush): seqs numbered per conversation. */
   private insertForMany(rows: EventRow[], now: Date): SQL {
-    const input = JSON.stringify(
-      rows.map((row, i) => ({ i, c: row.conversationId, touch: row.kind !== "stream_chunk", ...recordsetRow(row) })),
-    );
+    const input = JSON.stringify(rows.map((row, i) => ({ i, c: row.conversationId, ...recordsetRow(row) })));
     return sql`
       WITH d AS (
         SELECT * FROM jsonb_to_recordset(${input}::jsonb)
-          AS d(i int, id uuid, c uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb, touch boolean)
+          AS d(i int, id uuid, c uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb)
       ),
       alloc AS (
-        UPDATE conversations c SET last_seq = c.last_seq + v.n,
-          last_activity_at = CASE WHEN v.touch THEN now() ELSE c.last_activity_at END
-        FROM (SELECT d.c, count(*)::int AS n, bool_or(d.touch) AS touch FROM d GROUP BY d.c) v
+        UPDATE conversations c SET last_seq = c.last_seq + v.n
+        FROM (SELECT d.c, count(*)::int AS n FROM d GROUP BY d.c) v
         WHERE c.id = v.c
         RETURNING c.id, c.last_seq - v.n AS base
       )

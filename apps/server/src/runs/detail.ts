@@ -1,7 +1,8 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, desc, eq } from "drizzle-orm";
 import type { RunRow } from "../conversations/present.js";
-import { presentToolPart } from "../conversations/present.js";
-import { llmCalls, nodes } from "../db/schema.js";
+import { presentRun, presentToolPart } from "../conversations/present.js";
+import type { Current } from "../current.js";
+import { conversationRuns, conversations, llmCalls, nodes } from "../db/schema.js";
 import type { Services } from "../services.js";
 
 /** What the inspector shows for a run: each provider call (model, prompt sections, usage, timings) and tool calls. */
@@ -33,5 +34,22 @@ export async function runDetail(services: Services, run: RunRow) {
       createdAt: call.createdAt.toISOString(),
     })),
     toolCalls: tasks.filter((n) => n.kind === "task").map(presentToolPart),
+  };
+}
+
+/** The person's most recently queued run in any conversation (archived too), with its detail; null before any. */
+export async function latestRun(services: Services, current: Current) {
+  const [latest] = await services.db
+    .select({ run: conversationRuns, title: conversations.title })
+    .from(conversationRuns)
+    .innerJoin(conversations, eq(conversations.id, conversationRuns.conversationId))
+    .where(eq(conversations.userId, current.user.id))
+    .orderBy(desc(conversationRuns.queuedAt), desc(conversationRuns.id))
+    .limit(1);
+  if (!latest) return null;
+  return {
+    run: presentRun(latest.run),
+    conversation: { id: latest.run.conversationId, title: latest.title },
+    ...(await runDetail(services, latest.run)),
   };
 }

@@ -12,6 +12,7 @@ import {
   type TaskData,
   type ToolCallRecord,
 } from "../conversations/present.js";
+import { titleAfterReply } from "../conversations/title.js";
 import type { Account } from "../current.js";
 import { batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../db/index.js";
 import {
@@ -221,6 +222,7 @@ export async function executeRun(
     await finishRun(services, run, { state: "failed", error: runError });
   } finally {
     clearInterval(heartbeat);
+    void titleAfterReply(services, run);
   }
 }
 

@@ -3,7 +3,7 @@ import { findOwned } from "../conversations/index.js";
 import { presentRun } from "../conversations/present.js";
 import type { AppEnv } from "../http/session.js";
 import type { Services } from "../services.js";
-import { runDetail } from "./detail.js";
+import { latestRun, runDetail } from "./detail.js";
 import { cancelRun, findRun, retryRun } from "./index.js";
 
 export function runRoutes(services: Services) {
@@ -14,6 +14,7 @@ export function runRoutes(services: Services) {
     return run;
   };
   return new Hono<AppEnv>()
+    .get("/latest", async (c) => c.json(await latestRun(services, c.var.current!)))
     .get("/:id", async (c) => {
       const run = await ownedRun(c, c.req.param("id"));
       return c.json({ run: presentRun(run), ...(await runDetail(services, run)) });

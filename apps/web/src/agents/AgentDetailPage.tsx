@@ -3,18 +3,17 @@ import { AlertTriangle, Bot, FileCode2, FileText, GitCommitHorizontal, MessageSq
 import { type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 import { CodeBlock, Markdown } from "../chat/Markdown";
+import { newConversationPath } from "../conversations/agentChoice";
 import { ApiError, errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
-import { Badge, Button, ButtonLink, Card, cn, EmptyState, LoadError, Section, Skeleton, StatusDot } from "../ui";
+import { Badge, ButtonLink, Card, cn, EmptyState, LoadError, Section, Skeleton, StatusDot } from "../ui";
 import { useAgent } from "./queries";
-import { useStartConversation } from "./useStartConversation";
 
 /** /agents/:id — read-only: what the agent is made of and whether its models can be served. */
 export function AgentDetailPage() {
   const { id = "" } = useParams();
   const detail = useAgent(id);
-  const start = useStartConversation();
   useTitle(detail.data?.agent.name ?? "Agent");
 
   if (detail.isPending) {
@@ -58,16 +57,17 @@ export function AgentDetailPage() {
         title={agent.name}
         subtitle={agent.bundled ? "Bundled agent" : `Created from ${profile}`}
         actions={
-          <Button
-            variant="primary"
-            size="sm"
-            icon={<MessageSquarePlus aria-hidden className="size-4" />}
-            busy={start.isPending}
-            onClick={() => start.mutate(agent.id)}
-            disabled={Boolean(data.loadError)}
-          >
-            <span className="max-sm:sr-only">New conversation</span>
-          </Button>
+          data.loadError ? null : (
+            <ButtonLink
+              to={newConversationPath(agent.id)}
+              aria-label={`New conversation with ${agent.name}`}
+              variant="primary"
+              size="sm"
+              icon={<MessageSquarePlus aria-hidden className="size-4" />}
+            >
+              <span className="max-sm:sr-only">New conversation</span>
+            </ButtonLink>
+          )
         }
       />
       <div className="min-h-0 flex-1 overflow-y-auto">

@@ -2,13 +2,13 @@ import type { AgentSummary } from "@cybros/protocol";
 import { Bot, MessageSquarePlus, Plus, Search } from "lucide-react";
 import { useId, useState } from "react";
 import { Link } from "react-router";
+import { newConversationPath } from "../conversations/agentChoice";
 import { errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
-import { Badge, Button, EmptyState, IconButton, LoadError, Skeleton } from "../ui";
+import { Badge, Button, EmptyState, iconButtonClass, LoadError, Skeleton } from "../ui";
 import { CreateAgentDialog } from "./CreateAgentDialog";
 import { useAgents } from "./queries";
-import { useStartConversation } from "./useStartConversation";
 
 /** /agents — every agent program, bundled and created, with search and a way to make a new one. */
 export function AgentsPage() {
@@ -106,7 +106,6 @@ function AgentGroup({ title, agents, compact }: { title: string; agents: AgentSu
 }
 
 function AgentCard({ agent }: { agent: AgentSummary }) {
-  const start = useStartConversation();
   const profile = agent.profileSource.split(":")[1] ?? agent.profileSource;
   return (
     <li className="group relative flex items-start gap-3 rounded-xl border border-line bg-surface p-4 shadow-xs transition hover:border-line-strong hover:shadow-sm">
@@ -125,15 +124,14 @@ function AgentCard({ agent }: { agent: AgentSummary }) {
         </div>
         <p className="mt-1 line-clamp-2 text-sm text-fg-muted">{agent.description || "No description."}</p>
       </div>
-      <IconButton
-        label={`New conversation with ${agent.name}`}
-        className="relative z-10 -my-1.5 -mr-1.5"
-        disabled={start.isPending}
-        aria-busy={start.isPending || undefined}
-        onClick={() => start.mutate(agent.id)}
+      <Link
+        to={newConversationPath(agent.id)}
+        aria-label={`New conversation with ${agent.name}`}
+        title={`New conversation with ${agent.name}`}
+        className={iconButtonClass("md", "ghost", "relative z-10 -my-1.5 -mr-1.5")}
       >
-        <MessageSquarePlus />
-      </IconButton>
+        <MessageSquarePlus aria-hidden />
+      </Link>
     </li>
   );
 }

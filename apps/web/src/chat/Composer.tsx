@@ -1,5 +1,14 @@
 import { ArrowUp, Square } from "lucide-react";
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from "react";
 import { cn } from "../ui";
 
 export const MAX_MESSAGE_CHARS = 200_000;
@@ -7,6 +16,7 @@ export const MAX_MESSAGE_CHARS = 200_000;
 /**
  * The message box: Enter sends, Shift+Enter adds a line, Esc stops the reply in progress. It grows with its
  * text, keeps a draft per conversation, and sits at the bottom of the chat, clear of the phone's home indicator.
+ * When `onSend` returns a promise that rejects, the text comes back into the box (a failed send loses nothing).
  */
 export function Composer({
   conversationId,
@@ -14,19 +24,25 @@ export function Composer({
   stopping,
   onSend,
   onStop,
+  disabled = false,
+  accessory,
 }: {
   conversationId: string;
   running: boolean;
   stopping: boolean;
-  onSend: (text: string) => void;
+  onSend: (text: string) => unknown;
   onStop: () => void;
+  /** Typing is allowed, sending is not (nothing to send to yet). */
+  disabled?: boolean;
+  /** Shown in the composer's top row, left: the new conversation's agent switcher. */
+  accessory?: ReactNode;
 }) {
   const draftKey = `cybros.draft.${conversationId}`;
   const [text, setText] = useState(() => readDraft(draftKey));
   const area = useRef<HTMLTextAreaElement>(null);
   const hintId = useId();
   const tooLong = text.length > MAX_MESSAGE_CHARS;
-  const canSend = text.trim() !== "" && !tooLong;
+  const canSend = text.trim() !== "" && !tooLong && !disabled;
 
   useEffect(() => {
     const timer = window.setTimeout(() => writeDraft(draftKey, text), 300);
@@ -44,7 +60,8 @@ export function Composer({
 
   const send = () => {
     if (!canSend) return;
-    onSend(text);
+    const sending = onSend(text);
+    if (sending instanceof Promise) sending.catch(() => setText((current) => current || text));
     setText("");
     writeDraft(draftKey, "");
     area.current?.focus();
@@ -67,6 +84,7 @@ export function Composer({
 
   return (
     <div className="shrink-0 bg-gradient-to-t from-app via-app to-app/0 px-3 pt-2 pb-[max(0.75rem,env(safe-area-inset-bottom))] md:px-6">
+      {accessory ? <div className="mx-auto mb-1.5 flex w-full max-w-3xl items-center px-1">{accessory}</div> : null}
       <form
         onSubmit={onSubmit}
         className="mx-auto flex w-full max-w-3xl items-end gap-2 rounded-3xl border border-line-strong bg-surface p-2 shadow-sm focus-within:border-ring"

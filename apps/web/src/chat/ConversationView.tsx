@@ -8,14 +8,23 @@ import { Composer } from "./Composer";
 import { AssistantMessage, PendingReply, type RowActions, UserMessage } from "./MessageRow";
 import { RunInspector } from "./RunInspector";
 import { activeRun } from "./reconciler";
-import type { ChatView } from "./session";
+import type { ChatSessionOptions, ChatView } from "./session";
 import { transcriptItems } from "./transcript";
 import { useChatSession } from "./useChatSession";
 import { useStickToBottom } from "./useStickToBottom";
 
-/** The chat for one conversation: the transcript, live replies, the composer, and the reply inspector. */
-export function ConversationView({ conversationId }: { conversationId: string }) {
-  const { session, view } = useChatSession(conversationId);
+/**
+ * The chat for one conversation: the transcript, live replies, the composer, and the reply inspector. `started`
+ * is the first send of a conversation created by it, shown before the page loads.
+ */
+export function ConversationView({
+  conversationId,
+  started,
+}: {
+  conversationId: string;
+  started?: ChatSessionOptions["started"];
+}) {
+  const { session, view } = useChatSession(conversationId, started);
   const toast = useToast();
   const scroller = useRef<HTMLDivElement>(null);
   const content = useRef<HTMLDivElement>(null);
@@ -98,7 +107,11 @@ export function ConversationView({ conversationId }: { conversationId: string })
               </button>
             </div>
           ) : null}
-          {!view || view.loading ? (
+          {!view ? (
+            started ? null : (
+              <TranscriptSkeleton />
+            )
+          ) : view.loading ? (
             <TranscriptSkeleton />
           ) : view.loadError ? (
             <div className="py-10">

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../lib/api";
 import type { ChatApi, RunDetail } from "./api";
 import { orderedMessages } from "./reconciler";
-import { ChatSession } from "./session";
+import { ChatSession, type ChatSessionOptions } from "./session";
 import { CONVERSATION, envelope, page, runSummary, transcriptMessage } from "./testing";
 import type { TransportOptions } from "./transport";
 
@@ -15,7 +15,7 @@ function detail(activeRun: RunSummary | null = null): ConversationDetail {
       agentProgramId: "a",
       agentName: "Assistant",
       archivedAt: null,
-      lastActivityAt: "2026-01-01T00:00:00.000Z",
+      lastMessageAt: "2026-01-01T00:00:00.000Z",
       createdAt: "2026-01-01T00:00:00.000Z",
     },
     activeRun,
@@ -54,7 +54,7 @@ afterEach(() => {
   for (const s of sessions.splice(0)) s.dispose();
 });
 
-function open(api: ChatApi) {
+function open(api: ChatApi, started?: ChatSessionOptions["started"]) {
   let transportOptions: TransportOptions | null = null;
   const transport = {
     start: vi.fn(),
@@ -75,6 +75,7 @@ function open(api: ChatApi) {
     scheduleFlush: (flush) => queueMicrotask(flush),
     network: { online: () => true, subscribe: () => () => {} },
     log: { debug() {}, warn() {} },
+    started,
   });
   sessions.push(session);
   return {
@@ -320,5 +321,30 @@ describe("ChatSession", () => {
     await session.start();
     expect(api.run).toHaveBeenCalledWith("r1");
     expect(session.getSnapshot().chat.runs.get("r1")!.state).toBe("failed");
+  });
+});
+
+describe("a conversation started by its first message", () => {
+  it("shows the message and the queued reply at once, with no loading state, and keeps them after the load", async () => {
+    const message = transcriptMessage({ id: "u1", role: "user", text: "Hello", runId: "r1" });
+    const run = runSummary({ id: "r1" });
+    let answer!: (value: MessagesPage) => void;
+    const api = fakeApi({
+      messages: vi.fn(() => new Promise<MessagesPage>((resolve) => (answer = resolve))),
+      detail: vi.fn(async () => detail(run)),
+    });
+    const { session } = open(api, { message, run, clientMessageId: "c1" });
+
+    const shown = () => orderedMessages(session.getSnapshot().chat).map((m) => [m.role, m.text]);
+    expect(session.getSnapshot().loading).toBe(false);
+    expect(shown()).toEqual([["user", "Hello"]]);
+    expect(session.getSnapshot().chat.runs.get("r1")?.state).toBe("queued");
+
+    const loading = session.start();
+    expect(session.getSnapshot().loading).toBe(false);
+    answer(page([message], 2));
+    await loading;
+    expect(shown()).toEqual([["user", "Hello"]]);
+    expect(session.getSnapshot().loading).toBe(false);
   });
 });

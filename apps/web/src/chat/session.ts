@@ -1,4 +1,4 @@
-import type { EventEnvelope, RunSummary } from "@cybros/protocol";
+import type { EventEnvelope, PostMessageResult, RunSummary } from "@cybros/protocol";
 import { ApiError, errorMessage } from "../lib/api";
 import { type ChatApi, chatApi } from "./api";
 import { DEFAULT_THRESHOLDS, type StuckThresholds } from "./indicator";
@@ -61,12 +61,18 @@ export interface ChatSessionOptions {
   onConversationUpdated?: () => void;
   /** A message was accepted or a run changed state: lists ordered by activity may have moved. */
   onActivity?: () => void;
+  /**
+   * The conversation was just created by its first message: shown at once (no loading state) while the page
+   * loads behind it.
+   */
+  started?: PostMessageResult & { clientMessageId: string };
   log?: ChatLogger;
 }
 
 const SEND_ATTEMPTS = 5;
 
-function newClientId(): string {
+/** An id for a message the client sends, so a resend is recognized as the same message. */
+export function newClientId(): string {
   if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
   return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
@@ -120,10 +126,12 @@ export class ChatSession {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? createChatLogger("chat");
     this.network = options.network ?? browserNetwork;
+    const empty = emptyChatState(options.conversationId, options.thresholds ?? DEFAULT_THRESHOLDS);
+    const { started } = options;
     this.view = {
-      chat: emptyChatState(options.conversationId, options.thresholds ?? DEFAULT_THRESHOLDS),
+      chat: started ? acknowledgeLocal(empty, started.clientMessageId, started, this.now()) : empty,
       connection: null,
-      loading: true,
+      loading: !started,
       loadError: null,
       loadingOlder: false,
       pending: new Set(),
@@ -157,7 +165,8 @@ export class ChatSession {
 
   /** (Re)loads the latest page; on first success, opens the stream from the page's cursor. */
   async load(): Promise<void> {
-    this.set({ loading: true, loadError: null });
+    // A just-started conversation stays on screen while its page loads; a retry after an error shows loading.
+    this.set({ loading: !this.options.started || this.view.loadError !== null, loadError: null });
     try {
       await this.resyncNow();
       if (this.disposed) return;

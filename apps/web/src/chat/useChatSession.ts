@@ -1,11 +1,11 @@
 import type { EventEnvelope } from "@cybros/protocol";
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { conversationKeys } from "../conversations/queries";
 import { debugAvailable, useDebugReport } from "../shell/debug";
 import type { StuckThresholds } from "./indicator";
 import { activeRun, type ChatState } from "./reconciler";
-import { ChatSession, type ChatView } from "./session";
+import { ChatSession, type ChatSessionOptions, type ChatView } from "./session";
 
 declare global {
   interface Window {
@@ -25,11 +25,14 @@ const noSubscribe = () => () => {};
 const noSnapshot = () => null;
 
 /** Opens a ChatSession for the conversation while mounted and renders its state. */
-export function useChatSession(conversationId: string) {
+export function useChatSession(conversationId: string, started?: ChatSessionOptions["started"]) {
   const client = useQueryClient();
   const [session, setSession] = useState<ChatSession | null>(null);
+  // Read when the session is made only: a started conversation's first result is not a reason to reopen it.
+  const startedRef = useRef(started);
 
-  useEffect(() => {
+  // Before paint: a conversation just started shows its first message in the first frame, never a skeleton.
+  useLayoutEffect(() => {
     let listsTimer: ReturnType<typeof setTimeout> | undefined;
     const refreshLists = () => {
       clearTimeout(listsTimer);
@@ -38,6 +41,7 @@ export function useChatSession(conversationId: string) {
     const created = new ChatSession({
       conversationId,
       thresholds: thresholdsFromStorage(),
+      started: startedRef.current?.message.conversationId === conversationId ? startedRef.current : undefined,
       onConversationUpdated: () => {
         void client.invalidateQueries({ queryKey: conversationKeys.detail(conversationId) });
         refreshLists();

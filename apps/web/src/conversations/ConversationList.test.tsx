@@ -7,15 +7,15 @@ import { ToastProvider } from "../ui";
 import { ConversationList } from "./ConversationList";
 import { resetListFilter } from "./listFilter";
 
-function summary(id: string, title: string, lastActivityAt: Date): ConversationSummary {
-  const at = lastActivityAt.toISOString();
+function summary(id: string, title: string, lastMessageAt: Date): ConversationSummary {
+  const at = lastMessageAt.toISOString();
   return {
     id,
     title,
     agentProgramId: "a",
     agentName: "Assistant",
     archivedAt: null,
-    lastActivityAt: at,
+    lastMessageAt: at,
     createdAt: at,
   };
 }

@@ -1,7 +1,9 @@
 import type { ConversationDetail } from "@cybros/protocol";
 import { AlertTriangle, Archive, MessageSquareX, MoreHorizontal } from "lucide-react";
-import { Link, useParams } from "react-router";
+import { useEffect } from "react";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { ConversationView } from "../chat";
+import type { ChatSessionOptions } from "../chat/session";
 import { ApiError, errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
@@ -15,6 +17,7 @@ export function ConversationPage() {
   const detail = useConversation(id);
   const { itemsFor, dialogs } = useConversationActions();
   useTitle(detail.data?.conversation.title ?? "Conversation");
+  const started = useStartedHere(id);
 
   if (detail.isPending) {
     return (
@@ -71,11 +74,25 @@ export function ConversationPage() {
       />
       <ConversationBanners detail={detail.data} />
       <div className="flex min-h-0 flex-1 flex-col">
-        <ConversationView key={conversation.id} conversationId={conversation.id} />
+        <ConversationView key={conversation.id} conversationId={conversation.id} started={started} />
       </div>
       {dialogs}
     </>
   );
+}
+
+/**
+ * The first send, when this conversation was just created by it on /conversations (router state). Taken once:
+ * the history entry forgets it, so a reload or a later visit loads the conversation as usual.
+ */
+function useStartedHere(id: string): ChatSessionOptions["started"] {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const started = (location.state as { started?: ChatSessionOptions["started"] } | null)?.started;
+  useEffect(() => {
+    if (started) navigate(location.pathname, { replace: true, state: null });
+  }, [started, navigate, location.pathname]);
+  return started?.message.conversationId === id ? started : undefined;
 }
 
 /** Archived state and the provider/model mismatch, said plainly with a way to fix each. */

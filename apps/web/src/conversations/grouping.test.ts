@@ -2,15 +2,15 @@ import type { ConversationSummary } from "@cybros/protocol";
 import { describe, expect, it } from "vitest";
 import { groupByRecency } from "./grouping";
 
-function conversation(id: string, lastActivityAt: Date): ConversationSummary {
+function conversation(id: string, lastMessageAt: Date): ConversationSummary {
   return {
     id,
     title: id,
     agentProgramId: "a",
     agentName: "Assistant",
     archivedAt: null,
-    lastActivityAt: lastActivityAt.toISOString(),
-    createdAt: lastActivityAt.toISOString(),
+    lastMessageAt: lastMessageAt.toISOString(),
+    createdAt: lastMessageAt.toISOString(),
   };
 }
 

@@ -19,7 +19,7 @@ export function groupByRecency(conversations: ConversationSummary[], now: Date =
     { label: "Older", items: [] },
   ];
   for (const conversation of conversations) {
-    const at = new Date(conversation.lastActivityAt).getTime();
+    const at = new Date(conversation.lastMessageAt).getTime();
     const index = Number.isNaN(at)
       ? 3
       : at >= startOfToday

@@ -1,4 +1,4 @@
-import type { ConversationDetail, ConversationSummary, CreateConversationInput } from "@cybros/protocol";
+import type { ConversationDetail, ConversationStarted, ConversationSummary, PostMessageInput } from "@cybros/protocol";
 import {
   type InfiniteData,
   type QueryClient,
@@ -75,11 +75,24 @@ function removeFromLists(client: QueryClient, id: string) {
   );
 }
 
+/**
+ * Creates a conversation by sending its first message (one request: a failed send leaves no empty conversation).
+ * The page it opens is filled in from the answer, then refreshed behind it (the model warning).
+ */
 export function useCreateConversation() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (input: CreateConversationInput) => api.post<ConversationSummary>("/api/conversations", input),
-    onSuccess: () => client.invalidateQueries({ queryKey: conversationKeys.lists() }),
+    mutationFn: (input: { agentProgramId: string; message: PostMessageInput & { clientMessageId: string } }) =>
+      api.post<ConversationStarted>("/api/conversations", input),
+    onSuccess: ({ conversation, run }) => {
+      client.setQueryData<ConversationDetail>(conversationKeys.detail(conversation.id), {
+        conversation,
+        activeRun: run,
+        modelWarning: null,
+      });
+      void client.invalidateQueries({ queryKey: conversationKeys.detail(conversation.id) });
+      return client.invalidateQueries({ queryKey: conversationKeys.lists() });
+    },
   });
 }
 

@@ -302,7 +302,7 @@ function RecentConversations() {
                     </span>
                     <span className="block truncate text-xs text-fg-subtle">{conversation.agentName}</span>
                   </span>
-                  <span className="shrink-0 text-xs text-fg-subtle">{relativeTime(conversation.lastActivityAt)}</span>
+                  <span className="shrink-0 text-xs text-fg-subtle">{relativeTime(conversation.lastMessageAt)}</span>
                 </Link>
               </li>
             ))}

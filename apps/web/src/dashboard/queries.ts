@@ -1,12 +1,12 @@
-import type { AgentDetail, MessagesPage, RunError, RunSummary } from "@cybros/protocol";
+import type { AgentDetail, RunError, RunSummary } from "@cybros/protocol";
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { agentKeys, useAgents } from "../agents/queries";
-import { useConversationList } from "../conversations/queries";
 import { api } from "../lib/api";
 
-/** The fields of GET /api/runs/:id the dashboard shows. */
-type RunDetailLite = {
+/** The fields of GET /api/runs/latest the dashboard shows. */
+type LatestRunDetail = {
   run: RunSummary;
+  conversation: { id: string; title: string };
   llmCalls: Array<{
     provider: string | null;
     model: string | null;
@@ -26,29 +26,20 @@ export type LastRun = {
   cachedTokens: number | null;
 };
 
-/**
- * The most recent run: the newest conversation's latest reply and its run detail. Null when nothing has run
- * yet. (Three small reads; a dedicated endpoint can replace it when there is one.)
- */
+/** The most recently queued run of any conversation, with its model and token use; null before the first. */
 export function useLastRun() {
-  const conversations = useConversationList({ q: "", archived: false });
-  const latest = conversations.data?.pages[0]?.conversations[0];
   return useQuery({
-    queryKey: ["dashboard", "last-run", latest?.id, latest?.lastActivityAt],
-    enabled: conversations.isSuccess,
+    queryKey: ["dashboard", "last-run"],
     queryFn: async (): Promise<LastRun | null> => {
-      if (!latest) return null;
-      const page = await api.get<MessagesPage>(`/api/conversations/${latest.id}/messages?limit=4`);
-      const reply = [...page.messages].reverse().find((m) => m.runId);
-      if (!reply?.runId) return null;
-      const detail = await api.get<RunDetailLite>(`/api/runs/${reply.runId}`);
+      const detail = await api.get<LatestRunDetail | null>("/api/runs/latest");
+      if (!detail) return null;
       const calls = detail.llmCalls;
       const last = calls[calls.length - 1];
-      const sum = (pick: (c: RunDetailLite["llmCalls"][number]) => number | null) =>
+      const sum = (pick: (c: LatestRunDetail["llmCalls"][number]) => number | null) =>
         calls.length ? calls.reduce((total, c) => total + (pick(c) ?? 0), 0) : null;
       return {
-        conversationId: latest.id,
-        conversationTitle: latest.title,
+        conversationId: detail.conversation.id,
+        conversationTitle: detail.conversation.title,
         run: detail.run,
         provider: last?.provider ?? null,
         model: last?.model ?? null,
