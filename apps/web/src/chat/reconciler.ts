@@ -551,6 +551,8 @@ function readToolPart(e: EventEnvelope): (Partial<ToolPart> & { id: string }) | 
     result: raw.result,
     error: typeof raw.error === "string" ? raw.error : undefined,
     durationMs: typeof raw.durationMs === "number" ? raw.durationMs : undefined,
+    title: readString(raw.title) ?? undefined,
+    summary: readString(raw.summary) ?? undefined,
   };
 }
 
