@@ -9,6 +9,7 @@ import {
   type CodeSegments,
   emptySplit,
   noSegments,
+  renderInline,
   renderMarkdown,
   segmentCode,
   splitBlocks,
@@ -45,13 +46,51 @@ export function Markdown({ text, final = true, className }: { text: string; fina
           Show {hidden.toLocaleString()} earlier sections
         </button>
       ) : null}
-      {blocks.slice(hidden).map((block, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
-        <MarkdownBlock key={index + hidden} block={block} />
-      ))}
+      {groupParagraphs(blocks.slice(hidden)).map((group, index) =>
+        Array.isArray(group) ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
+          <Paragraph key={index + hidden} pieces={group} />
+        ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
+          <MarkdownBlock key={index + hidden} block={group} />
+        ),
+      )}
     </div>
   );
 }
+
+type ParagraphPiece = Extract<Block, { kind: "paragraph" }>;
+
+/** Blocks with each paragraph's pieces gathered, so a paragraph cut for streaming renders as one <p>. */
+function groupParagraphs(blocks: readonly Block[]): (Block | ParagraphPiece[])[] {
+  const groups: (Block | ParagraphPiece[])[] = [];
+  for (const block of blocks) {
+    const last = groups.at(-1);
+    if (block.kind !== "paragraph") groups.push(block);
+    else if (!block.first && Array.isArray(last)) last.push(block);
+    else groups.push([block]);
+  }
+  return groups;
+}
+
+function Paragraph({ pieces }: { pieces: ParagraphPiece[] }) {
+  return (
+    <div className="chat-block chat-html">
+      <p>
+        {pieces.map((piece, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: pieces only grow at the end; the position is their identity
+          <InlinePiece key={index} source={piece.source} />
+        ))}
+      </p>
+    </div>
+  );
+}
+
+const InlinePiece = memo(function InlinePiece({ source }: { source: string }) {
+  const html = useMemo(() => renderInline(source), [source]);
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitized by renderInline (DOMPurify), tested in markdown.test.ts
+  return <span dangerouslySetInnerHTML={{ __html: html }} />;
+});
 
 const MarkdownBlock = memo(
   function MarkdownBlock({ block }: { block: Block }) {

@@ -34,15 +34,21 @@ function purify() {
   return purifier;
 }
 
+const sanitizeOptions = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
+  FORBID_ATTR: ["style"],
+  ADD_ATTR: ["target"],
+};
+
 /** Sanitized HTML for a piece of markdown. */
 export function renderMarkdown(source: string): string {
-  const html = marked.parse(source, { async: false });
-  return purify().sanitize(html, {
-    USE_PROFILES: { html: true },
-    FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
-    FORBID_ATTR: ["style"],
-    ADD_ATTR: ["target"],
-  });
+  return purify().sanitize(marked.parse(source, { async: false }), sanitizeOptions);
+}
+
+/** Sanitized inline HTML for a piece of a paragraph's text (see the `paragraph` block). */
+export function renderInline(source: string): string {
+  return purify().sanitize(marked.parseInline(source, { async: false }), sanitizeOptions);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -50,7 +56,12 @@ export function renderMarkdown(source: string): string {
 
 export type Block =
   | { kind: "markdown"; source: string }
-  | { kind: "code"; source: string; lang: string; code: string; closed: boolean };
+  | { kind: "code"; source: string; lang: string; code: string; closed: boolean }
+  /**
+   * A piece of one long paragraph, cut at a line so a growing paragraph re-renders only its last piece. The
+   * pieces of a paragraph (the first has `first`) render inside one <p>, exactly as the whole paragraph would.
+   */
+  | { kind: "paragraph"; source: string; first: boolean };
 
 /**
  * Blocks found so far in a text that only grows while it streams: every block but the last is final (a blank
@@ -69,6 +80,10 @@ export interface BlockSplit {
   fence: { marker: string; lang: string; bodyStart: number } | null;
   lastWasBlank: boolean;
   lastWasTableRow: boolean;
+  /** The tail continues a paragraph cut into pieces. */
+  inParagraph: boolean;
+  /** The last markdown token of a block past the size cap that is not a paragraph (list, table, …), once known. */
+  longKind: string | null;
 }
 
 export const emptySplit: BlockSplit = {
@@ -80,15 +95,23 @@ export const emptySplit: BlockSplit = {
   fence: null,
   lastWasBlank: false,
   lastWasTableRow: false,
+  inParagraph: false,
+  longKind: null,
 };
 
 /**
- * A markdown block past this size ends at the next safe line (not inside a table, not an indented
- * continuation): a reply that never leaves a blank line still re-renders only a small tail.
+ * A markdown block past this size ends at the next line where markdown itself starts a new block (a heading, a
+ * rule, or a line that interrupts the paragraph), and a paragraph past it is cut into pieces at lines: a reply
+ * that never leaves a blank line still re-renders only a small tail, and renders as the whole text would.
  */
 export const MAX_BLOCK_CHARS = 4000;
 
 const fenceOpen = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/;
+/** Lines that end a paragraph without a blank line: headings, quotes, list items, rules, setext underlines, fences. */
+const interruptsParagraph =
+  /^ {0,3}(#{1,6}(\s|$)|>|[-+*]\s+\S|1[.)]\s+\S|[-=_*](\s*[-=_*]){2,}\s*$|=+\s*$|`{3,}|~{3,})/;
+/** Lines that start a new block whatever came before (a list, a quote, a table): headings and rules. */
+const startsBlockAnywhere = /^ {0,3}(#{1,6}(\s|$)|([-_*])(\s*\3){2,}\s*$)/;
 
 /**
  * Whether `text` still begins with `previous`'s first `length` characters, judged by windows at both ends:
@@ -113,17 +136,37 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
   let fence = from.fence;
   let lastWasBlank = from.lastWasBlank;
   let lastWasTableRow = from.lastWasTableRow;
+  let inParagraph = from.inParagraph;
+  let longKind = from.longKind;
 
   const pushMarkdown = (end: number) => {
     const source = text.slice(start, end);
     if (source.trim() !== "") done.push({ kind: "markdown", source });
     start = end;
+    longKind = null;
   };
-  /** Whether the markdown block may end before the line at `position` (judged by its first characters). */
-  const mayEndBefore = (line: string) => {
-    if (/^\s/.test(line)) return false;
-    if (lastWasBlank) return true;
-    return position - start > MAX_BLOCK_CHARS && !(lastWasTableRow && line.startsWith("|"));
+  const pushParagraph = (end: number, first: boolean) => {
+    if (end > start) done.push({ kind: "paragraph", source: text.slice(start, end), first });
+    start = end;
+  };
+  /** A block past the cap, before `line`: end it where markdown would, or start cutting its paragraph. */
+  const cutLongBlock = (line: string) => {
+    if (/^\s/.test(line) || (lastWasTableRow && line.startsWith("|"))) return;
+    if (longKind === null) {
+      const last = marked.lexer(text.slice(start, position)).at(-1);
+      if (last?.type === "paragraph" && !interruptsParagraph.test(line)) {
+        pushMarkdown(position - last.raw.length);
+        pushParagraph(position, true);
+        inParagraph = true;
+        return;
+      }
+      longKind = last?.type ?? "space";
+    }
+    const ends =
+      longKind === "paragraph"
+        ? interruptsParagraph.test(line)
+        : longKind === "heading" || longKind === "hr" || longKind === "space" || startsBlockAnywhere.test(line);
+    if (ends) pushMarkdown(position);
   };
 
   while (position < text.length) {
@@ -148,6 +191,16 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
       lastWasTableRow = false;
       continue;
     }
+    const blank = line.trim() === "";
+    if (inParagraph) {
+      if (!blank && !interruptsParagraph.test(line)) {
+        if (position - start > MAX_BLOCK_CHARS) pushParagraph(position, false);
+        position = next;
+        continue;
+      }
+      pushParagraph(position, false);
+      inParagraph = false;
+    }
     const open = fenceOpen.exec(line);
     if (open) {
       if (position > start) pushMarkdown(position);
@@ -157,15 +210,20 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
       lastWasTableRow = false;
       continue;
     }
-    const blank = line.trim() === "";
-    if (!blank && position > start && mayEndBefore(line)) pushMarkdown(position);
+    if (!blank && position > start) {
+      if (lastWasBlank) {
+        if (!/^\s/.test(line)) pushMarkdown(position);
+      } else if (position - start > MAX_BLOCK_CHARS) {
+        cutLongBlock(line);
+      }
+    }
     lastWasBlank = blank;
     lastWasTableRow = line.startsWith("|");
     position = next;
   }
   // The unfinished last line can still end the block before it: its first characters are already final.
-  if (!fence && position < text.length && position > start && /^\S/.test(text[position]!)) {
-    if (mayEndBefore(text.slice(position, position + 1))) pushMarkdown(position);
+  if (!fence && !inParagraph && lastWasBlank && position < text.length && position > start) {
+    if (/^\S/.test(text[position]!)) pushMarkdown(position);
   }
   let tail: Block | null = null;
   if (fence) {
@@ -180,10 +238,23 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
       code: text.slice(fence.bodyStart, Math.max(fence.bodyStart, end)),
       closed: closing && last.length >= fence.marker.length,
     };
+  } else if (inParagraph) {
+    if (text.length > start) tail = { kind: "paragraph", source: text.slice(start), first: false };
   } else if (text.slice(start).trim() !== "") {
     tail = { kind: "markdown", source: text.slice(start) };
   }
-  return { text, done, tailStart: start, tail, scan: position, fence, lastWasBlank, lastWasTableRow };
+  return {
+    text,
+    done,
+    tailStart: start,
+    tail,
+    scan: position,
+    fence,
+    lastWasBlank,
+    lastWasTableRow,
+    inParagraph,
+    longKind,
+  };
 }
 
 function isFenceClose(line: string, marker: string): boolean {

@@ -1,0 +1,70 @@
+import { cleanup, render } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import { Markdown } from "./Markdown";
+import { MAX_BLOCK_CHARS, renderMarkdown } from "./markdown";
+
+afterEach(cleanup);
+
+/** The reply's HTML without the renderer's own wrappers (block divs, paragraph pieces), whitespace collapsed. */
+function visibleHtml(root: Element): string {
+  const copy = root.cloneNode(true) as Element;
+  for (const wrapper of [...copy.querySelectorAll("div.chat-block, p > span:not([class])")]) {
+    wrapper.replaceWith(...wrapper.childNodes);
+  }
+  return normalized(copy.innerHTML);
+}
+
+function normalized(html: string): string {
+  return html
+    .replace(/\s+/g, " ")
+    .replace(/> </g, "><")
+    .replace(/ <\/p>/g, "</p>")
+    .trim();
+}
+
+/** Where two renderings part, with some context; null when they are equal (keeps a failure readable). */
+function difference(actual: string, expected: string): string | null {
+  if (actual === expected) return null;
+  let i = 0;
+  while (actual[i] === expected[i]) i++;
+  return `at ${i}: …${actual.slice(i - 40, i + 60)}… instead of …${expected.slice(i - 40, i + 60)}…`;
+}
+
+function renderedAt(text: string, chunk: number): Element {
+  const { container, rerender } = render(<Markdown text={text.slice(0, chunk)} final={false} />);
+  for (let end = chunk * 2; end < text.length + chunk; end += chunk) {
+    rerender(<Markdown text={text.slice(0, end)} final={end >= text.length} />);
+  }
+  return container.querySelector(".chat-markdown")!;
+}
+
+describe("Markdown, a long reply", () => {
+  const sentence = "The quick brown fox jumps over the *lazy* dog, and `code` stays inline.";
+  const paragraph = Array.from({ length: 160 }, (_, i) => `${String(i + 1).padStart(4, "0")}: ${sentence}`).join("\n");
+
+  it("shows a paragraph over the block cap as one paragraph, streamed or whole", () => {
+    expect(paragraph.length).toBeGreaterThan(2 * MAX_BLOCK_CHARS);
+    const text = `# Notes\n${paragraph}\n\nAfter.`;
+    const whole = normalized(renderMarkdown(text));
+    for (const chunk of [97, 512, text.length]) {
+      const root = renderedAt(text, chunk);
+      expect(root.querySelectorAll("p")).toHaveLength(2);
+      expect(difference(visibleHtml(root), whole), `chunk ${chunk}`).toBeNull();
+      cleanup();
+    }
+  });
+
+  it("still ends a long paragraph where a heading or list interrupts it", () => {
+    const text = `${paragraph}\n## Next\n${paragraph}\n- item one\n- item two`;
+    const root = renderedAt(text, 700);
+    expect(difference(visibleHtml(root), normalized(renderMarkdown(text)))).toBeNull();
+  });
+
+  it("keeps a long code block whole, every line in one block", () => {
+    const code = Array.from({ length: 300 }, (_, i) => `const value${i} = ${i}; // ${"x".repeat(20)}`).join("\n");
+    expect(code.length).toBeGreaterThan(2 * MAX_BLOCK_CHARS);
+    const root = renderedAt(`Intro\n\n\`\`\`ts\n${code}\n\`\`\`\n`, 300);
+    expect(root.querySelectorAll("pre")).toHaveLength(1);
+    expect(root.querySelector("pre code")!.textContent).toBe(code);
+  });
+});
