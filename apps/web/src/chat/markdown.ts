@@ -4,6 +4,8 @@ import { Marked } from "marked";
 /**
  * Markdown for replies: GFM through `marked`, then DOMPurify. Raw HTML in the source is shown as text (as chat
  * apps do), and the sanitizer still runs over the result: no scripts, no inline handlers, no javascript: URLs.
+ * Remote images are never loaded by the page: they render as a placeholder the person clicks, and then come
+ * through the server (`/api/remote-image`), since an image URL a model writes can carry data out.
  * Long replies are split into blocks so a streaming reply re-renders only its growing tail.
  */
 
@@ -17,8 +19,54 @@ const marked = new Marked({
   breaks: false,
   renderer: {
     html: ({ text }) => escapeHtml(text),
+    image: ({ href, text }) => imageHtml(href, text),
   },
 });
+
+const inlineImage = /^data:image\/(png|jpe?g|gif|webp|avif);/i;
+
+/** An image in a reply: data: images inline, remote ones as a placeholder naming the host (see `loadRemoteImage`). */
+function imageHtml(href: string, alt: string): string {
+  if (inlineImage.test(href)) return `<img src="${escapeHtml(href)}" alt="${escapeHtml(alt)}">`;
+  let url: URL | null = null;
+  try {
+    url = new URL(href);
+  } catch {
+    // A relative or malformed address: nothing to load.
+  }
+  const label = escapeHtml(alt.trim() || "Image");
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return `<span class="chat-image-placeholder">${label}</span>`;
+  }
+  const host = escapeHtml(url.host);
+  return (
+    `<span class="chat-image-placeholder" role="button" tabindex="0" data-remote-image="${escapeHtml(url.href)}" ` +
+    `title="Load this image from ${host}"><span class="chat-image-alt">${label}</span>` +
+    `<span class="chat-image-host">${host} · load image</span></span>`
+  );
+}
+
+/** The address the page loads a remote image from: the server's guarded proxy, never the host itself. */
+export function remoteImageSource(url: string): string {
+  return `/api/remote-image?url=${encodeURIComponent(url)}`;
+}
+
+/** Replaces a remote image's placeholder with the image, fetched through the server. */
+export function loadRemoteImage(placeholder: HTMLElement): void {
+  const url = placeholder.dataset.remoteImage;
+  if (!url) return;
+  const image = document.createElement("img");
+  image.alt = placeholder.querySelector(".chat-image-alt")?.textContent ?? "";
+  image.src = remoteImageSource(url);
+  image.addEventListener("error", () => {
+    placeholder.removeAttribute("role");
+    placeholder.removeAttribute("tabindex");
+    placeholder.removeAttribute("data-remote-image");
+    placeholder.querySelector(".chat-image-host")!.textContent = `${new URL(url).host} · could not load the image`;
+    image.replaceWith(placeholder);
+  });
+  placeholder.replaceWith(image);
+}
 
 let purifier: ReturnType<typeof DOMPurify> | null = null;
 
@@ -26,6 +74,12 @@ function purify() {
   if (purifier) return purifier;
   purifier = DOMPurify(window);
   purifier.addHook("afterSanitizeAttributes", (node) => {
+    // Only data: images and the server's proxy may load: anything else would let a reply call out from the page.
+    if (node.tagName === "IMG") {
+      const src = node.getAttribute("src") ?? "";
+      if (!inlineImage.test(src) && !src.startsWith("/api/remote-image?")) node.removeAttribute("src");
+      node.removeAttribute("srcset");
+    }
     if (node.tagName === "A" && node.hasAttribute("href")) {
       node.setAttribute("target", "_blank");
       node.setAttribute("rel", "noopener noreferrer nofollow");
