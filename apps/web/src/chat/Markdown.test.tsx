@@ -1,4 +1,4 @@
-import { cleanup, render } from "@testing-library/react";
+import { act, cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { Markdown } from "./Markdown";
 import { MAX_BLOCK_CHARS, renderMarkdown } from "./markdown";
@@ -46,7 +46,7 @@ describe("Markdown, a long reply", () => {
     expect(paragraph.length).toBeGreaterThan(2 * MAX_BLOCK_CHARS);
     const text = `# Notes\n${paragraph}\n\nAfter.`;
     const whole = normalized(renderMarkdown(text));
-    for (const chunk of [97, 512, text.length]) {
+    for (const chunk of [401, text.length]) {
       const root = renderedAt(text, chunk);
       expect(root.querySelectorAll("p")).toHaveLength(2);
       expect(difference(visibleHtml(root), whole), `chunk ${chunk}`).toBeNull();
@@ -66,5 +66,26 @@ describe("Markdown, a long reply", () => {
     const root = renderedAt(`Intro\n\n\`\`\`ts\n${code}\n\`\`\`\n`, 300);
     expect(root.querySelectorAll("pre")).toHaveLength(1);
     expect(root.querySelector("pre code")!.textContent).toBe(code);
+  });
+});
+
+describe("CodeBlock", () => {
+  it("highlights a finished block and keeps the code as text", async () => {
+    const code = 'const greeting: string = "hello"; // a comment';
+    const { container } = render(<Markdown text={`\`\`\`ts\n${code}\n\`\`\``} />);
+    await screen.findByText("const", { selector: ".hljs-keyword" });
+    expect(container.querySelector("pre code[data-highlighted]")!.textContent).toBe(code);
+  });
+
+  it("leaves a block that is still streaming, and an unknown language, plain", async () => {
+    const streaming = render(<Markdown text={"```ts\nconst a = 1;\n"} final={false} />);
+    const unknown = render(<Markdown text={"```nosuchlanguage\nconst a = 1;\n```"} />);
+    // Once the highlighter's module has loaded, any highlighting would have been applied.
+    await act(async () => {
+      await import("./highlight");
+    });
+    expect(streaming.container.querySelector("[data-highlighted]")).toBeNull();
+    expect(unknown.container.querySelector("[data-highlighted]")).toBeNull();
+    expect(unknown.container.querySelector("pre code")!.textContent).toBe("const a = 1;");
   });
 });
