@@ -1,6 +1,6 @@
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import { Markdown } from "./Markdown";
+import { MAX_PARAGRAPH_CHARS, Markdown } from "./Markdown";
 import { MAX_BLOCK_CHARS, renderMarkdown } from "./markdown";
 
 afterEach(cleanup);
@@ -40,10 +40,13 @@ function renderedAt(text: string, chunk: number): Element {
 
 describe("Markdown, a long reply", () => {
   const sentence = "The quick brown fox jumps over the *lazy* dog, and `code` stays inline.";
-  const paragraph = Array.from({ length: 160 }, (_, i) => `${String(i + 1).padStart(4, "0")}: ${sentence}`).join("\n");
+  const lines = (count: number) =>
+    Array.from({ length: count }, (_, i) => `${String(i + 1).padStart(4, "0")}: ${sentence}`).join("\n");
+  const paragraph = lines(90);
 
   it("shows a paragraph over the block cap as one paragraph, streamed or whole", () => {
-    expect(paragraph.length).toBeGreaterThan(2 * MAX_BLOCK_CHARS);
+    expect(paragraph.length).toBeGreaterThan(MAX_BLOCK_CHARS * 1.5);
+    expect(paragraph.length).toBeLessThan(MAX_PARAGRAPH_CHARS);
     const text = `# Notes\n${paragraph}\n\nAfter.`;
     const whole = normalized(renderMarkdown(text));
     for (const chunk of [401, text.length]) {
@@ -52,6 +55,22 @@ describe("Markdown, a long reply", () => {
       expect(difference(visibleHtml(root), whole), `chunk ${chunk}`).toBeNull();
       cleanup();
     }
+  });
+
+  it("goes on past MAX_PARAGRAPH_CHARS in a flush <p>: a line break, never a paragraph gap or lost text", () => {
+    const huge = lines(400);
+    const root = renderedAt(`${huge}\n\nAfter.`, 1_000);
+    const blocks = [...root.querySelectorAll(".chat-block")];
+    expect(blocks.length).toBeGreaterThan(2);
+    expect(blocks[0]!.className).toContain("chat-continues");
+    expect(blocks[1]!.className).toContain("chat-continued");
+    const shown = [...root.querySelectorAll("p")].map((p) => p.textContent).join("\n");
+    expect(shown.replace(/\s+/g, " ").trim()).toBe(
+      `${huge}\n\nAfter.`
+        .replace(/\s+/g, " ")
+        .replace(/`code`/g, "code")
+        .replace(/\*lazy\*/g, "lazy"),
+    );
   });
 
   it("still ends a long paragraph where a heading or list interrupts it", () => {

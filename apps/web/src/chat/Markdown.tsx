@@ -49,9 +49,9 @@ export function Markdown({ text, final = true, className }: { text: string; fina
         </button>
       ) : null}
       {groupParagraphs(blocks.slice(hidden)).map((group, index) =>
-        Array.isArray(group) ? (
+        "pieces" in group ? (
           // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
-          <Paragraph key={index + hidden} pieces={group} />
+          <Paragraph key={index + hidden} {...group} />
         ) : (
           // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
           <MarkdownBlock key={index + hidden} block={group} />
@@ -80,21 +80,37 @@ function onImageKey(event: KeyboardEvent) {
 
 type ParagraphPiece = Extract<Block, { kind: "paragraph" }>;
 
+/**
+ * Past this many characters a paragraph goes on in a new <p>, flush with the one before (a line break, no gap):
+ * the browser lays a paragraph's text out whole whenever a piece of it changes.
+ */
+export const MAX_PARAGRAPH_CHARS = 8_000;
+
+/** Pieces of one paragraph shown as one <p>; `continued`/`continues`: the paragraph began before, goes on after. */
+type ParagraphGroup = { pieces: ParagraphPiece[]; chars: number; continued: boolean; continues: boolean };
+
 /** Blocks with each paragraph's pieces gathered, so a paragraph cut for streaming renders as one <p>. */
-function groupParagraphs(blocks: readonly Block[]): (Block | ParagraphPiece[])[] {
-  const groups: (Block | ParagraphPiece[])[] = [];
+function groupParagraphs(blocks: readonly Block[]): (Block | ParagraphGroup)[] {
+  const groups: (Block | ParagraphGroup)[] = [];
   for (const block of blocks) {
     const last = groups.at(-1);
-    if (block.kind !== "paragraph") groups.push(block);
-    else if (!block.first && Array.isArray(last)) last.push(block);
-    else groups.push([block]);
+    if (block.kind !== "paragraph") {
+      groups.push(block);
+    } else if (!block.first && last && "pieces" in last && last.chars < MAX_PARAGRAPH_CHARS) {
+      last.pieces.push(block);
+      last.chars += block.source.length;
+    } else {
+      const continued = !block.first && last !== undefined && "pieces" in last;
+      if (continued) last.continues = true;
+      groups.push({ pieces: [block], chars: block.source.length, continued, continues: false });
+    }
   }
   return groups;
 }
 
-function Paragraph({ pieces }: { pieces: ParagraphPiece[] }) {
+function Paragraph({ pieces, continued, continues }: ParagraphGroup) {
   return (
-    <div className="chat-block chat-html">
+    <div className={cn("chat-block chat-html", continued && "chat-continued", continues && "chat-continues")}>
       <p>
         {pieces.map((piece, index) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: pieces only grow at the end; the position is their identity
