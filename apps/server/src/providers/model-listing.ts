@@ -115,7 +115,9 @@ function modelsFrom(text: string): { models: string[]; embeddingModels: string[]
   const embeddingModels = new Set<string>();
   for (const entry of entries) {
     const id = entry!.id as string;
-    const declared = [entry!.type, entry!.model_type, entry!.task].some((v) => typeof v === "string" && /embed/i.test(v));
+    const declared = [entry!.type, entry!.model_type, entry!.task].some(
+      (v) => typeof v === "string" && /embed/i.test(v),
+    );
     (declared || isEmbeddingModel(id) ? embeddingModels : models).add(id);
   }
   return { models: [...models].sort(), embeddingModels: [...embeddingModels].sort() };
