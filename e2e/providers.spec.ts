@@ -67,14 +67,17 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
   await expect(providers.row(renamed)).toContainText("Priority 5");
   await expect(providers.row(name)).toHaveCount(0);
 
-  // Fetch models against this server's mock fills an empty allowlist with what it lists.
+  // Fetch models against this server's mock fills an empty allowlist with its chat models, not its embedding one.
   await providers.startEditing(renamed);
   await providers.dialog.getByRole("button", { name: "Remove mock-model" }).click();
   await providers.fetchModels();
-  await expect(providers.dialog.getByText("Added 4 models.")).toBeVisible();
-  for (const model of ["mock-model", "mock-model-2", "mock-model-large", "mock-embedding"]) {
+  await expect(
+    providers.dialog.getByText(/^Added 3 models\. Embedding models left out \(mock-embedding\)/),
+  ).toBeVisible();
+  for (const model of ["mock-model", "mock-model-2", "mock-model-large"]) {
     await expect(providers.dialog.getByRole("button", { name: `Remove ${model}`, exact: true })).toBeVisible();
   }
+  await expect(providers.dialog.getByRole("button", { name: "Remove mock-embedding" })).toHaveCount(0);
   await providers.submit();
   await expect(providers.dialog).toBeHidden();
   await expect(providers.row(renamed)).toContainText("mock-model-large");
@@ -84,4 +87,47 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
 
   // The rejected saves are the expected failures (422s); nothing else, and never a 5xx.
   expect(consoleErrors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+});
+
+test("the built-in mock reads as local with no key needed; the default-model picker offers chat models, each once", async ({
+  signedIn: page,
+  apiRequest,
+  instance,
+}) => {
+  // A second provider allowing the same models: each is still offered once, under the one that serves it.
+  const created = await apiRequest.post("/api/providers", {
+    data: {
+      name: "Second mock",
+      baseUrl: `${instance.url}/mock_llm/v1`,
+      modelAllowlist: ["mock-model", "mock-embedding", "mock-model-2"],
+      priority: 3,
+    },
+  });
+  expect(created.status()).toBe(201);
+  const { id } = await created.json();
+  try {
+    const providers = new ProvidersPage(page);
+    await providers.open();
+    await expect(providers.row("Mock LLM")).toContainText("Local · no key needed");
+    await expect(providers.row("Mock LLM")).not.toContainText("not set");
+
+    const picker = page.getByLabel("Default model");
+    const offered = () =>
+      picker
+        .locator("optgroup")
+        .evaluateAll((groups) =>
+          groups.map((g) => [
+            (g as HTMLOptGroupElement).label,
+            Array.from(g.querySelectorAll("option"), (o) => o.value),
+          ]),
+        );
+    // The mock allows mock-model and mock-embedding: the first is Second mock's (higher priority), the second is
+    // not a chat model, so the mock has nothing left to offer here.
+    await expect.poll(offered).toEqual([["Second mock", ["mock-model", "mock-model-2"]]]);
+    await expect(
+      page.getByLabel("Memory embedding model").locator("option", { hasText: "mock-embedding" }),
+    ).toHaveCount(1);
+  } finally {
+    await apiRequest.delete(`/api/providers/${id}`);
+  }
 });

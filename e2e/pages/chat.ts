@@ -92,8 +92,30 @@ export class ChatPage {
     );
   }
 
-  toolCard(reply: Locator, name: string): Locator {
-    return reply.locator("details[data-tool-call]").filter({ hasText: name });
+  /** A tool call's card, by its title ("Saved to memory") or the tool's name (shown inside the card). */
+  toolCard(reply: Locator, titleOrName: string): Locator {
+    return reply.locator("details[data-tool-call]").filter({ hasText: titleOrName });
+  }
+
+  /** The card's one line under its title: the result's summary, or "Failed: …". */
+  toolSummary(card: Locator): Locator {
+    return card.locator("[data-tool-summary]");
+  }
+
+  /** A fenced code block of a reply: its code, and its Copy button. */
+  codeBlock(reply: Locator, index = 0) {
+    const block = reply.locator(".chat-block:has(> pre)").nth(index);
+    return {
+      block,
+      pre: block.locator("pre"),
+      code: block.locator("pre code"),
+      copy: block.getByRole("button", { name: /^(Copy code|Copied)$/ }),
+    };
+  }
+
+  /** A remote image's placeholder (alt text and host; a click loads it through the server). */
+  remoteImage(reply: Locator, alt: string): Locator {
+    return reply.locator("[data-remote-image]").filter({ hasText: alt });
   }
 
   /** Rename, Archive, Restore or Delete from the conversation header's menu. */

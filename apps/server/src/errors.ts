@@ -60,3 +60,11 @@ export class RateLimitedError extends AppError {
     super("rate_limited", "Too many attempts; try again later", 429, { retryAfterSeconds });
   }
 }
+
+/** Something fetched on the person's behalf could not be served: refused address (403), too large (413), wrong type
+ * (415), or the other server failed (502). */
+export class RemoteResourceError extends AppError {
+  constructor(code: string, message: string, status: 403 | 413 | 415 | 502) {
+    super(code, message, status);
+  }
+}

@@ -55,6 +55,10 @@ export const toolCallPart = z.object({
   result: z.unknown().optional(),
   error: z.string().optional(),
   durationMs: z.number().optional(),
+  /** What the call does, for people ("Searched the web for “cats”"), from the tool's definition. */
+  title: z.string().optional(),
+  /** One line about the result, or what failed. */
+  summary: z.string().optional(),
 });
 export type ToolCallPart = z.infer<typeof toolCallPart>;
 

@@ -163,11 +163,25 @@ export const modelListingInput = z.object({
 });
 export type ModelListingInput = z.input<typeof modelListingInput>;
 
+/**
+ * Whether a model id names an embedding model rather than a chat model ("text-embedding-3-small",
+ * "nomic-embed-text", "bge-m3", "mock-embedding"): listings rarely say which is which, ids almost always do.
+ */
+export function isEmbeddingModel(id: string): boolean {
+  return /embed|(^|[/:_-])(bge|e5|gte)([/:_-]|$)/i.test(id);
+}
+
 export const modelListingFailureCode = z.enum(["http_error", "connection_failed", "timeout", "unsupported"]);
 
 /** Upstream failures are results, not errors of this API: the form shows `message` beside the button. */
 export const modelListingResult = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), models: z.array(z.string()) }),
+  z.object({
+    ok: z.literal(true),
+    /** Chat models: what Fetch Models offers for the allowlist. */
+    models: z.array(z.string()),
+    /** Embedding models the provider also listed (see `isEmbeddingModel`): for memory, never added on their own. */
+    embeddingModels: z.array(z.string()),
+  }),
   z.object({
     ok: z.literal(false),
     code: modelListingFailureCode,

@@ -126,24 +126,33 @@ describe("conversation engine", () => {
     await events.runsEnded(1);
     await send(id, '/mock tool_calls\nmemory_search {"query":"cat"}');
     await events.runsEnded(2);
+    await send(id, '/mock tool_calls\nmemory_forget {"id":"no-such-memory"}');
+    await events.runsEnded(3);
 
     const messages = await transcript(id);
     const toolParts = messages.flatMap((m) => m.parts.filter((p) => p.type === "tool_call")) as unknown as {
       name: string;
       state: string;
       result: string;
+      title: string;
+      summary: string;
     }[];
-    expect(toolParts.map((p) => [p.name, p.state])).toEqual([
-      ["memory_store", "completed"],
-      ["memory_search", "completed"],
+    expect(toolParts.map((p) => [p.name, p.state, p.title])).toEqual([
+      ["memory_store", "completed", "Saved to memory"],
+      ["memory_search", "completed", "Searched memory for “cat”"],
+      ["memory_forget", "error", "Forgot a memory"],
     ]);
+    // The card's line: what was found, or what failed, without opening it.
+    expect(toolParts[1]!.summary).toBe("1 memory found");
+    expect(toolParts[2]!.summary).toMatch(/^No memory with id no-such-memory/);
+    const started = events.events.find((e) => e.kind === "tool_call")!;
+    expect((started.payload.part as { title: string }).title).toBe("Saved to memory");
     expect(toolParts[1]!.result).toContain("Miso");
     // The model saw the tool result and answered after it, in the same turn.
-    const lastRequest = server.services.mockLlm!.requests().at(-1)!;
-    expect(lastRequest.messages.at(-1)!.role).toBe("tool");
-    expect(String(lastRequest.messages.at(-1)!.content)).toContain("Miso");
-    expect(events.events.filter((e) => e.kind === "tool_call")).toHaveLength(2);
-    expect(events.events.filter((e) => e.kind === "tool_result")).toHaveLength(2);
+    const toolAnswers = server.services.mockLlm!.requests().map((r) => r.messages.at(-1)!);
+    expect(toolAnswers.some((m) => m.role === "tool" && String(m.content).includes("Miso"))).toBe(true);
+    expect(events.events.filter((e) => e.kind === "tool_call")).toHaveLength(3);
+    expect(events.events.filter((e) => e.kind === "tool_result")).toHaveLength(3);
   });
 
   it("answers ten rapid sends in order, each paired with its own reply", async () => {

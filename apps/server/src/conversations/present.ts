@@ -9,6 +9,8 @@ import type {
 } from "@cybros/protocol";
 import type { conversationRuns, conversations, nodes } from "../db/schema.js";
 import type { LlmToolCallRef } from "../llm/index.js";
+import { oneLine } from "../tools/define.js";
+import { toolTitle } from "../tools/registry.js";
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type NodeRow = typeof nodes.$inferSelect;
@@ -45,6 +47,8 @@ export interface TaskData {
   argsText: string;
   args?: unknown;
   output?: string;
+  /** One line about the result (`title` in rows written before summaries). */
+  summary?: string;
   title?: string;
   metadata?: Record<string, unknown>;
   isError?: boolean;
@@ -109,11 +113,19 @@ export function presentToolPart(task: NodeRow): ToolCallPart {
     name: data.name,
     args: data.args ?? data.argsText,
     state,
+    title: toolTitle(data.name, data.args),
+    ...(summaryOf(data) ? { summary: summaryOf(data) } : {}),
     ...(data.output !== undefined && !data.isError ? { result: data.output } : {}),
     ...(data.isError ? { error: data.output ?? task.error?.message ?? "failed" } : {}),
     ...(task.state !== "finished" && task.error ? { error: task.error.message } : {}),
     ...(data.durationMs !== undefined ? { durationMs: data.durationMs } : {}),
   };
+}
+
+function summaryOf(data: TaskData): string | undefined {
+  const summary = data.summary ?? data.title;
+  if (summary) return summary;
+  return data.isError && data.output ? oneLine(data.output) : undefined;
 }
 
 /** A user or agent node as a transcript bubble; `text` overrides the stored content while streaming. */

@@ -7,6 +7,7 @@ import { conversationRoutes } from "../conversations/routes.js";
 import { NotFoundError } from "../errors.js";
 import { mockLlmRoutes } from "../mock-llm/index.js";
 import { providerRoutes } from "../providers/routes.js";
+import { remoteImageRoutes } from "../remote-images/routes.js";
 import { runRoutes } from "../runs/routes.js";
 import type { Services } from "../services.js";
 import { version } from "../version.js";
@@ -39,6 +40,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.route("/agents", agentRoutes(services));
   api.route("/conversations", conversationRoutes(services));
   api.route("/runs", runRoutes(services));
+  api.route("/remote-image", remoteImageRoutes());
   api.all("*", (c) => {
     throw new NotFoundError(`API route ${c.req.method} ${c.req.path}`);
   });

@@ -16,6 +16,17 @@ const upstream = http.createServer((req, res) => {
     res.end(typeof body === "string" ? body : JSON.stringify(body));
   };
   if (req.url === "/ok/v1/models") return send(200, { object: "list", data: [{ id: "zeta" }, { id: "alpha" }] });
+  if (req.url === "/mixed/v1/models") {
+    const data = [
+      { id: "qwen3-8b", type: "llm" },
+      { id: "text-embedding-3-small" },
+      { id: "nomic-embed-text-v1.5" },
+      { id: "jina-v3-retrieval", type: "embeddings" },
+      { id: "bge-m3" },
+      { id: "llama-3.1-8b-instruct" },
+    ];
+    return send(200, { object: "list", data });
+  }
   if (req.url === "/unauthorized/v1/models") {
     // Like OpenAI: the error message echoes the key it was given.
     const given = (req.headers.authorization ?? "").replace("Bearer ", "");
@@ -67,6 +78,16 @@ const listing = (client: TestClient, body: Record<string, unknown>) =>
   });
 
 describe("Fetch Models", () => {
+  it("lists embedding models apart from chat models, by id or by the listing's type", async () => {
+    const client = await signedIn();
+    const result = await listing(client, { baseUrl: `${base}/mixed/v1` });
+    expect(result).toEqual({
+      ok: true,
+      models: ["llama-3.1-8b-instruct", "qwen3-8b"],
+      embeddingModels: ["bge-m3", "jina-v3-retrieval", "nomic-embed-text-v1.5", "text-embedding-3-small"],
+    });
+  });
+
   it("lists model ids with the submitted, unsaved key and headers", async () => {
     const client = await signedIn();
     seen.length = 0;
@@ -75,7 +96,7 @@ describe("Fetch Models", () => {
       apiKey: KEY,
       headers: '{"X-Title": "Cybros"}',
     });
-    expect(result).toEqual({ ok: true, models: ["alpha", "zeta"] });
+    expect(result).toEqual({ ok: true, models: ["alpha", "zeta"], embeddingModels: [] });
     expect(seen[0]).toMatchObject({ authorization: `Bearer ${KEY}`, "x-title": "Cybros" });
   });
 

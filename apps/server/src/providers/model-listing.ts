@@ -1,4 +1,4 @@
-import type { ModelListingResult, modelListingInput } from "@cybros/protocol";
+import { isEmbeddingModel, type ModelListingResult, type modelListingInput } from "@cybros/protocol";
 import type { z } from "zod";
 import type { Account } from "../current.js";
 import type { Services } from "../services.js";
@@ -87,8 +87,8 @@ export async function listModels(
     const message = redact(`HTTP ${response.status}${detail ? `: ${detail}` : ""}`);
     return { ok: false, code: "http_error", status: response.status, message };
   }
-  const models = modelIdsFrom(text);
-  if (!models) {
+  const listed = modelsFrom(text);
+  if (!listed) {
     return {
       ok: false,
       code: "unsupported",
@@ -96,11 +96,16 @@ export async function listModels(
       message: "The provider answered GET /models with something other than a model list; type the model ids instead",
     };
   }
-  return { ok: true, models };
+  return { ok: true, ...listed };
 }
 
-/** OpenAI's shape, `{"data": [{"id": "…"}, …]}`; ids deduplicated and sorted for the picker. */
-function modelIdsFrom(text: string): string[] | null {
+type ListedModel = { id?: unknown; type?: unknown; model_type?: unknown; task?: unknown } | null;
+
+/**
+ * OpenAI's shape, `{"data": [{"id": "…"}, …]}`; ids deduplicated and sorted for the picker, embedding models apart:
+ * by id, or by the type some servers add (LM Studio's `type: "embeddings"`, `task`, `model_type`).
+ */
+function modelsFrom(text: string): { models: string[]; embeddingModels: string[] } | null {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -109,9 +114,18 @@ function modelIdsFrom(text: string): string[] | null {
   }
   const data = (body as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) return null;
-  const ids = data.map((entry) => (entry as { id?: unknown } | null)?.id).filter((id) => typeof id === "string");
-  if (data.length > 0 && ids.length === 0) return null;
-  return [...new Set(ids as string[])].sort();
+  const entries = (data as ListedModel[]).filter((entry) => typeof entry?.id === "string");
+  if (data.length > 0 && entries.length === 0) return null;
+  const models = new Set<string>();
+  const embeddingModels = new Set<string>();
+  for (const entry of entries) {
+    const id = entry!.id as string;
+    const declared = [entry!.type, entry!.model_type, entry!.task].some(
+      (v) => typeof v === "string" && /embed/i.test(v),
+    );
+    (declared || isEmbeddingModel(id) ? embeddingModels : models).add(id);
+  }
+  return { models: [...models].sort(), embeddingModels: [...embeddingModels].sort() };
 }
 
 const MAX_DETAIL = 300;

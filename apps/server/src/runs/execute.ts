@@ -570,16 +570,14 @@ async function runTools(
     const outcome =
       index >= MAX_TOOL_CALLS_PER_RESPONSE
         ? {
-            title: "Skipped",
             output: `Too many tool calls in one response (the limit is ${MAX_TOOL_CALLS_PER_RESPONSE}); this one was not run.`,
             isError: true,
             durationMs: 0,
           }
         : parseError
-          ? { title: `${call.name}: invalid arguments`, output: parseError, isError: true, durationMs: 0 }
+          ? { output: parseError, isError: true, durationMs: 0 }
           : !tool
             ? {
-                title: `Unknown tool ${call.name}`,
                 output: `There is no tool named "${call.name}". Available tools: ${[...byName.keys()].join(", ") || "none"}.`,
                 isError: true,
                 durationMs: 0,
@@ -600,7 +598,7 @@ async function runTools(
       argsText: call.argsText,
       args,
       output: outcome.output,
-      title: outcome.title,
+      ...("summary" in outcome && outcome.summary ? { summary: outcome.summary } : {}),
       isError: Boolean(outcome.isError),
       durationMs: outcome.durationMs,
       ...("metadata" in outcome && outcome.metadata ? { metadata: outcome.metadata } : {}),

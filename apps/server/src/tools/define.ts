@@ -18,9 +18,10 @@ export interface ToolContext {
   embedder?: Embedder;
 }
 
-/** What the model reads back (`output`), what people see (`title`), and structured extras for the inspector. */
+/** What the model reads back (`output`), the one line people see (`summary`), structured extras for the inspector. */
 export interface ToolResult {
-  title: string;
+  /** One line about the result for the tool's card ("3 results", a page's title); failures default to the error. */
+  summary?: string;
   output: string;
   metadata?: Record<string, unknown>;
   /** The tool ran but failed in a way the model should see and may correct. */
@@ -29,6 +30,8 @@ export interface ToolResult {
 
 export interface Tool<P extends z.ZodType = z.ZodType> {
   name: string;
+  /** What the call does, for people ("Searched the web for “cats”"); from the arguments, so shown from the start. */
+  title(args: z.infer<P>): string;
   description: string;
   parameters: P;
   execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
@@ -39,7 +42,12 @@ export class ToolError extends Error {}
 
 export function defineTool<P extends z.ZodType>(
   name: string,
-  spec: { description: string; parameters: P; execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult> },
+  spec: {
+    title(args: z.infer<P>): string;
+    description: string;
+    parameters: P;
+    execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
+  },
 ): Tool<P> {
   return { name, ...spec };
 }
@@ -50,6 +58,13 @@ export function toolJsonSchema(tool: Tool): Record<string, unknown> {
 }
 
 export const MAX_TOOL_OUTPUT_CHARS = 50_000;
+const MAX_SUMMARY_CHARS = 160;
+
+/** The first line of `text`, cut to fit a card's one-line summary. */
+export function oneLine(text: string): string {
+  const line = text.trim().split("\n", 1)[0]!.trim();
+  return line.length > MAX_SUMMARY_CHARS ? `${line.slice(0, MAX_SUMMARY_CHARS - 1)}…` : line;
+}
 
 /**
  * Runs a tool the way every call must run: arguments validated against its schema, errors turned into results
@@ -79,7 +94,6 @@ export async function runTool(
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
     return finish({
-      title: `${tool.name}: invalid arguments`,
       output: `Invalid arguments: ${problems}`,
       isError: true,
     });
@@ -87,9 +101,8 @@ export async function runTool(
   try {
     return finish(await tool.execute(parsed.data, context));
   } catch (error) {
-    if (error instanceof ToolError)
-      return finish({ title: `${tool.name} failed`, output: error.message, isError: true });
+    if (error instanceof ToolError) return finish({ output: error.message, isError: true });
     context.log.error({ err: error, tool: tool.name }, "tool crashed");
-    return finish({ title: `${tool.name} failed`, output: "The tool failed unexpectedly.", isError: true });
+    return finish({ output: "The tool failed unexpectedly.", isError: true });
   }
 }

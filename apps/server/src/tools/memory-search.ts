@@ -3,6 +3,7 @@ import * as memory from "../memory/index.js";
 import { defineTool } from "./define.js";
 
 export const memorySearchTool = defineTool("memory_search", {
+  title: ({ query }) => `Searched memory for “${query}”`,
   description: [
     "Search your long-term memory: facts, preferences and notes saved earlier with memory_store, in this or any",
     "past conversation. Matches by meaning and by words, best first. Search before answering questions about the",
@@ -26,13 +27,13 @@ export const memorySearchTool = defineTool("memory_search", {
     const deps = { database: context.services.database, log: context.log, embedder: context.embedder };
     const { hits, mode } = await memory.search(deps, memory.agentScope(context), args);
     const metadata = { mode, ids: hits.map((h) => h.id) };
-    if (!hits.length) return { title: `No memories for "${args.query}"`, output: "No memories matched.", metadata };
+    if (!hits.length) return { summary: "No memories matched", output: "No memories matched.", metadata };
     const lines = hits.map((hit, i) => {
       const tags = Object.keys(hit.metadata).length ? ` · ${JSON.stringify(hit.metadata)}` : "";
       return `[${i + 1}] id=${hit.id} · saved ${hit.createdAt.slice(0, 10)}${tags}\n${hit.content}`;
     });
     return {
-      title: `${hits.length} ${hits.length === 1 ? "memory" : "memories"} for "${args.query}"`,
+      summary: `${hits.length} ${hits.length === 1 ? "memory" : "memories"} found`,
       output: lines.join("\n\n"),
       metadata,
     };

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import * as memory from "../memory/index.js";
-import { defineTool } from "./define.js";
+import { defineTool, oneLine } from "./define.js";
 
 export const memoryStoreTool = defineTool("memory_store", {
+  title: () => "Saved to memory",
   description: [
     "Save one thing to your long-term memory so you can find it in later conversations with memory_search.",
     "Store durable, self-contained facts (who the user is, preferences, decisions, commitments, lessons learned),",
@@ -19,7 +20,7 @@ export const memoryStoreTool = defineTool("memory_store", {
     const deps = { database: context.services.database, log: context.log, embedder: context.embedder };
     const entry = await memory.store(deps, memory.agentScope(context), args);
     return {
-      title: "Saved to memory",
+      summary: oneLine(args.content),
       output: `Stored memory ${entry.id}.`,
       metadata: { id: entry.id, embedded: entry.embedded },
     };

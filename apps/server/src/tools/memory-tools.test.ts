@@ -36,7 +36,8 @@ describe("memory tools", () => {
   ])("store then search round trip, %s", async (_label, embedder) => {
     const context = await toolContextFor(server, { embedder });
     const stored = await runTool(memoryStoreTool, { content: "The user's cat is named Miso" }, context);
-    expect(stored.title).toBe("Saved to memory");
+    expect(memoryStoreTool.title({ content: "x" })).toBe("Saved to memory");
+    expect(stored.summary).toBe("The user's cat is named Miso");
     expect(stored.isError).toBeFalsy();
     expect(stored.metadata!.embedded).toBe(Boolean(embedder) && server.services.database.vector);
     const id = stored.metadata!.id as string;
@@ -44,7 +45,7 @@ describe("memory tools", () => {
     await storeVia(context, "The user works as a nurse");
 
     const found = await runTool(memorySearchTool, { query: "what is the cat called?" }, context);
-    expect(found.title).toMatch(/^\d memor(y|ies) for "what is the cat called\?"$/);
+    expect(found.summary).toMatch(/^\d memor(y|ies) found$/);
     expect(found.output.split("\n\n")[0]).toMatch(
       new RegExp(`^\\[1\\] id=${id} · saved \\d{4}-\\d{2}-\\d{2}\\nThe user's cat is named Miso$`),
     );

@@ -26,6 +26,24 @@ export function toolsFor(allow: readonly string[]): Tool[] {
   return allow.map((name) => byName.get(name)).filter((tool): tool is Tool => Boolean(tool));
 }
 
+/**
+ * The readable title of a call for people, from the tool's own `title`; a tool that is gone or arguments that do
+ * not fit fall back to the name ("web_search" → "Web search").
+ */
+export function toolTitle(name: string, args: unknown): string {
+  const tool = byName.get(name);
+  const parsed = tool?.parameters.safeParse(args);
+  if (tool && parsed?.success) {
+    try {
+      return tool.title(parsed.data);
+    } catch {
+      // A title never fails a transcript: fall through to the name.
+    }
+  }
+  const words = name.replace(/[_-]+/g, " ").trim();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : "Tool";
+}
+
 export function availableToolNames(): string[] {
   return [...byName.keys()].sort();
 }

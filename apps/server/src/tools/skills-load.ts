@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { listSkillFiles, skillName } from "../agents/skills.js";
-import { defineTool } from "./define.js";
+import { defineTool, oneLine } from "./define.js";
 import { skillOrFail, withSkillsFolder } from "./skills-folder.js";
 
 export const skillsLoadTool = defineTool("skills_load", {
+  title: ({ name }) => `Loaded skill ${name}`,
   description: [
     "Load one of your skills: answers its instructions (the body of its SKILL.md) and the list of files it",
     "contains (scripts, references, assets). Load a skill before doing a task its description matches, then",
@@ -27,7 +28,7 @@ export const skillsLoadTool = defineTool("skills_load", {
       if (listing.truncated) lines.push("- … (more files not listed)");
     }
     return {
-      title: `Loaded skill ${skill.name}`,
+      summary: oneLine(skill.description),
       output: lines.join("\n"),
       metadata: { name: skill.name, files: listing.files },
     };

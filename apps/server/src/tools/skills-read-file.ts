@@ -4,6 +4,7 @@ import { defineTool } from "./define.js";
 import { skillOrFail, withSkillsFolder } from "./skills-folder.js";
 
 export const skillsReadFileTool = defineTool("skills_read_file", {
+  title: ({ name, path }) => `Read ${name}/${path}`,
   description: [
     "Read a file inside one of your skills, such as references/guide.md or scripts/check.py, by its path",
     "relative to the skill's folder (skills_load lists them). Only files inside that skill can be read;",
@@ -22,11 +23,14 @@ export const skillsReadFileTool = defineTool("skills_read_file", {
     const { text, bytes } = await withSkillsFolder(context, async (folder) =>
       readSkillResource(await skillOrFail(folder, name), path, folder.signal),
     );
-    const title = `Read ${name}/${path}`;
     const metadata = { name, path, bytes };
     if (text === null) {
-      return { title, output: `${path} is a binary file (${bytes} bytes); it cannot be shown as text.`, metadata };
+      return {
+        summary: `Binary file, ${bytes} bytes`,
+        output: `${path} is a binary file (${bytes} bytes); it cannot be shown as text.`,
+        metadata,
+      };
     }
-    return { title, output: text, metadata };
+    return { summary: `${bytes.toLocaleString("en")} bytes`, output: text, metadata };
   },
 });

@@ -79,7 +79,7 @@ describe("skills_list", () => {
         "- skills/broken/SKILL.md: must start with YAML frontmatter between --- lines (skill skipped)",
       ].join("\n"),
     );
-    expect(result.title).toBe("2 skills");
+    expect(result.summary).toBe("2 skills");
     expect(result.metadata).toMatchObject({ skills: ["trip-planning", "web-research"] });
   });
 
@@ -151,7 +151,7 @@ describe("skills_read_file", () => {
   it("reads a text file inside the skill", async () => {
     const result = await read({ name: "web-research", path: "references/checklist.md" }, agentFolder());
     expect(result).toMatchObject({
-      title: "Read web-research/references/checklist.md",
+      summary: "34 bytes",
       output: "# Checklist\nPrimary sources first.",
       metadata: { bytes: 34 },
     });

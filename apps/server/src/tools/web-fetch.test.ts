@@ -64,7 +64,8 @@ describe("web_fetch", () => {
   it("turns an allowlisted HTML page into readable markdown", async () => {
     const result = await fetchTool({ url: `${site.url}/article` });
     expect(result.isError).toBeFalsy();
-    expect(result.title).toBe("Release notes");
+    expect(result.summary).toBe("Release notes");
+    expect(webFetchTool.title({ url: `${site.url}/article` })).toBe(`Read ${site.url}/article`);
     const out = result.output;
     expect(out).toMatch(/^# Release notes\nURL: http:\/\/127\.0\.0\.1:\d+\/article/);
     expect(out).toContain("**faster**");

@@ -2,9 +2,10 @@ import { z } from "zod";
 import { settingsOf } from "../accounts/index.js";
 import { OutboundError } from "../outbound/index.js";
 import { fetchReadable, MAX_CHARS, UnsupportedContentError, webFetchInput } from "../web-fetch/index.js";
-import { defineTool, ToolError } from "./define.js";
+import { defineTool, oneLine, ToolError } from "./define.js";
 
 export const webFetchTool = defineTool("web_fetch", {
+  title: ({ url }) => `Read ${url}`,
   description: [
     "Fetch one web page (http or https) and read it: HTML comes back as markdown of its main content (headings,",
     "links, lists, code, tables), plain text and JSON as they are. Use it to read a page you found with web_search",
@@ -45,7 +46,7 @@ export const webFetchTool = defineTool("web_fetch", {
       .filter(Boolean)
       .join("\n");
     return {
-      title: page.title || page.url,
+      summary: page.status >= 400 ? `HTTP ${page.status}` : oneLine(page.title || page.contentType),
       output: [header, page.content || "(no readable content)", ...notes].join("\n\n"),
       metadata: {
         url: page.url,

@@ -4,6 +4,7 @@ import { MAX_RESULTS, WebSearchError, webSearch, webSearchQuery } from "../web-s
 import { defineTool, ToolError } from "./define.js";
 
 export const webSearchTool = defineTool("web_search", {
+  title: ({ query }) => `Searched the web for “${query}”`,
   description: [
     "Search the web. Returns the top results, each with title, URL and a short snippet. Use it for current events,",
     "facts you are unsure of, or anything that may have changed since your training; then read the most promising",
@@ -29,11 +30,15 @@ export const webSearchTool = defineTool("web_search", {
     }
     const { backend, results } = found;
     const metadata = { backend, urls: results.map((r) => r.url) };
-    if (!results.length) return { title: `No results for "${args.query}"`, output: "No results.", metadata };
+    if (!results.length) return { summary: "No results", output: "No results.", metadata };
     const lines = results.map((r, i) => {
       const published = r.published ? ` (${r.published})` : "";
       return `${i + 1}. ${r.title}${published}\n   ${r.url}${r.snippet ? `\n   ${r.snippet}` : ""}`;
     });
-    return { title: `${results.length} results for "${args.query}"`, output: lines.join("\n\n"), metadata };
+    return {
+      summary: `${results.length} ${results.length === 1 ? "result" : "results"}`,
+      output: lines.join("\n\n"),
+      metadata,
+    };
   },
 });

@@ -265,6 +265,8 @@ describe("ConversationView", { timeout: 20_000 }, () => {
                 state: "completed",
                 result: "2 memories",
                 durationMs: 12,
+                title: "Searched memory for “cats”",
+                summary: "2 memories found",
               },
             ],
           }),
@@ -272,8 +274,10 @@ describe("ConversationView", { timeout: 20_000 }, () => {
         3,
       ),
     );
-    const card = (await screen.findByText("memory_search")).closest("details")!;
+    const card = (await screen.findByText("Searched memory for “cats”")).closest("details")!;
     expect(card.open).toBe(false);
+    expect(within(card).getByText("2 memories found")).toBeTruthy();
+    expect(card.textContent).toContain("memory_search");
     expect(card.textContent).toContain('"query": "cats"');
     expect(card.textContent).toContain("2 memories");
     expect(card.textContent).toContain("12 ms");

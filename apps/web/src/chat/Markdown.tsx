@@ -1,5 +1,5 @@
 import { Check, ChevronDown, Copy } from "lucide-react";
-import { memo, useMemo, useRef, useState } from "react";
+import { type KeyboardEvent, type MouseEvent, memo, useEffect, useMemo, useRef, useState } from "react";
 import { cn } from "../ui";
 import {
   allBlocks,
@@ -8,7 +8,9 @@ import {
   CODE_SEGMENT_LINES,
   type CodeSegments,
   emptySplit,
+  loadRemoteImage,
   noSegments,
+  renderInline,
   renderMarkdown,
   segmentCode,
   splitBlocks,
@@ -34,7 +36,8 @@ export function Markdown({ text, final = true, className }: { text: string; fina
   const [showAll, setShowAll] = useState(false);
   const hidden = showAll ? 0 : Math.max(0, blocks.length - MAX_BLOCKS);
   return (
-    <div className={cn("chat-markdown", className)}>
+    // biome-ignore lint/a11y/noStaticElementInteractions: delegation for the image placeholders inside, which are role=button
+    <div className={cn("chat-markdown", className)} onClick={onImageClick} onKeyDown={onImageKey}>
       {hidden > 0 ? (
         <button
           type="button"
@@ -45,17 +48,88 @@ export function Markdown({ text, final = true, className }: { text: string; fina
           Show {hidden.toLocaleString()} earlier sections
         </button>
       ) : null}
-      {blocks.slice(hidden).map((block, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
-        <MarkdownBlock key={index + hidden} block={block} />
-      ))}
+      {groupParagraphs(blocks.slice(hidden)).map((group, index) =>
+        "pieces" in group ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
+          <Paragraph key={index + hidden} {...group} />
+        ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: blocks only grow at the end; the position is their identity
+          <MarkdownBlock key={index + hidden} block={group} />
+        ),
+      )}
     </div>
   );
 }
 
+function remoteImagePlaceholder(target: EventTarget): HTMLElement | null {
+  return target instanceof Element ? target.closest<HTMLElement>("[data-remote-image]") : null;
+}
+
+function onImageClick(event: MouseEvent) {
+  const placeholder = remoteImagePlaceholder(event.target);
+  if (placeholder) loadRemoteImage(placeholder);
+}
+
+function onImageKey(event: KeyboardEvent) {
+  if (event.key !== "Enter" && event.key !== " ") return;
+  const placeholder = remoteImagePlaceholder(event.target);
+  if (!placeholder) return;
+  event.preventDefault();
+  loadRemoteImage(placeholder);
+}
+
+type ParagraphPiece = Extract<Block, { kind: "paragraph" }>;
+
+/**
+ * Past this many characters a paragraph goes on in a new <p>, flush with the one before (a line break, no gap):
+ * the browser lays a paragraph's text out whole whenever a piece of it changes.
+ */
+export const MAX_PARAGRAPH_CHARS = 8_000;
+
+/** Pieces of one paragraph shown as one <p>; `continued`/`continues`: the paragraph began before, goes on after. */
+type ParagraphGroup = { pieces: ParagraphPiece[]; chars: number; continued: boolean; continues: boolean };
+
+/** Blocks with each paragraph's pieces gathered, so a paragraph cut for streaming renders as one <p>. */
+function groupParagraphs(blocks: readonly Block[]): (Block | ParagraphGroup)[] {
+  const groups: (Block | ParagraphGroup)[] = [];
+  for (const block of blocks) {
+    const last = groups.at(-1);
+    if (block.kind !== "paragraph") {
+      groups.push(block);
+    } else if (!block.first && last && "pieces" in last && last.chars < MAX_PARAGRAPH_CHARS) {
+      last.pieces.push(block);
+      last.chars += block.source.length;
+    } else {
+      const continued = !block.first && last !== undefined && "pieces" in last;
+      if (continued) last.continues = true;
+      groups.push({ pieces: [block], chars: block.source.length, continued, continues: false });
+    }
+  }
+  return groups;
+}
+
+function Paragraph({ pieces, continued, continues }: ParagraphGroup) {
+  return (
+    <div className={cn("chat-block chat-html", continued && "chat-continued", continues && "chat-continues")}>
+      <p>
+        {pieces.map((piece, index) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: pieces only grow at the end; the position is their identity
+          <InlinePiece key={index} source={piece.source} />
+        ))}
+      </p>
+    </div>
+  );
+}
+
+const InlinePiece = memo(function InlinePiece({ source }: { source: string }) {
+  const html = useMemo(() => renderInline(source), [source]);
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitized by renderInline (DOMPurify), tested in markdown.test.ts
+  return <span dangerouslySetInnerHTML={{ __html: html }} />;
+});
+
 const MarkdownBlock = memo(
   function MarkdownBlock({ block }: { block: Block }) {
-    if (block.kind === "code") return <CodeBlock lang={block.lang} code={block.code} />;
+    if (block.kind === "code") return <CodeBlock lang={block.lang} code={block.code} closed={block.closed} />;
     return <HtmlBlock source={block.source} />;
   },
   (a, b) => a.block.source === b.block.source,
@@ -67,8 +141,11 @@ function HtmlBlock({ source }: { source: string }) {
   return <div className="chat-block chat-html" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
-/** A fenced code block: language, Copy, and long code collapsed. Only the growing last segment re-renders. */
-export function CodeBlock({ lang, code }: { lang: string; code: string }) {
+/**
+ * A fenced code block: language, Copy, long lines scrolled and long code collapsed. Only the growing last segment
+ * re-renders while it streams; once the fence closes, the code shown is highlighted.
+ */
+export function CodeBlock({ lang, code, closed = true }: { lang: string; code: string; closed?: boolean }) {
   const [expanded, setExpanded] = useState(false);
   const cache = useRef<CodeSegments>(noSegments);
   const view = useMemo(() => {
@@ -81,6 +158,7 @@ export function CodeBlock({ lang, code }: { lang: string; code: string }) {
     const shown = expanded ? all : all.slice(0, limit);
     return { shown, total, hidden: all.length > shown.length ? total - shown.length * CODE_SEGMENT_LINES : 0 };
   }, [code, expanded]);
+  const highlighted = useHighlighted(closed ? view.shown.join("") : null, lang);
   return (
     <div className="chat-block my-3 overflow-hidden rounded-xl border border-line bg-surface-2">
       <div className="flex h-9 items-center justify-between gap-2 border-b border-line px-3 text-xs text-fg-subtle">
@@ -88,12 +166,17 @@ export function CodeBlock({ lang, code }: { lang: string; code: string }) {
         <CopyButton text={code} label="Copy code" />
       </div>
       <pre className="overflow-x-auto p-3 text-[13px] leading-relaxed">
-        <code className="font-mono">
-          {view.shown.map((segment, index) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: segments only grow at the end; the position is their identity
-            <CodeSegment key={index} text={segment} />
-          ))}
-        </code>
+        {highlighted !== null ? (
+          // biome-ignore lint/security/noDangerouslySetInnerHtml: highlight.js escapes the code; its markup is its own spans
+          <code className="font-mono hljs" data-highlighted dangerouslySetInnerHTML={{ __html: highlighted }} />
+        ) : (
+          <code className="font-mono">
+            {view.shown.map((segment, index) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: segments only grow at the end; the position is their identity
+              <CodeSegment key={index} text={segment} />
+            ))}
+          </code>
+        )}
       </pre>
       {view.hidden > 0 ? (
         <button
@@ -107,6 +190,31 @@ export function CodeBlock({ lang, code }: { lang: string; code: string }) {
       ) : null}
     </div>
   );
+}
+
+/** Past this many characters code stays plain: highlighting it would hold the page up. */
+const MAX_HIGHLIGHT_CHARS = 30_000;
+
+/** The highlighted HTML of `code` once the highlighter's chunk has loaded; null while loading, or for plain code. */
+function useHighlighted(code: string | null, lang: string): string | null {
+  const [result, setResult] = useState<{ code: string; lang: string; html: string | null } | null>(null);
+  const wanted = code !== null && lang !== "" && code.length <= MAX_HIGHLIGHT_CHARS;
+  useEffect(() => {
+    if (!wanted || code === null) return;
+    let current = true;
+    import("./highlight").then(
+      ({ highlightCode }) => {
+        if (current) setResult({ code, lang, html: highlightCode(code, lang) });
+      },
+      () => {
+        // The chunk did not load (offline, a new deploy): the code stays plain.
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [wanted, code, lang]);
+  return wanted && result?.code === code && result.lang === lang ? result.html : null;
 }
 
 const CodeSegment = memo(function CodeSegment({ text }: { text: string }) {

@@ -75,7 +75,7 @@ export const AssistantMessage = memo(function AssistantMessage({
   const onClick = (event: MouseEvent) => {
     if (!runId) return;
     const target = event.target as HTMLElement;
-    if (target.closest("a, button, summary, pre, input, textarea")) return;
+    if (target.closest("a, button, [role=button], summary, pre, input, textarea")) return;
     if (window.getSelection()?.toString()) return;
     actions.inspect({ runId, messageId: message.id });
   };

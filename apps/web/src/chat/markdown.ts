@@ -4,6 +4,8 @@ import { Marked } from "marked";
 /**
  * Markdown for replies: GFM through `marked`, then DOMPurify. Raw HTML in the source is shown as text (as chat
  * apps do), and the sanitizer still runs over the result: no scripts, no inline handlers, no javascript: URLs.
+ * Remote images are never loaded by the page: they render as a placeholder the person clicks, and then come
+ * through the server (`/api/remote-image`), since an image URL a model writes can carry data out.
  * Long replies are split into blocks so a streaming reply re-renders only its growing tail.
  */
 
@@ -17,8 +19,54 @@ const marked = new Marked({
   breaks: false,
   renderer: {
     html: ({ text }) => escapeHtml(text),
+    image: ({ href, text }) => imageHtml(href, text),
   },
 });
+
+const inlineImage = /^data:image\/(png|jpe?g|gif|webp|avif);/i;
+
+/** An image in a reply: data: images inline, remote ones as a placeholder naming the host (see `loadRemoteImage`). */
+function imageHtml(href: string, alt: string): string {
+  if (inlineImage.test(href)) return `<img src="${escapeHtml(href)}" alt="${escapeHtml(alt)}">`;
+  let url: URL | null = null;
+  try {
+    url = new URL(href);
+  } catch {
+    // A relative or malformed address: nothing to load.
+  }
+  const label = escapeHtml(alt.trim() || "Image");
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return `<span class="chat-image-placeholder">${label}</span>`;
+  }
+  const host = escapeHtml(url.host);
+  return (
+    `<span class="chat-image-placeholder" role="button" tabindex="0" data-remote-image="${escapeHtml(url.href)}" ` +
+    `title="Load this image from ${host}"><span class="chat-image-alt">${label}</span>` +
+    `<span class="chat-image-host">${host} · load image</span></span>`
+  );
+}
+
+/** The address the page loads a remote image from: the server's guarded proxy, never the host itself. */
+export function remoteImageSource(url: string): string {
+  return `/api/remote-image?url=${encodeURIComponent(url)}`;
+}
+
+/** Replaces a remote image's placeholder with the image, fetched through the server. */
+export function loadRemoteImage(placeholder: HTMLElement): void {
+  const url = placeholder.dataset.remoteImage;
+  if (!url) return;
+  const image = document.createElement("img");
+  image.alt = placeholder.querySelector(".chat-image-alt")?.textContent ?? "";
+  image.src = remoteImageSource(url);
+  image.addEventListener("error", () => {
+    placeholder.removeAttribute("role");
+    placeholder.removeAttribute("tabindex");
+    placeholder.removeAttribute("data-remote-image");
+    placeholder.querySelector(".chat-image-host")!.textContent = `${new URL(url).host} · could not load the image`;
+    image.replaceWith(placeholder);
+  });
+  placeholder.replaceWith(image);
+}
 
 let purifier: ReturnType<typeof DOMPurify> | null = null;
 
@@ -26,6 +74,12 @@ function purify() {
   if (purifier) return purifier;
   purifier = DOMPurify(window);
   purifier.addHook("afterSanitizeAttributes", (node) => {
+    // Only data: images and the server's proxy may load: anything else would let a reply call out from the page.
+    if (node.tagName === "IMG") {
+      const src = node.getAttribute("src") ?? "";
+      if (!inlineImage.test(src) && !src.startsWith("/api/remote-image?")) node.removeAttribute("src");
+      node.removeAttribute("srcset");
+    }
     if (node.tagName === "A" && node.hasAttribute("href")) {
       node.setAttribute("target", "_blank");
       node.setAttribute("rel", "noopener noreferrer nofollow");
@@ -34,15 +88,21 @@ function purify() {
   return purifier;
 }
 
+const sanitizeOptions = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
+  FORBID_ATTR: ["style"],
+  ADD_ATTR: ["target"],
+};
+
 /** Sanitized HTML for a piece of markdown. */
 export function renderMarkdown(source: string): string {
-  const html = marked.parse(source, { async: false });
-  return purify().sanitize(html, {
-    USE_PROFILES: { html: true },
-    FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
-    FORBID_ATTR: ["style"],
-    ADD_ATTR: ["target"],
-  });
+  return purify().sanitize(marked.parse(source, { async: false }), sanitizeOptions);
+}
+
+/** Sanitized inline HTML for a piece of a paragraph's text (see the `paragraph` block). */
+export function renderInline(source: string): string {
+  return purify().sanitize(marked.parseInline(source, { async: false }), sanitizeOptions);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -50,7 +110,12 @@ export function renderMarkdown(source: string): string {
 
 export type Block =
   | { kind: "markdown"; source: string }
-  | { kind: "code"; source: string; lang: string; code: string; closed: boolean };
+  | { kind: "code"; source: string; lang: string; code: string; closed: boolean }
+  /**
+   * A piece of one long paragraph, cut at a line so a growing paragraph re-renders only its last piece. The
+   * pieces of a paragraph (the first has `first`) render inside one <p>, exactly as the whole paragraph would.
+   */
+  | { kind: "paragraph"; source: string; first: boolean };
 
 /**
  * Blocks found so far in a text that only grows while it streams: every block but the last is final (a blank
@@ -69,6 +134,10 @@ export interface BlockSplit {
   fence: { marker: string; lang: string; bodyStart: number } | null;
   lastWasBlank: boolean;
   lastWasTableRow: boolean;
+  /** The tail continues a paragraph cut into pieces. */
+  inParagraph: boolean;
+  /** The last markdown token of a block past the size cap that is not a paragraph (list, table, …), once known. */
+  longKind: string | null;
 }
 
 export const emptySplit: BlockSplit = {
@@ -80,15 +149,23 @@ export const emptySplit: BlockSplit = {
   fence: null,
   lastWasBlank: false,
   lastWasTableRow: false,
+  inParagraph: false,
+  longKind: null,
 };
 
 /**
- * A markdown block past this size ends at the next safe line (not inside a table, not an indented
- * continuation): a reply that never leaves a blank line still re-renders only a small tail.
+ * A markdown block past this size ends at the next line where markdown itself starts a new block (a heading, a
+ * rule, or a line that interrupts the paragraph), and a paragraph past it is cut into pieces at lines: a reply
+ * that never leaves a blank line still re-renders only a small tail, and renders as the whole text would.
  */
 export const MAX_BLOCK_CHARS = 4000;
 
 const fenceOpen = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/;
+/** Lines that end a paragraph without a blank line: headings, quotes, list items, rules, setext underlines, fences. */
+const interruptsParagraph =
+  /^ {0,3}(#{1,6}(\s|$)|>|[-+*]\s+\S|1[.)]\s+\S|[-=_*](\s*[-=_*]){2,}\s*$|=+\s*$|`{3,}|~{3,})/;
+/** Lines that start a new block whatever came before (a list, a quote, a table): headings and rules. */
+const startsBlockAnywhere = /^ {0,3}(#{1,6}(\s|$)|([-_*])(\s*\3){2,}\s*$)/;
 
 /**
  * Whether `text` still begins with `previous`'s first `length` characters, judged by windows at both ends:
@@ -113,17 +190,37 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
   let fence = from.fence;
   let lastWasBlank = from.lastWasBlank;
   let lastWasTableRow = from.lastWasTableRow;
+  let inParagraph = from.inParagraph;
+  let longKind = from.longKind;
 
   const pushMarkdown = (end: number) => {
     const source = text.slice(start, end);
     if (source.trim() !== "") done.push({ kind: "markdown", source });
     start = end;
+    longKind = null;
   };
-  /** Whether the markdown block may end before the line at `position` (judged by its first characters). */
-  const mayEndBefore = (line: string) => {
-    if (/^\s/.test(line)) return false;
-    if (lastWasBlank) return true;
-    return position - start > MAX_BLOCK_CHARS && !(lastWasTableRow && line.startsWith("|"));
+  const pushParagraph = (end: number, first: boolean) => {
+    if (end > start) done.push({ kind: "paragraph", source: text.slice(start, end), first });
+    start = end;
+  };
+  /** A block past the cap, before `line`: end it where markdown would, or start cutting its paragraph. */
+  const cutLongBlock = (line: string) => {
+    if (/^\s/.test(line) || (lastWasTableRow && line.startsWith("|"))) return;
+    if (longKind === null) {
+      const last = marked.lexer(text.slice(start, position)).at(-1);
+      if (last?.type === "paragraph" && !interruptsParagraph.test(line)) {
+        pushMarkdown(position - last.raw.length);
+        pushParagraph(position, true);
+        inParagraph = true;
+        return;
+      }
+      longKind = last?.type ?? "space";
+    }
+    const ends =
+      longKind === "paragraph"
+        ? interruptsParagraph.test(line)
+        : longKind === "heading" || longKind === "hr" || longKind === "space" || startsBlockAnywhere.test(line);
+    if (ends) pushMarkdown(position);
   };
 
   while (position < text.length) {
@@ -148,6 +245,16 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
       lastWasTableRow = false;
       continue;
     }
+    const blank = line.trim() === "";
+    if (inParagraph) {
+      if (!blank && !interruptsParagraph.test(line)) {
+        if (position - start > MAX_BLOCK_CHARS) pushParagraph(position, false);
+        position = next;
+        continue;
+      }
+      pushParagraph(position, false);
+      inParagraph = false;
+    }
     const open = fenceOpen.exec(line);
     if (open) {
       if (position > start) pushMarkdown(position);
@@ -157,15 +264,20 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
       lastWasTableRow = false;
       continue;
     }
-    const blank = line.trim() === "";
-    if (!blank && position > start && mayEndBefore(line)) pushMarkdown(position);
+    if (!blank && position > start) {
+      if (lastWasBlank) {
+        if (!/^\s/.test(line)) pushMarkdown(position);
+      } else if (position - start > MAX_BLOCK_CHARS) {
+        cutLongBlock(line);
+      }
+    }
     lastWasBlank = blank;
     lastWasTableRow = line.startsWith("|");
     position = next;
   }
   // The unfinished last line can still end the block before it: its first characters are already final.
-  if (!fence && position < text.length && position > start && /^\S/.test(text[position]!)) {
-    if (mayEndBefore(text.slice(position, position + 1))) pushMarkdown(position);
+  if (!fence && !inParagraph && lastWasBlank && position < text.length && position > start) {
+    if (/^\S/.test(text[position]!)) pushMarkdown(position);
   }
   let tail: Block | null = null;
   if (fence) {
@@ -180,10 +292,23 @@ export function splitBlocks(text: string, previous: BlockSplit = emptySplit): Bl
       code: text.slice(fence.bodyStart, Math.max(fence.bodyStart, end)),
       closed: closing && last.length >= fence.marker.length,
     };
+  } else if (inParagraph) {
+    if (text.length > start) tail = { kind: "paragraph", source: text.slice(start), first: false };
   } else if (text.slice(start).trim() !== "") {
     tail = { kind: "markdown", source: text.slice(start) };
   }
-  return { text, done, tailStart: start, tail, scan: position, fence, lastWasBlank, lastWasTableRow };
+  return {
+    text,
+    done,
+    tailStart: start,
+    tail,
+    scan: position,
+    fence,
+    lastWasBlank,
+    lastWasTableRow,
+    inParagraph,
+    longKind,
+  };
 }
 
 function isFenceClose(line: string, marker: string): boolean {

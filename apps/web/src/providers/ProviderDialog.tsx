@@ -74,16 +74,23 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
             return;
           }
           setAvailable(result.models);
+          const embeddings = embeddingNote(result.embeddingModels);
           if (result.models.length === 0) {
-            setFetchNote({ ok: false, text: "The provider listed no models. Type the model ids instead." });
+            setFetchNote({
+              ok: false,
+              text: `The provider listed no chat models. Type the model ids instead.${embeddings}`,
+            });
           } else if (values.modelAllowlist.length === 0 && result.models.length <= AUTO_FILL_LIMIT) {
             set("modelAllowlist", result.models);
             setFetchNote({
               ok: true,
-              text: `Added ${result.models.length} model${result.models.length === 1 ? "" : "s"}.`,
+              text: `Added ${result.models.length} model${result.models.length === 1 ? "" : "s"}.${embeddings}`,
             });
           } else {
-            setFetchNote({ ok: true, text: `${result.models.length} models available. Pick the ones to allow.` });
+            setFetchNote({
+              ok: true,
+              text: `${result.models.length} models available. Pick the ones to allow.${embeddings}`,
+            });
           }
         },
         onError: (error) => {
@@ -315,6 +322,13 @@ function SavedHeaders({ names, onReplace }: { names: string[]; onReplace: () => 
       <p className="text-xs text-fg-subtle">Stored encrypted and never shown. Replacing sets all headers anew.</p>
     </div>
   );
+}
+
+/** Embedding models are left out of the chat allowlist; say which, for whoever wants one for memory. */
+function embeddingNote(models: string[]): string {
+  if (models.length === 0) return "";
+  const shown = models.slice(0, 3).join(", ") + (models.length > 3 ? ", …" : "");
+  return ` Embedding models left out (${shown}): type one in to use it for memory.`;
 }
 
 /** The models a provider listed, filterable, each toggling its place in the allowlist. */

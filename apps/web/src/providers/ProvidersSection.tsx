@@ -17,6 +17,7 @@ import {
   StatusDot,
   useToast,
 } from "../ui";
+import { keyStatus } from "./form";
 import { ProviderDialog } from "./ProviderDialog";
 import { useCheckConnection, useDeleteProvider, useProviders, useSaveProvider } from "./queries";
 
@@ -132,6 +133,7 @@ function ProviderRow({
   const toast = useToast();
   const shownModels = provider.modelAllowlist.slice(0, 4);
   const moreModels = provider.modelAllowlist.length - shownModels.length;
+  const key = keyStatus(provider);
 
   const test = () =>
     check.mutate(provider.id, {
@@ -151,9 +153,7 @@ function ProviderRow({
             <div className="flex flex-wrap items-center gap-2">
               <h3 className="font-medium text-fg">{provider.name}</h3>
               {provider.enabled ? null : <Badge>Disabled</Badge>}
-              <Badge tone={provider.apiKeySet ? "success" : "neutral"}>
-                API key {provider.apiKeySet ? "set" : "not set"}
-              </Badge>
+              <Badge tone={key.tone}>{key.label}</Badge>
               {provider.priority !== 0 ? <Badge>Priority {provider.priority}</Badge> : null}
             </div>
             <p className="mt-1 truncate font-mono text-xs text-fg-subtle">{provider.baseUrl}</p>

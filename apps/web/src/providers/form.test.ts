@@ -1,6 +1,6 @@
 import type { ProviderView } from "@cybros/protocol";
 import { describe, expect, it } from "vitest";
-import { apiKeyNeedsRetyping, formFieldErrors, headersEditable, initialValues, toInput } from "./form";
+import { apiKeyNeedsRetyping, formFieldErrors, headersEditable, initialValues, keyStatus, toInput } from "./form";
 
 const saved: ProviderView = {
   id: "p1",
@@ -70,5 +70,28 @@ describe("provider form", () => {
     expect(headersEditable(moved, saved)).toBe(true);
     expect("headers" in (toInput(moved, saved) as object)).toBe(false);
     expect((toInput({ ...moved, headers: "{}" }, saved) as Record<string, unknown>).headers).toBe("{}");
+  });
+});
+
+describe("a provider's key status", () => {
+  it("is normal for a key-less local server, and says so only as a fact for a remote one", () => {
+    for (const baseUrl of [
+      "/mock_llm/v1",
+      "http://localhost:1234/v1",
+      "http://127.0.0.1:8000/v1",
+      "http://[::1]:11434/v1",
+      "http://192.168.1.20:8080/v1",
+      "http://gpu-box.local:8000/v1",
+    ]) {
+      expect(keyStatus({ apiKeySet: false, baseUrl }), baseUrl).toEqual({
+        tone: "neutral",
+        label: "Local · no key needed",
+      });
+    }
+    expect(keyStatus({ apiKeySet: false, baseUrl: "https://api.openai.com/v1" }).label).toBe("No API key");
+    expect(keyStatus({ apiKeySet: true, baseUrl: "https://api.openai.com/v1" })).toEqual({
+      tone: "success",
+      label: "API key set",
+    });
   });
 });

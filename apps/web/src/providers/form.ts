@@ -118,3 +118,38 @@ export function formFieldErrors(fields: Record<string, string>): Record<string, 
   }
   return out;
 }
+
+/**
+ * What a provider's list row says about its key. Local servers (LM Studio, vLLM, Ollama, the built-in mock) run
+ * without one, so a missing key there is normal, not something to fix.
+ */
+export function keyStatus(provider: Pick<ProviderView, "apiKeySet" | "baseUrl">): {
+  tone: "success" | "neutral";
+  label: string;
+} {
+  if (provider.apiKeySet) return { tone: "success", label: "API key set" };
+  return { tone: "neutral", label: isLocalAddress(provider.baseUrl) ? "Local · no key needed" : "No API key" };
+}
+
+/** This server's own paths, loopback, private networks and .local names. */
+export function isLocalAddress(baseUrl: string): boolean {
+  if (baseUrl.startsWith("/")) return true;
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  } catch {
+    return false;
+  }
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    host.endsWith(".local") ||
+    host === "host.docker.internal" ||
+    host === "::1" ||
+    host === "0.0.0.0" ||
+    /^127\./.test(host) ||
+    /^10\./.test(host) ||
+    /^192\.168\./.test(host) ||
+    /^172\.(1[6-9]|2\d|3[01])\./.test(host)
+  );
+}

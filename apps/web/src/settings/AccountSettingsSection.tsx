@@ -1,4 +1,4 @@
-import type { AccountSettings, ProviderView } from "@cybros/protocol";
+import { type AccountSettings, isEmbeddingModel } from "@cybros/protocol";
 import { type FormEvent, useMemo, useState } from "react";
 import { ApiError, errorMessage } from "../lib/api";
 import { useProviders } from "../providers/queries";
@@ -52,15 +52,30 @@ export function AccountSettingsSection() {
   );
 }
 
-/** Allowlisted models of the enabled providers, grouped by provider, plus the current value if nobody serves it. */
-function useModelOptions(current: string[]) {
+/**
+ * Allowlisted models of the enabled providers for one picker, each under the provider that would serve it (the
+ * highest priority, as model resolution picks) so no model is offered twice, plus the current value if nobody
+ * serves it. The default model is offered chat models only; memory may use any (not every embedding model's id
+ * says so).
+ */
+function useModelOptions(current: string, kind: "chat" | "embedding") {
   const providers = useProviders();
   return useMemo(() => {
-    const enabled = (providers.data ?? []).filter((p) => p.enabled);
+    const enabled = (providers.data ?? []).filter((p) => p.enabled).sort((a, b) => b.priority - a.priority);
+    const seen = new Set<string>();
+    const groups = enabled
+      .map((provider) => {
+        const models = provider.modelAllowlist.filter(
+          (m) => !seen.has(m) && (kind === "embedding" || !isEmbeddingModel(m)),
+        );
+        for (const m of models) seen.add(m);
+        return { id: provider.id, name: provider.name, models };
+      })
+      .filter((group) => group.models.length > 0);
     const served = new Set(enabled.flatMap((p) => p.modelAllowlist));
-    const orphans = current.filter((m) => m && !served.has(m));
-    return { groups: enabled, orphans };
-  }, [providers.data, current]);
+    const orphans = current && !served.has(current) ? [current] : [];
+    return { groups, orphans };
+  }, [providers.data, current, kind]);
 }
 
 function ModelSelect({
@@ -73,7 +88,7 @@ function ModelSelect({
 }: {
   value: string;
   onChange: (value: string) => void;
-  groups: ProviderView[];
+  groups: { id: string; name: string; models: string[] }[];
   orphans: string[];
   none: string;
   /** Set by Field. */
@@ -91,7 +106,7 @@ function ModelSelect({
       ))}
       {groups.map((provider) => (
         <optgroup key={provider.id} label={provider.name}>
-          {provider.modelAllowlist.map((m) => (
+          {provider.models.map((m) => (
             <option key={`${provider.id}:${m}`} value={m}>
               {m}
             </option>
@@ -107,7 +122,8 @@ function AccountSettingsForm({ settings }: { settings: AccountSettings }) {
   const toast = useToast();
   const [values, setValues] = useState<AccountFormValues>(() => accountFormValues(settings));
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const { groups, orphans } = useModelOptions([values.defaultModel, values.embeddingModel]);
+  const chatModels = useModelOptions(values.defaultModel, "chat");
+  const embeddingModels = useModelOptions(values.embeddingModel, "embedding");
   const keyed = values.backend === "brave" || values.backend === "tavily";
   const keyStored =
     settings.webSearch.backend === values.backend && "apiKeySet" in settings.webSearch && settings.webSearch.apiKeySet;
@@ -155,8 +171,8 @@ function AccountSettingsForm({ settings }: { settings: AccountSettings }) {
             <ModelSelect
               value={values.defaultModel}
               onChange={(v) => set("defaultModel", v)}
-              groups={groups}
-              orphans={orphans}
+              groups={chatModels.groups}
+              orphans={chatModels.orphans}
               none="None"
             />
           </Field>
@@ -168,8 +184,8 @@ function AccountSettingsForm({ settings }: { settings: AccountSettings }) {
             <ModelSelect
               value={values.embeddingModel}
               onChange={(v) => set("embeddingModel", v)}
-              groups={groups}
-              orphans={orphans}
+              groups={embeddingModels.groups}
+              orphans={embeddingModels.orphans}
               none="None"
             />
           </Field>

@@ -8,7 +8,10 @@ type ToastApi = { show: (message: string, tone?: Toast["tone"]) => void };
 
 const ToastContext = createContext<ToastApi>({ show: () => {} });
 
-/** Short-lived notices ("Conversation archived", "Could not delete: …"); announced to screen readers. */
+/**
+ * Short-lived notices ("Conversation archived", "Could not delete: …"); announced to screen readers. They stack in
+ * the bottom right corner (above the composer on phones), clear of page headings and banners.
+ */
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const next = useRef(1);
@@ -27,7 +30,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       {children}
       <div
         aria-live="polite"
-        className="pointer-events-none fixed inset-x-0 top-16 z-[70] flex flex-col items-center gap-2 px-4"
+        data-toasts
+        className="pointer-events-none fixed inset-x-0 bottom-24 z-[70] flex flex-col items-center gap-2 px-4 sm:inset-x-auto sm:right-4 sm:bottom-4 sm:items-end sm:px-0"
       >
         {toasts.map((t) => (
           <div
