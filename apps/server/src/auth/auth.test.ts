@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_REQUEST_BODY_BYTES } from "../config.js";
 import { OWNER, startSignedIn, startTestServer, type TestServer } from "../testing/harness.js";
 
 let server: TestServer;
@@ -51,7 +52,7 @@ describe("first-run setup", () => {
     const malformed = await client.post("/api/setup", "{not json");
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).error.code).toBe("invalid_json");
-    const huge = await client.post("/api/setup", JSON.stringify({ email: "a".repeat(2 * 1024 * 1024) }));
+    const huge = await client.post("/api/setup", JSON.stringify({ email: "a".repeat(MAX_REQUEST_BODY_BYTES) }));
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe("payload_too_large");
   });
@@ -96,7 +97,7 @@ describe("sessions", () => {
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).not.toMatch(/Secure/);
 
-    const https = await server.app.request("https://cybros.example/api/session", {
+    const https = await server.app.request("https://localhost/api/session", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: OWNER.email, password: OWNER.password }),

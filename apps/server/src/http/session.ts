@@ -87,12 +87,12 @@ function requestHost(c: Context): string {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Cookie-authenticated writes must come from our own origin: the browser's Sec-Fetch-Site or Origin says so,
- * or the request carries the session's CSRF token (for clients that send neither header).
+ * Writes must come from our own origin: the browser's Sec-Fetch-Site or Origin says so. Cookieless writes are
+ * checked too (a page elsewhere could otherwise complete first-run setup). A request with neither header is
+ * not from a browser's page, except a cookie-authenticated one must then carry the session's CSRF token.
  */
 export const csrfProtection: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (SAFE_METHODS.has(c.req.method)) return next();
-  if (!c.req.header("cookie")?.includes(SESSION_COOKIE)) return next();
   const site = c.req.header("sec-fetch-site");
   if (site === "same-origin") return next();
   if (site && site !== "none") throw new ForbiddenError("Cross-site request refused", "csrf_rejected");
@@ -101,6 +101,7 @@ export const csrfProtection: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (originHost(origin) === requestHost(c)) return next();
     throw new ForbiddenError("Cross-site request refused", "csrf_rejected");
   }
+  if (!c.req.header("cookie")?.includes(SESSION_COOKIE)) return next();
   const token = c.req.header("x-csrf-token");
   if (token && c.var.current && token === c.var.current.session.csrfToken) return next();
   throw new ForbiddenError("Missing CSRF token", "csrf_rejected");
