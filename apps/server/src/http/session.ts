@@ -1,13 +1,12 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
-import { resumeSession } from "../auth/sessions.js";
+import { resumeSession, type SessionLifetime } from "../auth/sessions.js";
 import type { Current } from "../current.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import type { Services } from "../services.js";
 
 export const SESSION_COOKIE = "cybros_session";
-const SESSION_MAX_AGE_S = 60 * 60 * 24 * 30;
 
 export type AppEnv = { Variables: { current?: Current } };
 
@@ -23,7 +22,8 @@ export async function writeSessionCookie(c: Context, services: Services, token: 
     sameSite: "Lax",
     secure: isHttps(c),
     path: "/",
-    maxAge: SESSION_MAX_AGE_S,
+    // The server ends it sooner when unused (sessionIdleMs); the browser may forget it at the absolute limit.
+    maxAge: Math.floor(services.config.sessionMaxAgeMs / 1000),
   });
 }
 
@@ -39,6 +39,10 @@ export function clientInfo(c: Context): { ip: string | null; userAgent: string |
     // No socket behind in-process requests (tests); the address is informational only.
   }
   return { ip, userAgent: c.req.header("user-agent") ?? null };
+}
+
+export function sessionLifetime(services: Services): SessionLifetime {
+  return { idleMs: services.config.sessionIdleMs, maxAgeMs: services.config.sessionMaxAgeMs };
 }
 
 const MAX_VERIFIED_COOKIES = 1000;
@@ -61,7 +65,7 @@ export function loadSession(services: Services): MiddlewareHandler<AppEnv> {
   };
   return async (c, next) => {
     const token = await sessionToken(c);
-    const current = token ? await resumeSession(services.db, token) : undefined;
+    const current = token ? await resumeSession(services.db, token, sessionLifetime(services)) : undefined;
     if (current) c.set("current", current);
     return next();
   };
