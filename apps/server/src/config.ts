@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_SHARED_BUFFERS } from "./db/pglite-thread.js";
@@ -73,6 +74,12 @@ function allowedHostsFrom(env: Env): string[] {
   if (!["0.0.0.0", "::", "[::]"].includes(env.HOST)) hosts.add(env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST);
   for (const host of env.CYBROS_ALLOWED_HOSTS.split(",")) if (host.trim()) hosts.add(host.trim().toLowerCase());
   return [...hosts].map((host) => host.toLowerCase());
+}
+
+/** The data folder holds the master key and the database: only this user may enter it, even if it existed. */
+export function createDataFolder(dataDir: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
 }
 
 /** The repository root, found from this file so the server can start from any working directory. */
