@@ -69,11 +69,10 @@ const DAY_MS = 24 * 60 * 60_000;
 
 /** Loopback names, the public URL's host, the bound address when it is a specific one, and the allowlist. */
 function allowedHostsFrom(env: Env): string[] {
-  const hosts = new Set(["127.0.0.1", "localhost", "[::1]"]);
-  if (env.CYBROS_PUBLIC_URL) hosts.add(new URL(env.CYBROS_PUBLIC_URL).hostname.toLowerCase());
-  if (!["0.0.0.0", "::", "[::]"].includes(env.HOST)) hosts.add(env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST);
-  for (const host of env.CYBROS_ALLOWED_HOSTS.split(",")) if (host.trim()) hosts.add(host.trim().toLowerCase());
-  return [...hosts].map((host) => host.toLowerCase());
+  const hosts = ["127.0.0.1", "localhost", "[::1]", ...env.CYBROS_ALLOWED_HOSTS.split(",")];
+  if (env.CYBROS_PUBLIC_URL) hosts.push(new URL(env.CYBROS_PUBLIC_URL).hostname);
+  if (!["0.0.0.0", "::", "[::]"].includes(env.HOST)) hosts.push(env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST);
+  return [...new Set(hosts.map((host) => host.trim().toLowerCase()).filter(Boolean))];
 }
 
 /** The data folder holds the master key and the database: only this user may enter it, even if it existed. */
