@@ -1,16 +1,17 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { MockLlm } from "../apps/server/src/mock-llm/index.js";
-import { mockLlmRoutes } from "../apps/server/src/mock-llm/routes.js";
+import { mockLlmInspectionRoutes, mockLlmRoutes } from "../apps/server/src/mock-llm/routes.js";
 
 /**
  * The mock LLM as its own process for the benchmarks: the provider's CPU is not the measured server's.
  * Prints {"baseUrl": …} once listening. GET /bench/requests lists recent requests compactly (no prompts):
  * the tag line under the directive, when the request arrived and how it ended.
  */
-const mock = new MockLlm({ requestLogSize: 5_000, promptCacheSize: 4_096 });
+const mock = new MockLlm({ requestLogBytes: 512 * 1024 * 1024, promptCacheSize: 4_096 });
 const app = new Hono()
   .route("/mock_llm/v1", mockLlmRoutes(mock))
+  .route("/mock_llm/v1", mockLlmInspectionRoutes(mock))
   .get("/bench/requests", (c) =>
     c.json(
       mock.requests().map((r) => {

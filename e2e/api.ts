@@ -39,7 +39,7 @@ export interface MockRequest {
 
 /**
  * The HTTP API as the signed-in browser would call it (same cookies, same origin), for setting up and checking
- * what the page shows against the server's truth. The mock LLM's routes need no session.
+ * what the page shows against the server's truth (the mock LLM's request log and scenarios need the session too).
  */
 export class Api {
   private readonly request: APIRequestContext;

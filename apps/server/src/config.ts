@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DEFAULT_SHARED_BUFFERS } from "./db/pglite-thread.js";
@@ -13,6 +14,13 @@ const envSchema = z.object({
     .optional(),
   CYBROS_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   CYBROS_MOCK_LLM: z.enum(["on", "off"]).default("on"),
+  CYBROS_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  CYBROS_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]\-, ]*$/, "must be host names separated by commas")
+    .default(""),
+  CYBROS_SESSION_IDLE_DAYS: z.coerce.number().positive().default(14),
+  CYBROS_SESSION_MAX_DAYS: z.coerce.number().positive().default(90),
   CYBROS_AGENTS_DIR: z.string().optional(),
   CYBROS_PGLITE_SHARED_BUFFERS: z
     .string()
@@ -41,12 +49,36 @@ export interface Config {
   databaseUrl?: string;
   secretKey?: string;
   mockLlm: boolean;
+  /** Host names (lower-case, no port) requests may address; anything else is refused (DNS rebinding). */
+  allowedHosts: string[];
+  /** A session unused this long, or this old, is refused and deleted. */
+  sessionIdleMs: number;
+  sessionMaxAgeMs: number;
   agentsDir: string;
   logLevel: Env["LOG_LEVEL"];
   /** A running run silent this long is logged as a warning (rate-limited to once per this interval). */
   runSilenceWarningMs: number;
   dev: boolean;
   env: Env;
+}
+
+/** The largest request body any route reads (API and mock LLM alike): a long conversation's prompt fits. */
+export const MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** Loopback names, the public URL's host, the bound address when it is a specific one, and the allowlist. */
+function allowedHostsFrom(env: Env): string[] {
+  const hosts = ["127.0.0.1", "localhost", "[::1]", ...env.CYBROS_ALLOWED_HOSTS.split(",")];
+  if (env.CYBROS_PUBLIC_URL) hosts.push(new URL(env.CYBROS_PUBLIC_URL).hostname);
+  if (!["0.0.0.0", "::", "[::]"].includes(env.HOST)) hosts.push(env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST);
+  return [...new Set(hosts.map((host) => host.trim().toLowerCase()).filter(Boolean))];
+}
+
+/** The data folder holds the master key and the database: only this user may enter it, even if it existed. */
+export function createDataFolder(dataDir: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
 }
 
 /** The repository root, found from this file so the server can start from any working directory. */
@@ -68,6 +100,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL,
     secretKey: env.CYBROS_SECRET_KEY,
     mockLlm: env.CYBROS_MOCK_LLM === "on",
+    allowedHosts: allowedHostsFrom(env),
+    sessionIdleMs: env.CYBROS_SESSION_IDLE_DAYS * DAY_MS,
+    sessionMaxAgeMs: env.CYBROS_SESSION_MAX_DAYS * DAY_MS,
     agentsDir: path.resolve(env.CYBROS_AGENTS_DIR ?? path.join(repoRoot, "agents")),
     logLevel: env.LOG_LEVEL,
     runSilenceWarningMs: env.CYBROS_RUN_SILENCE_WARNING_MS,

@@ -31,6 +31,12 @@ export class BadRequestError extends AppError {
   }
 }
 
+export class UnsupportedMediaTypeError extends AppError {
+  constructor() {
+    super("unsupported_media_type", "The request body must be JSON, sent with Content-Type: application/json", 415);
+  }
+}
+
 export class UnauthorizedError extends AppError {
   constructor(message = "Sign in to continue", code = "unauthorized") {
     super(code, message, 401);

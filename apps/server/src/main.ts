@@ -1,4 +1,4 @@
-import { loadConfig } from "./config.js";
+import { createDataFolder, loadConfig } from "./config.js";
 import { DataFolderLockedError } from "./db/pglite-lock.js";
 import { startPglite } from "./db/pglite-open.js";
 import { createLogger } from "./log.js";
@@ -6,6 +6,7 @@ import { createLogger } from "./log.js";
 const startedAt = performance.now();
 const config = loadConfig();
 const log = createLogger(config.logLevel);
+createDataFolder(config.dataDir);
 
 // PGlite starts on its thread now, while this one loads the rest of the server (a second of module loading;
 // the build splits server.js into its own chunk so its packages load only here). Awaited in createServer.

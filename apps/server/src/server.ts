@@ -1,6 +1,6 @@
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { Config } from "./config.js";
+import { type Config, createDataFolder } from "./config.js";
 import { type Database, openDatabase } from "./db/index.js";
 import type { StartedPglite } from "./db/pglite-open.js";
 import { createApp } from "./http/app.js";
@@ -39,6 +39,7 @@ export async function createServer(
   log: Logger,
   options: { database?: Database; pglite?: Promise<StartedPglite> } = {},
 ): Promise<Server> {
+  createDataFolder(config.dataDir);
   // A database handed in (tests reuse one across servers) stays open when this server closes.
   const ownsDatabase = !options.database;
   const database: Database =

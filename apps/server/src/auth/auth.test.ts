@@ -1,4 +1,7 @@
+import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_REQUEST_BODY_BYTES } from "../config.js";
+import { sessions } from "../db/schema.js";
 import { OWNER, startSignedIn, startTestServer, type TestServer } from "../testing/harness.js";
 
 let server: TestServer;
@@ -51,7 +54,7 @@ describe("first-run setup", () => {
     const malformed = await client.post("/api/setup", "{not json");
     expect(malformed.status).toBe(400);
     expect((await malformed.json()).error.code).toBe("invalid_json");
-    const huge = await client.post("/api/setup", JSON.stringify({ email: "a".repeat(2 * 1024 * 1024) }));
+    const huge = await client.post("/api/setup", JSON.stringify({ email: "a".repeat(MAX_REQUEST_BODY_BYTES) }));
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe("payload_too_large");
   });
@@ -96,7 +99,7 @@ describe("sessions", () => {
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).not.toMatch(/Secure/);
 
-    const https = await server.app.request("https://cybros.example/api/session", {
+    const https = await server.app.request("https://localhost/api/session", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: OWNER.email, password: OWNER.password }),
@@ -193,6 +196,49 @@ describe("sessions", () => {
     expect((await other.get("/api/sessions")).status).toBe(401);
     const login = await server.client().post("/api/session", { email: OWNER.email, password: "a new password" });
     expect(login.status).toBe(201);
+  });
+
+  it("limits wrong current-password guesses on a password change", async () => {
+    const client = await signedIn();
+    const guess = (currentPassword: string) =>
+      client.put("/api/profile/password", {
+        currentPassword,
+        newPassword: "a new password",
+        newPasswordConfirmation: "a new password",
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await guess(`guess ${i}`)).status);
+    expect(statuses).toEqual([422, 422, 422, 422, 422, 429]);
+    expect((await guess(OWNER.password)).status).toBe(429);
+  });
+});
+
+describe("session expiry", () => {
+  const age = (column: "last_seen_at" | "created_at", days: number) =>
+    server.services.db.execute(sql.raw(`UPDATE sessions SET ${column} = now() - interval '${days} days'`));
+
+  it("refuses and deletes a session unused past the idle limit (14 days by default)", async () => {
+    const client = await signedIn();
+    await age("last_seen_at", 13);
+    expect((await client.get("/api/sessions")).status).toBe(200);
+    await age("last_seen_at", 15);
+    expect((await client.get("/api/sessions")).status).toBe(401);
+    expect(await server.services.db.select().from(sessions)).toEqual([]);
+  });
+
+  it("refuses a session past the absolute limit however recently used (90 days by default)", async () => {
+    const client = await signedIn();
+    await age("created_at", 91);
+    expect((await client.get("/api/sessions")).status).toBe(401);
+  });
+
+  it("takes its limits from the environment, and sweeps expired sessions at sign-in", async () => {
+    ({ server } = await startSignedIn({ env: { CYBROS_SESSION_IDLE_DAYS: "1", CYBROS_SESSION_MAX_DAYS: "3" } }));
+    await age("last_seen_at", 2);
+    const login = await server.client().post("/api/session", OWNER);
+    expect(login.status).toBe(201);
+    expect(login.headers.get("set-cookie")).toMatch(/Max-Age=259200/);
+    expect(await server.services.db.select().from(sessions)).toHaveLength(1);
   });
 });
 

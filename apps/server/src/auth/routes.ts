@@ -9,12 +9,19 @@ import {
 import { Hono } from "hono";
 import type { Current } from "../current.js";
 import { NotFoundError } from "../errors.js";
-import { type AppEnv, clearSessionCookie, clientInfo, requireSession, writeSessionCookie } from "../http/session.js";
+import {
+  type AppEnv,
+  clearSessionCookie,
+  clientInfo,
+  requireSession,
+  sessionLifetime,
+  writeSessionCookie,
+} from "../http/session.js";
 import { jsonBody } from "../http/validate.js";
 import type { Services } from "../services.js";
 import { authenticate, changePassword, completeSetup, setupRequired } from "./index.js";
-import { RateLimiter } from "./rate-limit.js";
-import { createSession, endAllSessions, endSession, listSessions } from "./sessions.js";
+import { LoginLimits, RateLimiter } from "./rate-limit.js";
+import { createSession, deleteExpiredSessions, endAllSessions, endSession, listSessions } from "./sessions.js";
 
 function presentUser(current: Pick<Current, "user" | "identity">): CurrentUser {
   return {
@@ -27,10 +34,9 @@ function presentUser(current: Pick<Current, "user" | "identity">): CurrentUser {
 
 export function authRoutes(services: Services) {
   const { db } = services;
-  // 10 failed attempts per 15 minutes per address and per email, whichever runs out first. Attempts count as
-  // they arrive (parallel guesses cannot slip past) and a success gives its own back: people sharing an address
-  // sign in as often as they like.
-  const loginLimiter = new RateLimiter(10, 15 * 60_000);
+  const loginLimits = new LoginLimits();
+  // Wrong current passwords on a password change: a stolen session must not become a password guesser.
+  const passwordChecks = new RateLimiter(5, 15 * 60_000);
 
   return new Hono<AppEnv>()
     .get("/session", async (c) => {
@@ -54,11 +60,8 @@ export function authRoutes(services: Services) {
     .post("/session", async (c) => {
       const input = await jsonBody(c, loginInput);
       const client = clientInfo(c);
-      loginLimiter.hit(`ip:${client.ip ?? "local"}`);
-      loginLimiter.hit(`email:${input.email.toLowerCase()}`);
-      const identity = await authenticate(db, input);
-      loginLimiter.reset(`email:${input.email.toLowerCase()}`);
-      loginLimiter.forgive(`ip:${client.ip ?? "local"}`);
+      const identity = await loginLimits.check(input.email, client.ip ?? "local", () => authenticate(db, input));
+      await deleteExpiredSessions(db, sessionLifetime(services));
       const { token } = await createSession(db, identity.id, client);
       await writeSessionCookie(c, services, token);
       return c.json({ ok: true }, 201);
@@ -70,6 +73,7 @@ export function authRoutes(services: Services) {
     })
     .get("/sessions", requireSession, async (c) => {
       const current = c.var.current!;
+      await deleteExpiredSessions(db, sessionLifetime(services));
       const rows = await listSessions(db, current.identity.id);
       const list: SessionSummary[] = rows.map((s) => ({
         id: s.id,
@@ -89,7 +93,9 @@ export function authRoutes(services: Services) {
     .put("/profile/password", requireSession, async (c) => {
       const current = c.var.current!;
       const input = await jsonBody(c, passwordChangeInput);
+      passwordChecks.hit(current.identity.id);
       await changePassword(db, current.identity, input);
+      passwordChecks.reset(current.identity.id);
       // Other devices may hold a leaked session; this one stays signed in.
       await endAllSessions(db, current.identity.id, current.session.id);
       return c.json({ ok: true });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, lt, ne, or, sql } from "drizzle-orm";
 import type { Current, Session } from "../current.js";
 import { builtOnce, type Db } from "../db/index.js";
 import { accounts, identities, sessions, users } from "../db/schema.js";
@@ -9,6 +9,28 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
+}
+
+/** How long a session lives: `idleMs` without use, `maxAgeMs` at most (Config.sessionIdleMs / sessionMaxAgeMs). */
+export interface SessionLifetime {
+  idleMs: number;
+  maxAgeMs: number;
+}
+
+function expired(session: Session, lifetime: SessionLifetime, now: number): boolean {
+  return now - session.lastSeenAt.getTime() > lifetime.idleMs || now - session.createdAt.getTime() > lifetime.maxAgeMs;
+}
+
+/** Deletes every expired session (at sign-in and when sessions are listed: no job needed for a table this small). */
+export async function deleteExpiredSessions(db: Db, lifetime: SessionLifetime, now = Date.now()): Promise<void> {
+  await db
+    .delete(sessions)
+    .where(
+      or(
+        lt(sessions.lastSeenAt, new Date(now - lifetime.idleMs)),
+        lt(sessions.createdAt, new Date(now - lifetime.maxAgeMs)),
+      ),
+    );
 }
 
 export interface NewSession {
@@ -50,9 +72,14 @@ const sessionByTokenHash = builtOnce((db) =>
     .prepare("session_by_token_hash"),
 );
 
-export async function resumeSession(db: Db, token: string): Promise<Current | undefined> {
+/** An expired session is refused and deleted on the spot. */
+export async function resumeSession(db: Db, token: string, lifetime: SessionLifetime): Promise<Current | undefined> {
   const [row] = await sessionByTokenHash(db).execute({ tokenHash: hashToken(token) });
   if (!row) return undefined;
+  if (expired(row.session, lifetime, Date.now())) {
+    await endSession(db, row.session.id);
+    return undefined;
+  }
   if (Date.now() - row.session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
     const lastSeenAt = new Date();
     await db.update(sessions).set({ lastSeenAt }).where(eq(sessions.id, row.session.id));

@@ -1,13 +1,12 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
-import { resumeSession } from "../auth/sessions.js";
+import { resumeSession, type SessionLifetime } from "../auth/sessions.js";
 import type { Current } from "../current.js";
 import { ForbiddenError, UnauthorizedError } from "../errors.js";
 import type { Services } from "../services.js";
 
 export const SESSION_COOKIE = "cybros_session";
-const SESSION_MAX_AGE_S = 60 * 60 * 24 * 30;
 
 export type AppEnv = { Variables: { current?: Current } };
 
@@ -23,7 +22,8 @@ export async function writeSessionCookie(c: Context, services: Services, token: 
     sameSite: "Lax",
     secure: isHttps(c),
     path: "/",
-    maxAge: SESSION_MAX_AGE_S,
+    // The server ends it sooner when unused (sessionIdleMs); the browser may forget it at the absolute limit.
+    maxAge: Math.floor(services.config.sessionMaxAgeMs / 1000),
   });
 }
 
@@ -39,6 +39,10 @@ export function clientInfo(c: Context): { ip: string | null; userAgent: string |
     // No socket behind in-process requests (tests); the address is informational only.
   }
   return { ip, userAgent: c.req.header("user-agent") ?? null };
+}
+
+export function sessionLifetime(services: Services): SessionLifetime {
+  return { idleMs: services.config.sessionIdleMs, maxAgeMs: services.config.sessionMaxAgeMs };
 }
 
 const MAX_VERIFIED_COOKIES = 1000;
@@ -61,7 +65,7 @@ export function loadSession(services: Services): MiddlewareHandler<AppEnv> {
   };
   return async (c, next) => {
     const token = await sessionToken(c);
-    const current = token ? await resumeSession(services.db, token) : undefined;
+    const current = token ? await resumeSession(services.db, token, sessionLifetime(services)) : undefined;
     if (current) c.set("current", current);
     return next();
   };
@@ -87,12 +91,12 @@ function requestHost(c: Context): string {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Cookie-authenticated writes must come from our own origin: the browser's Sec-Fetch-Site or Origin says so,
- * or the request carries the session's CSRF token (for clients that send neither header).
+ * Writes must come from our own origin: the browser's Sec-Fetch-Site or Origin says so. Cookieless writes are
+ * checked too (a page elsewhere could otherwise complete first-run setup). A request with neither header is
+ * not from a browser's page, except a cookie-authenticated one must then carry the session's CSRF token.
  */
 export const csrfProtection: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (SAFE_METHODS.has(c.req.method)) return next();
-  if (!c.req.header("cookie")?.includes(SESSION_COOKIE)) return next();
   const site = c.req.header("sec-fetch-site");
   if (site === "same-origin") return next();
   if (site && site !== "none") throw new ForbiddenError("Cross-site request refused", "csrf_rejected");
@@ -101,6 +105,7 @@ export const csrfProtection: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (originHost(origin) === requestHost(c)) return next();
     throw new ForbiddenError("Cross-site request refused", "csrf_rejected");
   }
+  if (!c.req.header("cookie")?.includes(SESSION_COOKIE)) return next();
   const token = c.req.header("x-csrf-token");
   if (token && c.var.current && token === c.var.current.session.csrfToken) return next();
   throw new ForbiddenError("Missing CSRF token", "csrf_rejected");

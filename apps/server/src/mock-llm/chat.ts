@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import { z } from "zod";
 import { sseResponse } from "../http/sse.js";
+import { declaresJson } from "../http/validate.js";
 import type { MockLlm } from "./index.js";
 import { tokensFromChars } from "./prompt-cache.js";
 import { type ChatRequestBody, type OpenAiErrorBody, openAiError, type PlannedReply, planReply } from "./replies.js";
@@ -18,25 +19,39 @@ const chatRequest = z.looseObject({
   max_completion_tokens: z.number().int().nullish(),
 });
 
-/** Reads an OpenAI-style JSON body; answers the 400 OpenAI would for broken JSON or a missing field. */
+/**
+ * Reads an OpenAI-style JSON body; answers the 415 or 400 OpenAI would for another media type, broken JSON or a
+ * missing field. `bytes` is the body's size, what the request log counts.
+ */
 export async function readOpenAiBody<S extends z.ZodType>(
   c: Context,
   schema: S,
-): Promise<{ ok: true; value: z.infer<S> } | { ok: false; error: OpenAiErrorBody }> {
+): Promise<{ ok: true; value: z.infer<S>; bytes: number } | { ok: false; status: 400 | 415; error: OpenAiErrorBody }> {
+  if (!declaresJson(c)) {
+    return {
+      ok: false,
+      status: 415,
+      error: openAiError("Send the body as JSON, with Content-Type: application/json."),
+    };
+  }
   let raw: unknown;
+  let bytes: number;
   try {
-    raw = JSON.parse(await c.req.text());
+    const text = await c.req.text();
+    bytes = Buffer.byteLength(text);
+    raw = JSON.parse(text);
   } catch {
-    return { ok: false, error: openAiError("We could not parse the JSON body of your request.") };
+    return { ok: false, status: 400, error: openAiError("We could not parse the JSON body of your request.") };
   }
   const parsed = schema.safeParse(raw);
-  if (parsed.success) return { ok: true, value: parsed.data };
+  if (parsed.success) return { ok: true, value: parsed.data, bytes };
   const issue = parsed.error.issues[0]!;
   const param = issue.path.join(".") || null;
   const missing = issue.code === "invalid_type" && issue.input === undefined;
   const message = missing ? `Missing required parameter: '${param}'.` : `Invalid '${param}': ${issue.message}.`;
   return {
     ok: false,
+    status: 400,
     error: openAiError(
       message,
       "invalid_request_error",
@@ -49,11 +64,11 @@ export async function readOpenAiBody<S extends z.ZodType>(
 /** POST chat/completions: record, resolve the scripted step, then answer as JSON or as an SSE stream. */
 export async function chatCompletion(mock: MockLlm, c: Context): Promise<Response> {
   const read = await readOpenAiBody(c, chatRequest);
-  if (!read.ok) return c.json(read.error, 400);
+  if (!read.ok) return c.json(read.error, read.status);
   const request = read.value as ChatRequestBody;
   const segments = [...(request.tools ?? []), ...request.messages].map((part) => JSON.stringify(part));
   const cache = mock.promptCache.measure(request.model, segments);
-  const record = mock.record(request, c.req.header(), cache);
+  const record = mock.record(request, c.req.header(), cache, read.bytes);
 
   let resolved: ReturnType<MockLlm["resolveStep"]>;
   try {

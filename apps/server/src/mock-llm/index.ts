@@ -11,7 +11,7 @@ import {
 } from "./steps.js";
 import type { StreamOutcome } from "./stream.js";
 
-export { mockLlmRoutes } from "./routes.js";
+export { mockLlmInspectionRoutes, mockLlmRoutes } from "./routes.js";
 export { type ServedMockLlm, serveMockLlm } from "./serve.js";
 export type { MockStep, ScenarioInput } from "./steps.js";
 
@@ -28,6 +28,8 @@ export interface MockRequestRecord {
   tools: unknown[];
   /** The whole request body as parsed. */
   body: ChatRequestBody;
+  /** The body's size as received: what the log's byte budget counts. */
+  bytes: number;
   /** Request headers, lower-cased (in-process only; GET /requests leaves them out). */
   headers: Record<string, string>;
   directive: string | null;
@@ -46,8 +48,8 @@ export interface MockRequestRecord {
 }
 
 export interface MockLlmOptions {
-  /** How many recent requests GET /requests and `requests()` keep. */
-  requestLogSize?: number;
+  /** How many bytes of recent request bodies GET /requests and `requests()` keep (the newest is always kept). */
+  requestLogBytes?: number;
   /** How many recent prompts the prompt-cache simulation remembers (all models together). */
   promptCacheSize?: number;
 }
@@ -58,6 +60,7 @@ interface Scenario {
 }
 
 const MAX_COUNTERS = 10_000;
+const DEFAULT_REQUEST_LOG_BYTES = 16 * 1024 * 1024;
 
 /**
  * The state behind one mock endpoint: scenario registry, `times=` counters, the recent-request log and the
@@ -66,7 +69,8 @@ const MAX_COUNTERS = 10_000;
 export class MockLlm {
   readonly promptCache: PromptCache;
   private readonly log: MockRequestRecord[] = [];
-  private readonly logSize: number;
+  private readonly logBudget: number;
+  private logBytes = 0;
   private readonly scenarios = new Map<string, Scenario>();
   private readonly counters = new Map<string, number>();
   private readonly waiters = new Set<{
@@ -76,7 +80,7 @@ export class MockLlm {
   private nextId = 1;
 
   constructor(options: MockLlmOptions = {}) {
-    this.logSize = options.requestLogSize ?? 50;
+    this.logBudget = options.requestLogBytes ?? DEFAULT_REQUEST_LOG_BYTES;
     this.promptCache = new PromptCache(options.promptCacheSize ?? 256);
   }
 
@@ -112,7 +116,7 @@ export class MockLlm {
 
   /** Forgets requests, scenarios, counters and cached prompts. */
   reset(): void {
-    this.log.length = 0;
+    this.clearRequests();
     this.scenarios.clear();
     this.counters.clear();
     this.promptCache.clear();
@@ -120,6 +124,12 @@ export class MockLlm {
 
   clearRequests(): void {
     this.log.length = 0;
+    this.logBytes = 0;
+  }
+
+  /** The body bytes the request log holds now. */
+  requestLogBytes(): number {
+    return this.logBytes;
   }
 
   /** The step for a request: its directive, its scenario's next step, or the default echo. */
@@ -156,6 +166,7 @@ export class MockLlm {
     request: ChatRequestBody,
     headers: Record<string, string>,
     usage: { promptTokens: number; cachedTokens: number },
+    bytes: number,
   ): MockRequestRecord {
     let finish!: (outcome: StreamOutcome | "responded") => void;
     const finished = new Promise<StreamOutcome | "responded">((resolve) => {
@@ -169,6 +180,7 @@ export class MockLlm {
       messages: request.messages,
       tools: request.tools ?? [],
       body: request,
+      bytes,
       headers,
       directive: null,
       scenario: null,
@@ -191,7 +203,8 @@ export class MockLlm {
       },
     };
     this.log.push(record);
-    if (this.log.length > this.logSize) this.log.shift();
+    this.logBytes += bytes;
+    while (this.logBytes > this.logBudget && this.log.length > 1) this.logBytes -= this.log.shift()!.bytes;
     for (const waiter of this.waiters) {
       if (!waiter.match(record)) continue;
       this.waiters.delete(waiter);

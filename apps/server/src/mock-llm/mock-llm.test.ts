@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestResponse } from "../testing/harness.js";
+import { MAX_REQUEST_BODY_BYTES } from "../config.js";
+import { startSignedIn, startTestServer, type TestResponse } from "../testing/harness.js";
 import { embedText } from "./embeddings.js";
-import { type ServedMockLlm, serveMockLlm } from "./index.js";
+import { MockLlm, mockLlmRoutes, type ServedMockLlm, serveMockLlm } from "./index.js";
 
 let served: ServedMockLlm;
 beforeAll(async () => {
@@ -460,4 +461,89 @@ describe("mounting", () => {
       await off.close();
     }
   }, 120_000);
+});
+
+describe("access and limits", () => {
+  it("keeps the request log and scenarios behind a session in the server; completions stay keyless", async () => {
+    const { server, client } = await startSignedIn();
+    try {
+      await client.post("/mock_llm/v1/chat/completions", chat("a private prompt"));
+      const anonymous = server.client();
+      expect((await anonymous.post("/mock_llm/v1/chat/completions", chat("hi"))).status).toBe(200);
+      expect((await anonymous.get("/mock_llm/v1/models")).status).toBe(200);
+      const log = await anonymous.get("/mock_llm/v1/requests");
+      expect(log.status).toBe(401);
+      expect(await log.text()).not.toContain("a private prompt");
+      expect((await anonymous.delete("/mock_llm/v1/requests")).status).toBe(401);
+      expect((await anonymous.get("/mock_llm/v1/scenarios")).status).toBe(401);
+      expect((await anonymous.post("/mock_llm/v1/scenarios", { name: "x", steps: [{ reply: "text" }] })).status).toBe(
+        401,
+      );
+      expect((await anonymous.delete("/mock_llm/v1/scenarios/x")).status).toBe(401);
+      expect(server.services.mockLlm!.scenarioNames()).toEqual([]);
+
+      const signedIn = await (await client.get("/mock_llm/v1/requests")).json();
+      expect(signedIn.data.map((r: Json) => r.messages[0].content)).toContain("a private prompt");
+      expect((await client.post("/mock_llm/v1/scenarios", { name: "x", steps: [{ reply: "text" }] })).status).toBe(201);
+      client.origin = "https://evil.example";
+      expect((await client.delete("/mock_llm/v1/requests")).status).toBe(403);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it("answers 413 to a body over the limit without reading it", async () => {
+    const mock = new MockLlm();
+    const app = mockLlmRoutes(mock);
+    // Declared too large and never finished: only an answer that does not wait for the body can arrive.
+    const endless = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}) });
+    const declared = await app.request("/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(MAX_REQUEST_BODY_BYTES + 1) },
+      body: endless,
+      duplex: "half",
+    } as RequestInit);
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as Json).error.message).toMatch(/larger than/);
+
+    // Sent in chunks without a length: refused once the count passes the limit, the rest left unread.
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let pulled = 0;
+    const unbounded = new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        pulled++;
+        controller.enqueue(chunk);
+      },
+    });
+    const chunked = await app.request("/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+      body: unbounded,
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(pulled).toBeLessThan(MAX_REQUEST_BODY_BYTES / chunk.length + 4);
+    expect(mock.requests()).toHaveLength(0);
+  });
+
+  it("keeps a bounded number of bytes in the request log, newest first to stay", async () => {
+    const budget = 4 * 1024 * 1024;
+    const mock = new MockLlm({ requestLogBytes: budget });
+    const app = mockLlmRoutes(mock);
+    const filler = "x".repeat(1024 * 1024);
+    for (let i = 0; i < 20; i++) {
+      const response = await app.request("/chat/completions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(chat(`request ${i}\n${filler}`)),
+      });
+      expect(response.status).toBe(200);
+      expect(mock.requestLogBytes()).toBeLessThanOrEqual(budget);
+    }
+    const kept = mock.requests();
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(5);
+    expect(kept.at(-1)!.messages[0]!.content).toMatch(/^request 19/);
+    expect(kept.reduce((sum, r) => sum + r.bytes, 0)).toBe(mock.requestLogBytes());
+  });
 });

@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { MockLlm, type MockLlmOptions } from "./index.js";
-import { mockLlmRoutes } from "./routes.js";
+import { mockLlmInspectionRoutes, mockLlmRoutes } from "./routes.js";
 
 export interface ServedMockLlm {
   mock: MockLlm;
@@ -18,7 +18,9 @@ export async function serveMockLlm(
   options: MockLlmOptions & { port?: number; host?: string } = {},
 ): Promise<ServedMockLlm> {
   const mock = new MockLlm(options);
-  const app = new Hono().route("/mock_llm/v1", mockLlmRoutes(mock));
+  const app = new Hono()
+    .route("/mock_llm/v1", mockLlmRoutes(mock))
+    .route("/mock_llm/v1", mockLlmInspectionRoutes(mock));
   const host = options.host ?? "127.0.0.1";
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, (info) => {

@@ -22,9 +22,12 @@ export interface OutboundRequest {
   body?: string;
   /** The account's webFetchAllowlist: hosts agents may reach even though they are private. */
   allowlist: readonly string[];
-  /** Decoded body bytes kept; the download stops there and the response says `truncated`. */
+  /** Decoded body bytes kept; the download stops there and the response says `truncated: "size"`. */
   maxBytes?: number;
-  /** For the whole exchange, redirects included. */
+  /**
+   * For the whole exchange, redirects included. Reached before the answer, it is an error; reached while the
+   * body arrives, the response keeps what came and says `truncated: "deadline"`.
+   */
   timeoutMs?: number;
   maxRedirects?: number;
   signal?: AbortSignal;
@@ -36,8 +39,11 @@ export interface OutboundResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
-  truncated: boolean;
+  /** Why the body is incomplete (the size cap, the deadline), or false when it is whole. */
+  truncated: BodyCut | false;
 }
+
+export type BodyCut = "size" | "deadline";
 
 export type OutboundErrorCode =
   | "invalid_url"
@@ -70,7 +76,7 @@ export async function outboundRequest(rawUrl: string, request: OutboundRequest):
       const response = await send(url, { ...request, method, body }, signal);
       const location = response.headers.location;
       if (response.statusCode! < 300 || response.statusCode! >= 400 || !location) {
-        const { data, truncated } = await readBody(response, request.maxBytes ?? DEFAULT_MAX_BYTES);
+        const { data, truncated } = await readBody(response, request.maxBytes ?? DEFAULT_MAX_BYTES, deadline, signal);
         return { url: url.toString(), status: response.statusCode!, headers: response.headers, body: data, truncated };
       }
       response.resume();
@@ -171,8 +177,16 @@ function send(url: URL, request: OutboundRequest & { method: string }, signal: A
   });
 }
 
-/** Reads at most `maxBytes` of the decoded body; past that the stream is dropped and `truncated` is set. */
-async function readBody(response: IncomingMessage, maxBytes: number): Promise<{ data: Buffer; truncated: boolean }> {
+/**
+ * Reads at most `maxBytes` of the decoded body; past that, or at the deadline, the stream is dropped and what
+ * came is kept, marked `truncated`. Cancellation is an error (nobody wants the part).
+ */
+function readBody(
+  response: IncomingMessage,
+  maxBytes: number,
+  deadline: AbortSignal,
+  signal: AbortSignal,
+): Promise<{ data: Buffer; truncated: BodyCut | false }> {
   const encoding = String(response.headers["content-encoding"] ?? "").toLowerCase();
   const decoder: Readable =
     encoding === "gzip" || encoding === "x-gzip"
@@ -184,19 +198,34 @@ async function readBody(response: IncomingMessage, maxBytes: number): Promise<{ 
           : response;
   const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    for await (const chunk of decoder) {
-      const buffer = chunk as Buffer;
+  let settled = false;
+  return new Promise((resolve, reject) => {
+    const settle = (outcome: { truncated: BodyCut | false } | { error: unknown }) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      decoder.off("data", onData);
+      response.destroy();
+      if (decoder !== response) decoder.destroy();
+      if ("error" in outcome) reject(outcome.error);
+      else resolve({ data: Buffer.concat(chunks), truncated: outcome.truncated });
+    };
+    // An aborted request also errors its streams; whichever comes first settles, the rest find nothing to do.
+    const onAbort = () => settle(deadline.aborted ? { truncated: "deadline" } : { error: signal.reason });
+    const onError = (error: unknown) => settle(deadline.aborted ? { truncated: "deadline" } : { error });
+    const onData = (buffer: Buffer) => {
       if (size + buffer.length > maxBytes) {
         chunks.push(buffer.subarray(0, maxBytes - size));
-        return { data: Buffer.concat(chunks), truncated: true };
+        return settle({ truncated: "size" });
       }
       chunks.push(buffer);
       size += buffer.length;
-    }
-  } finally {
-    response.destroy();
-    if (decoder !== response) decoder.destroy();
-  }
-  return { data: Buffer.concat(chunks), truncated: false };
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    decoder.on("data", onData);
+    decoder.once("end", () => settle({ truncated: false }));
+    decoder.on("error", onError);
+    if (decoder !== response) response.on("error", onError);
+  });
 }

@@ -33,6 +33,17 @@ beforeAll(async () => {
       return res.end(zlib.gzipSync("compressed body"));
     }
     if (url.pathname === "/hang") return; // never answers
+    if (url.pathname === "/stall") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      return res.write("the first part "); // and nothing more
+    }
+    if (url.pathname === "/stall-gzip") {
+      res.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip" });
+      const gzip = zlib.createGzip();
+      gzip.pipe(res);
+      gzip.write("the first part ");
+      return gzip.flush();
+    }
     if (url.pathname === "/post") {
       let body = "";
       req.on("data", (c) => (body += c));
@@ -184,10 +195,29 @@ describe("outbound requests", () => {
 
   it("stops downloading at the size cap (2 MB by default)", async () => {
     const capped = await outboundRequest(`${target.url}/big`, { allowlist: [target.host] });
-    expect(capped.truncated).toBe(true);
+    expect(capped.truncated).toBe("size");
     expect(capped.body.length).toBe(2 * 1024 * 1024);
     const small = await outboundRequest(`${target.url}/big`, { allowlist: [target.host], maxBytes: 1000 });
     expect(small.body.length).toBe(1000);
+  });
+
+  it("keeps what arrived by the deadline and marks it truncated, compressed or not", async () => {
+    for (const path of ["/stall", "/stall-gzip"]) {
+      const partial = await outboundRequest(`${target.url}${path}`, { allowlist: [target.host], timeoutMs: 300 });
+      expect(partial.truncated, path).toBe("deadline");
+      expect(partial.body.toString(), path).toBe("the first part ");
+    }
+    const silent = await outboundRequest(`${target.url}/hang`, { allowlist: [target.host], timeoutMs: 300 }).catch(
+      (error: unknown) => error,
+    );
+    expect(silent).toMatchObject({ code: "timeout" });
+  });
+
+  it("is canceled, not truncated, when its caller stops it mid-body", async () => {
+    const controller = new AbortController();
+    const pending = outboundRequest(`${target.url}/stall`, { allowlist: [target.host], signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    expect(await pending.catch((error: unknown) => error)).toMatchObject({ code: "canceled" });
   });
 
   it("decodes gzip", async () => {

@@ -12,13 +12,14 @@ const VERSION = "v1";
 export function loadMasterKey(dataDir: string, configured?: string): Buffer {
   if (configured) return createHash("sha256").update(configured).digest();
   const file = path.join(dataDir, KEY_FILE);
-  fs.mkdirSync(dataDir, { recursive: true });
   try {
     const fd = fs.openSync(file, "wx", 0o600);
     fs.writeSync(fd, randomBytes(32).toString("base64"));
     fs.closeSync(fd);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // A key written by an older version, or copied in, may be readable by others.
+    fs.chmodSync(file, 0o600);
   }
   const key = Buffer.from(fs.readFileSync(file, "utf8").trim(), "base64");
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key`);

@@ -6,10 +6,11 @@ import { defineTool, runTool, type ToolContext } from "./define.js";
 const context = {} as ToolContext;
 
 const echo = defineTool("echo", {
+  title: ({ text }) => `Echo ${text}`,
   description: "Repeats its text, with a NUL and a lone surrogate around it.",
   parameters: z.object({ text: z.string() }),
   execute: async ({ text }) => ({
-    title: `Echo \u0000${text}`,
+    summary: `Echo \u0000${text}`,
     output: `\ud800${text}\u0000`,
     metadata: { seen: text, "key\u0000": ["\udc00"] },
   }),
@@ -19,7 +20,7 @@ describe("runTool", () => {
   it("hands the tool storable arguments and returns a storable result", async () => {
     const result = await runTool(echo, { text: "a\u0000b\ud800" }, context);
     expect(result).toMatchObject({
-      title: "Echo ab\ufffd",
+      summary: "Echo ab\ufffd",
       output: "\ufffdab\ufffd",
       metadata: { seen: "ab\ufffd", key: ["\ufffd"] },
     });

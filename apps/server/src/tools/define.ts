@@ -81,7 +81,7 @@ export async function runTool(
     const output = toStorableText(result.output);
     return {
       ...result,
-      title: toStorableText(result.title),
+      ...(result.summary !== undefined ? { summary: toStorableText(result.summary) } : {}),
       output:
         output.length > MAX_TOOL_OUTPUT_CHARS
           ? `${output.slice(0, MAX_TOOL_OUTPUT_CHARS)}\n…[truncated ${output.length - MAX_TOOL_OUTPUT_CHARS} characters]`

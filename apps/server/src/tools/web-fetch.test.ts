@@ -5,7 +5,7 @@ import { type LocalHttpServer, startLocalHttp } from "../testing/local-http.js";
 import { toolContextFor } from "../testing/tool-context.js";
 import { fetchReadable } from "../web-fetch/index.js";
 import { runTool } from "./define.js";
-import { webFetchTool } from "./web-fetch.js";
+import { pageNotes, webFetchTool } from "./web-fetch.js";
 
 const ARTICLE = `<!doctype html><html><head><title>Release notes</title>
 <style>body { color: red }</style><script>window.secret = "tracking";</script></head>
@@ -44,6 +44,7 @@ beforeAll(async () => {
     if (path === "/image.png") return res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([137, 80]));
     if (path === "/moved") return res.writeHead(301, { location: "/article" }).end();
     if (path === "/hang") return;
+    if (path === "/slow.txt") return res.writeHead(200, { "content-type": "text/plain" }).write("Arrived in time.");
     res.writeHead(404, { "content-type": "text/plain" }).end("no such page");
   });
   outsider = await startLocalHttp((_req, res) => res.end("must not be reached"));
@@ -103,7 +104,7 @@ describe("web_fetch", () => {
 
   it("says when the download hit the size cap", async () => {
     const result = await fetchTool({ url: `${site.url}/huge.txt` });
-    expect(result.metadata).toMatchObject({ downloadTruncated: true });
+    expect(result.metadata).toMatchObject({ downloadTruncated: "size" });
     expect(result.output).toContain("larger than the download limit");
   });
 
@@ -130,6 +131,15 @@ describe("web_fetch", () => {
 
     const args = await fetchTool({ url: `${site.url}/article`, maxChars: 10 });
     expect(args.output).toMatch(/^Invalid arguments: maxChars/);
+  });
+
+  it("returns what arrived by its time limit, marked truncated for the model", async () => {
+    const page = await fetchReadable({ url: `${site.url}/slow.txt` }, { allowlist: [site.host], timeoutMs: 300 });
+    expect(page).toMatchObject({ status: 200, downloadTruncated: "deadline" });
+    expect(page.content).toContain("Arrived in time.");
+    expect(pageNotes(page)).toEqual([
+      "[Truncated: the page was still arriving at the time limit; its end is missing.]",
+    ]);
   });
 
   it("gives up after its time limit", async () => {

@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { settingsOf } from "../accounts/index.js";
 import { OutboundError } from "../outbound/index.js";
-import { fetchReadable, MAX_CHARS, UnsupportedContentError, webFetchInput } from "../web-fetch/index.js";
+import {
+  type FetchedPage,
+  fetchReadable,
+  MAX_CHARS,
+  UnsupportedContentError,
+  webFetchInput,
+} from "../web-fetch/index.js";
 import { defineTool, oneLine, ToolError } from "./define.js";
 
 export const webFetchTool = defineTool("web_fetch", {
@@ -34,10 +40,7 @@ export const webFetchTool = defineTool("web_fetch", {
         throw new ToolError(error.message);
       throw error;
     }
-    const notes = [
-      page.downloadTruncated ? "[The page was larger than the download limit; its end is missing.]" : "",
-      page.omittedChars ? `[${page.omittedChars} more characters not shown; raise maxChars to read more.]` : "",
-    ].filter(Boolean);
+    const notes = pageNotes(page);
     const header = [
       page.title ? `# ${page.title}` : "",
       `URL: ${page.url}`,
@@ -59,3 +62,16 @@ export const webFetchTool = defineTool("web_fetch", {
     };
   },
 });
+
+/** What the model must know about the content it got: cut by the download's size cap or deadline, or by maxChars. */
+export function pageNotes(page: FetchedPage): string[] {
+  const notes: string[] = [];
+  if (page.downloadTruncated === "size") {
+    notes.push("[Truncated: the page was larger than the download limit; its end is missing.]");
+  }
+  if (page.downloadTruncated === "deadline") {
+    notes.push("[Truncated: the page was still arriving at the time limit; its end is missing.]");
+  }
+  if (page.omittedChars) notes.push(`[${page.omittedChars} more characters not shown; raise maxChars to read more.]`);
+  return notes;
+}

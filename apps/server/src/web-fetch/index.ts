@@ -1,6 +1,6 @@
 import { toStorableText } from "@cybros/protocol";
 import { z } from "zod";
-import { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, outboundRequest } from "../outbound/index.js";
+import { type BodyCut, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, outboundRequest } from "../outbound/index.js";
 import { htmlToMarkdown } from "./markdown.js";
 
 /** Web fetch: one URL → readable text for a model (HTML as markdown; text and JSON as they are). */
@@ -23,8 +23,8 @@ export interface FetchedPage {
   content: string;
   /** Characters cut from `content` to respect maxChars. */
   omittedChars: number;
-  /** The download stopped at the size cap, so the end of the document is missing. */
-  downloadTruncated: boolean;
+  /** The download stopped at the size cap or the deadline, so the end of the document is missing. */
+  downloadTruncated: BodyCut | false;
 }
 
 export class UnsupportedContentError extends Error {}

@@ -1,0 +1,79 @@
+import type { Page } from "@playwright/test";
+import { expect, OWNER, test } from "./fixtures";
+import { Instance } from "./instance";
+import { AuthPages } from "./pages/auth";
+import { ChatPage } from "./pages/chat";
+
+/** Content-Security-Policy violations a page reports, as events and as console messages. */
+async function watchPolicyViolations(page: Page): Promise<() => Promise<string[]>> {
+  const console: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) console.push(message.text());
+  });
+  // Injected by the browser's debugging protocol, so the policy does not block it.
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+    document.addEventListener("securitypolicyviolation", (event) =>
+      seen.push(
+        `${event.violatedDirective} ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`,
+      ),
+    );
+  });
+  return async () => [
+    ...console,
+    ...(await page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? [])),
+  ];
+}
+
+test("the app runs under its Content-Security-Policy: setup, chat, sign-out and sign-in break no rule", async ({
+  page,
+  consoleErrors,
+}) => {
+  test.setTimeout(180_000); // includes a first start on an empty data folder
+  const instance = await new Instance().start();
+  try {
+    const violations = await watchPolicyViolations(page);
+    const landing = await page.goto(instance.url);
+    const headers = await landing!.allHeaders();
+    expect(headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+    await expect(page).toHaveURL(/\/setup$/);
+    expect(await violations()).toEqual([]);
+
+    const auth = new AuthPages(page);
+    await auth.completeSetup(OWNER.email, OWNER.password);
+    await expect(page).toHaveURL(/\/conversations/);
+    // Setup lands on /conversations of this instance (Shell.startConversation would open the worker's).
+    await page.getByRole("button", { name: "Chat with Default Assistant", exact: true }).click();
+    await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+    const chat = new ChatPage(page);
+    await chat.send("Is **markdown** with `code` fine?");
+    await chat.expectCompletedReply(/Mock reply: Is markdown with code fine\?/);
+    expect(await violations()).toEqual([]);
+
+    await auth.signOut();
+    await expect(page).toHaveURL(/\/login/);
+    await auth.signIn(OWNER.email, OWNER.password);
+    await expect(page).toHaveURL(/\/conversations/);
+    expect(await violations()).toEqual([]);
+    // Signing out ends the session under queries still mounted: their 401s are expected (as in auth.spec.ts).
+    expect(consoleErrors.filter((e) => !/401/.test(e))).toEqual([]);
+  } finally {
+    await instance.dispose();
+  }
+});
+
+test("another host name is refused, on pages and on the API", async ({ playwright, instance }) => {
+  const port = new URL(instance.url).port;
+  const request = await playwright.request.newContext();
+  try {
+    for (const path of ["/", "/up", "/api/session", "/mock_llm/v1/models"]) {
+      const response = await request.get(`${instance.url}${path}`, { headers: { host: `rebind.example:${port}` } });
+      expect(response.status(), path).toBe(421);
+    }
+    expect((await request.get(`${instance.url}/up`)).status()).toBe(200);
+  } finally {
+    await request.dispose();
+  }
+});
