@@ -44,11 +44,11 @@ test("the app runs under its Content-Security-Policy: setup, chat, sign-out and 
     const auth = new AuthPages(page);
     await auth.completeSetup(OWNER.email, OWNER.password);
     await expect(page).toHaveURL(/\/conversations/);
-    // Setup lands on /conversations of this instance (Shell.startConversation would open the worker's).
-    await page.getByRole("button", { name: "Chat with Default Assistant", exact: true }).click();
-    await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+    // Setup lands on this instance's composer (Shell.startConversation would open the worker's): the first send
+    // creates the conversation.
     const chat = new ChatPage(page);
     await chat.send("Is **markdown** with `code` fine?");
+    await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
     await chat.expectCompletedReply(/Mock reply: Is markdown with code fine\?/);
     expect(await violations()).toEqual([]);
 
