@@ -19,6 +19,8 @@ export const eventKinds = [
   "run_failed",
   "run_canceled",
   "run_stuck",
+  /** A run handed back while a step waits (payload.step: id, kind, waitKey, input); it continues once the wait ends. */
+  "run_waiting",
   "conversation_updated",
   "persona_switched",
   "subagent_spawned",

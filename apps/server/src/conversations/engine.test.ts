@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
 import { agentPrograms } from "../db/schema.js";
-import { findRun, finishRun } from "../runs/index.js";
+import { endRun, findRun } from "../runs/index.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 
@@ -236,7 +236,7 @@ describe("conversation engine", () => {
     // As the reaper does to a run whose heartbeat went stale: the runner is not told and streams on.
     const error = { code: "interrupted", message: "ended elsewhere" } as const;
     expect(
-      await finishRun(server.services, await findRun(server.services, run.id), { state: "failed", error }),
+      await endRun(server.services, await findRun(server.services, run.id), { state: "failed", error }),
     ).toBeDefined();
     await expect.poll(() => server.services.runs.isRunningHere(run.id)).toBe(false);
     const detail = await (await client.get(`/api/runs/${run.id}`)).json();

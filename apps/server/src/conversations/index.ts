@@ -221,6 +221,7 @@ export async function appendUserMessage(
     retryOfId: null,
     error: null,
     workerId: null,
+    leaseExpiresAt: null,
     cancelRequestedAt: null,
     queuedAt: now,
     startedAt: null,

@@ -30,6 +30,11 @@ export interface Tool<P extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   parameters: P;
+  /**
+   * Running it twice has the effect of running it once (a read, a search). A call cut short by a server restart is
+   * run again only then; otherwise the run stops there as interrupted, for a person to retry.
+   */
+  idempotent?: boolean;
   execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
 }
 
@@ -38,7 +43,12 @@ export class ToolError extends Error {}
 
 export function defineTool<P extends z.ZodType>(
   name: string,
-  spec: { description: string; parameters: P; execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult> },
+  spec: {
+    description: string;
+    parameters: P;
+    idempotent?: boolean;
+    execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
+  },
 ): Tool<P> {
   return { name, ...spec };
 }

@@ -3,6 +3,7 @@ import * as memory from "../memory/index.js";
 import { defineTool } from "./define.js";
 
 export const memorySearchTool = defineTool("memory_search", {
+  idempotent: true,
   description: [
     "Search your long-term memory: facts, preferences and notes saved earlier with memory_store, in this or any",
     "past conversation. Matches by meaning and by words, best first. Search before answering questions about the",

@@ -4,6 +4,7 @@ import { defineTool } from "./define.js";
 import { skillOrFail, withSkillsFolder } from "./skills-folder.js";
 
 export const skillsLoadTool = defineTool("skills_load", {
+  idempotent: true,
   description: [
     "Load one of your skills: answers its instructions (the body of its SKILL.md) and the list of files it",
     "contains (scripts, references, assets). Load a skill before doing a task its description matches, then",

@@ -4,6 +4,7 @@ import { MAX_RESULTS, WebSearchError, webSearch, webSearchQuery } from "../web-s
 import { defineTool, ToolError } from "./define.js";
 
 export const webSearchTool = defineTool("web_search", {
+  idempotent: true,
   description: [
     "Search the web. Returns the top results, each with title, URL and a short snippet. Use it for current events,",
     "facts you are unsure of, or anything that may have changed since your training; then read the most promising",

@@ -1,0 +1,150 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { asc, eq } from "drizzle-orm";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { repoRoot } from "../config.js";
+import { agentMemoryEntries, agentPrograms, conversationRuns, runSteps } from "../db/schema.js";
+import { EventStreamReader } from "../testing/events.js";
+import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
+import { resolveWait } from "./index.js";
+
+let server: TestServer;
+let client: TestClient;
+let agentsDir: string;
+const readers: EventStreamReader[] = [];
+const sites: http.Server[] = [];
+
+/** The bundled agent, a private copy whose memory_store calls wait for approval. */
+beforeEach(async () => {
+  agentsDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
+  fs.cpSync(path.join(repoRoot, "agents"), agentsDir, { recursive: true });
+  const manifest = path.join(agentsDir, "default-assistant/agent.yml");
+  fs.writeFileSync(
+    manifest,
+    fs.readFileSync(manifest, "utf8").replace("tools:\n", "tools:\n  approval: [memory_store]\n"),
+  );
+  ({ server, client } = await startSignedIn({ env: { CYBROS_AGENTS_DIR: agentsDir } }));
+  await server.url();
+});
+
+afterEach(async () => {
+  for (const reader of readers.splice(0)) reader.close();
+  for (const site of sites.splice(0)) site.closeAllConnections();
+  await server.close();
+  fs.rmSync(agentsDir, { recursive: true, force: true });
+});
+
+async function conversationWithEvents() {
+  const [agent] = await server.services.db
+    .select()
+    .from(agentPrograms)
+    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
+  const conversation = await (await client.post("/api/conversations", { agentProgramId: agent!.id })).json();
+  const events = await EventStreamReader.open(client, conversation.id, 0);
+  readers.push(events);
+  return { id: conversation.id as string, events };
+}
+
+async function send(conversationId: string, content: string): Promise<string> {
+  const response = await client.post(`/api/conversations/${conversationId}/messages`, { content });
+  expect(response.status).toBe(202);
+  return (await response.json()).run.id;
+}
+
+const stepsOf = (runId: string) =>
+  server.services.db.select().from(runSteps).where(eq(runSteps.runId, runId)).orderBy(asc(runSteps.ordinal));
+
+const storeCall = '/mock tool_calls\nmemory_store {"content":"The user\'s cat is called Miso"}';
+
+it("a tool call that needs approval waits holding nothing, and continues when approved", async () => {
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, storeCall);
+  const waiting = await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+  const step = waiting.payload.step as { kind: string; waitKey: string };
+  expect(step.kind).toBe("await_approval");
+
+  // Waiting: the run is still the conversation's running run, but no process holds it and nothing runs it here.
+  const [run] = await server.services.db.select().from(conversationRuns).where(eq(conversationRuns.id, runId));
+  expect([run!.state, run!.workerId, run!.leaseExpiresAt]).toEqual(["running", null, null]);
+  expect(server.services.runs.isRunningHere(runId)).toBe(false);
+  expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(0);
+
+  expect(await resolveWait(server.services, step.waitKey, { approved: true })).toEqual([runId]);
+  await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === runId);
+  expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(1);
+  expect((await stepsOf(runId)).map((s) => [s.kind, s.state, s.attempt])).toEqual([
+    ["model_call", "succeeded", 1],
+    ["tool_call", "succeeded", 1],
+    ["await_approval", "succeeded", 1],
+    ["model_call", "succeeded", 1],
+  ]);
+  const results = events.events.filter((e) => e.kind === "tool_result");
+  expect(results).toHaveLength(1);
+  // A second answer to the same wait finds nothing to resolve.
+  expect(await resolveWait(server.services, step.waitKey, { approved: false })).toEqual([]);
+});
+
+it("a rejected call is never run, and the model is told why", async () => {
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, storeCall);
+  const waiting = await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+  await resolveWait(server.services, (waiting.payload.step as { waitKey: string }).waitKey, {
+    approved: false,
+    reason: "not now",
+  });
+  await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === runId);
+  expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(0);
+  const prompt = server.services.mockLlm!.requests().at(-1)!.messages;
+  expect(JSON.stringify(prompt.at(-1))).toContain("The person did not approve this call: not now");
+});
+
+it("cancel while waiting for approval ends the run and withdraws the request", async () => {
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, storeCall);
+  const waiting = await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+  const calls = server.services.mockLlm!.requests().length;
+  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
+  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+  expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
+    ["model_call", "succeeded"],
+    ["tool_call", "canceled"],
+    ["await_approval", "canceled"],
+  ]);
+  // An answer arriving after the cancel starts nothing.
+  expect(
+    await resolveWait(server.services, (waiting.payload.step as { waitKey: string }).waitKey, { approved: true }),
+  ).toEqual([]);
+  expect(server.services.mockLlm!.requests()).toHaveLength(calls);
+  const messages = (await (await client.get(`/api/conversations/${id}/messages`)).json()).messages;
+  const tool = messages
+    .flatMap((m: { parts: { type: string; state: string }[] }) => m.parts)
+    .find((p: { type: string }) => p.type === "tool_call");
+  expect(tool.state).toBe("error");
+});
+
+it("cancel while an in-process tool runs stops it and starts no further step", async () => {
+  // A page that never answers: web_fetch runs until the cancel aborts it.
+  let fetched!: () => void;
+  const reached = new Promise<void>((resolve) => (fetched = resolve));
+  const site = http.createServer(() => fetched());
+  sites.push(site);
+  await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+  const host = `127.0.0.1:${(site.address() as AddressInfo).port}`;
+  expect((await client.patch("/api/account/settings", { webFetchAllowlist: ["127.0.0.1"] })).status).toBe(200);
+
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, `/mock tool_calls\nweb_fetch {"url":"http://${host}/slow"}`);
+  await reached;
+  const calls = server.services.mockLlm!.requests().length;
+  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
+  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+  expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
+    ["model_call", "succeeded"],
+    ["tool_call", "canceled"],
+  ]);
+  expect(server.services.mockLlm!.requests()).toHaveLength(calls);
+  site.close();
+});
