@@ -51,7 +51,8 @@ export async function executeRun(
   services: Services,
   run: RunRow,
   signal: AbortSignal,
-  options: { workerId: string; resumed: boolean; onProviderCall?: () => void },
+  /** `onStarted`: called as each step gets under way (the scheduler's start phase ends at the first). */
+  options: { workerId: string; resumed: boolean; onStarted?: () => void },
 ): Promise<void> {
   const activity = { lastOutputAt: Date.now() };
   const heartbeat = startHeartbeat(services, run, options.workerId, activity);
@@ -112,7 +113,7 @@ export async function executeRun(
       activity,
       announceStart: steps.length === 0,
       embedder,
-      onProviderCall: options.onProviderCall,
+      onStarted: options.onStarted,
     };
     let retry = await recoverInterrupted(scope);
     for (;;) {
@@ -142,6 +143,7 @@ export async function executeRun(
         }
         continue;
       }
+      scope.onStarted?.();
       if ((await toolCall(scope, next)) === "waiting") return;
     }
   } catch (error) {

@@ -147,7 +147,7 @@ export class RunScheduler {
     const done = executeRun(this.services, run, controller.signal, {
       workerId: this.workerId,
       resumed,
-      onProviderCall: leave,
+      onStarted: leave,
     })
       .catch((error) => this.log.error({ err: error, runId: run.id }, "run executor crashed"))
       .finally(() => {

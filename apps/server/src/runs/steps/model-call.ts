@@ -107,7 +107,7 @@ export async function modelCall(
       tools: scope.tools,
       history: toPromptMessages(context, nodeId),
     });
-    scope.onProviderCall?.();
+    scope.onStarted?.();
     result = await streamChat({
       provider: choice.provider,
       model: choice.model,

@@ -36,7 +36,7 @@ export interface RunScope {
   /** run_started and typing_start are still to be announced: they go with the run's first node. */
   announceStart: boolean;
   embedder?: Embedder;
-  onProviderCall?: () => void;
+  onStarted?: () => void;
 }
 
 /** When the run last produced anything (a text delta, a tool call): the heartbeat warns when it goes quiet. */
