@@ -5,13 +5,15 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
 import { agentMemoryEntries, runSteps } from "../db/schema.js";
+import { uuidv7 } from "../ids.js";
 import { EventStreamReader } from "../testing/events.js";
 import { OWNER, startTestServer, type TestClient, type TestServer, usingPostgres } from "../testing/harness.js";
 import { resolveWait, resumeAbandonedRuns } from "./index.js";
+import { childRunKey } from "./steps/await-run.js";
 import { LEASE_MS } from "./store.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests assert on the shape
@@ -147,7 +149,7 @@ async function transcript(client: TestClient, conversationId: string) {
   }[];
 }
 
-describe("a run killed with its process continues where it was", () => {
+describe("a run killed with its process continues where it was (on PostgreSQL: in another process)", () => {
   it("a streaming model call is repeated once: the cut attempt stays marked interrupted, the reply is whole once", async () => {
     const a = await deployment();
     const runId = await a.send("/mock long kb=2 delay=20 chunk_size=20");
@@ -221,6 +223,34 @@ describe("a run killed with its process continues where it was", () => {
     await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === runId, 60_000);
     expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(1);
     expect(events.events.filter((e) => e.kind === "tool_result")).toHaveLength(1);
+  }, 240_000);
+
+  it("a run waiting on a child run keeps waiting across the restart, and goes on with the child's answer", async () => {
+    const a = await deployment();
+    const runId = await a.send('/mock tool_calls\nmemory_store {"content":"The user\'s cat is called Miso"}');
+    await a.events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+    const { server, events } = await a.takeOver();
+    // A stand-in for a tool whose work is a child run (subagents come later): the wait becomes one on a child.
+    const childRunId = uuidv7();
+    await server.services.db
+      .update(runSteps)
+      .set({ kind: "await_run", waitKey: childRunKey(childRunId) })
+      .where(and(eq(runSteps.runId, runId), eq(runSteps.kind, "await_approval")));
+    await resumeAbandonedRuns(server.services, new Date(Date.now() + LEASE_MS + 1_000));
+    expect(server.services.runs.isRunningHere(runId)).toBe(false);
+
+    expect(await resolveWait(server.services, childRunKey(childRunId), { output: "The child answered 42." })).toEqual([
+      runId,
+    ]);
+    await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === runId, 60_000);
+    expect((await stepsOf(server, runId)).map((s) => [s.kind, s.state])).toEqual([
+      ["model_call", "succeeded"],
+      ["tool_call", "succeeded"],
+      ["await_run", "succeeded"],
+      ["model_call", "succeeded"],
+    ]);
+    expect(events.events.filter((e) => e.kind === "tool_result")).toHaveLength(1);
+    expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(0);
   }, 240_000);
 });
 

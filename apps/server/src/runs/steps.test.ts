@@ -3,13 +3,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
 import { agentMemoryEntries, agentPrograms, conversationRuns, runSteps } from "../db/schema.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
-import { resolveWait } from "./index.js";
+import { resolveWait, resumeAbandonedRuns } from "./index.js";
+import { childRunKey } from "./steps/await-run.js";
 
 let server: TestServer;
 let client: TestClient;
@@ -147,4 +148,80 @@ it("cancel while an in-process tool runs stops it and starts no further step", a
   ]);
   expect(server.services.mockLlm!.requests()).toHaveLength(calls);
   site.close();
+});
+
+/**
+ * A stand-in for a tool whose work is a child run (subagents come later): the approval wait is turned into a wait
+ * on `childRunId`, which resolveWait ends as the child's end will.
+ */
+async function waitOnChildRun(runId: string, childRunId: string) {
+  await server.services.db
+    .update(runSteps)
+    .set({ kind: "await_run", waitKey: childRunKey(childRunId) })
+    .where(and(eq(runSteps.runId, runId), eq(runSteps.kind, "await_approval")));
+}
+
+it("a tool call waiting on a child run continues with what the child answered", async () => {
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, storeCall);
+  await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+  const child = await conversationWithEvents();
+  const childRunId = await send(child.id, "/mock hang");
+  await waitOnChildRun(runId, childRunId);
+
+  expect(await resolveWait(server.services, childRunKey(childRunId), { output: "The child answered 42." })).toEqual([
+    runId,
+  ]);
+  await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === runId);
+  const prompt = server.services.mockLlm!.requests().at(-1)!.messages;
+  expect(JSON.stringify(prompt.at(-1))).toContain("The child answered 42.");
+  // The tool itself never ran here: the child did its work.
+  expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(0);
+  expect((await client.post(`/api/runs/${childRunId}/cancellation`)).status).toBe(200);
+});
+
+it("cancel while waiting on a child run cancels the child too", async () => {
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, storeCall);
+  await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+  const child = await conversationWithEvents();
+  const childRunId = await send(child.id, "/mock hang");
+  await child.events.waitFor((e) => e.kind === "run_started" && e.run_id === childRunId);
+  await waitOnChildRun(runId, childRunId);
+
+  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
+  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+  await child.events.waitFor((e) => e.kind === "run_canceled" && e.run_id === childRunId);
+  expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
+    ["model_call", "succeeded"],
+    ["tool_call", "canceled"],
+    ["await_run", "canceled"],
+  ]);
+});
+
+it("a tool that is not idempotent, found running by a resumed run, is not run again: the run stops for Retry", async () => {
+  const { id, events } = await conversationWithEvents();
+  const runId = await send(id, storeCall);
+  await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
+  // The rows as a process leaves them when it dies inside memory_store (approved, running, lease lapsed).
+  await server.services.db
+    .update(runSteps)
+    .set({ state: "succeeded", output: { approved: true } })
+    .where(and(eq(runSteps.runId, runId), eq(runSteps.kind, "await_approval")));
+  await server.services.db
+    .update(runSteps)
+    .set({ state: "running" })
+    .where(and(eq(runSteps.runId, runId), eq(runSteps.kind, "tool_call")));
+  expect(await resumeAbandonedRuns(server.services)).toBe(1);
+
+  const failed = await events.waitFor((e) => e.kind === "run_failed" && e.run_id === runId);
+  expect((failed.payload.error as { code: string; message: string }).message).toContain("memory_store");
+  expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(0);
+  expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
+    ["model_call", "succeeded"],
+    ["tool_call", "failed"],
+    ["await_approval", "succeeded"],
+  ]);
+  const retry = await client.post(`/api/runs/${runId}/retry`);
+  expect(retry.status).toBe(202);
 });

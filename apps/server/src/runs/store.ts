@@ -6,6 +6,7 @@ import { conversationEvents, conversationRuns, nodes, runSteps } from "../db/sch
 import { NotFoundError } from "../errors.js";
 import type { EventDraft } from "../realtime/index.js";
 import type { Services } from "../services.js";
+import { cancelChildRuns } from "./steps/await-run.js";
 
 /**
  * Run and step rows: claiming a run with a lease, its steps, its waits and the one way it ends. A run that holds
@@ -322,10 +323,11 @@ export async function endRun(
       .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
       .from(nodes)
       .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"])));
-    await tx
+    const closedSteps = await tx
       .update(runSteps)
       .set({ state: STEP_STATE_FOR[outcome.state], finishedAt: new Date() })
-      .where(and(eq(runSteps.runId, run.id), inArray(runSteps.state, ["pending", "running", "waiting"])));
+      .where(and(eq(runSteps.runId, run.id), inArray(runSteps.state, ["pending", "running", "waiting"])))
+      .returning({ kind: runSteps.kind, waitKey: runSteps.waitKey });
     const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
     const drafts: EventDraft[] = [
       ...extraEvents,
@@ -338,10 +340,12 @@ export async function endRun(
       },
     ];
     const events = await services.realtime.record(tx, drafts);
-    return { ended, events };
+    const children = closedSteps.filter((step) => step.kind === "await_run").map((step) => step.waitKey);
+    return { ended, events, children };
   });
   if (!result) return undefined;
   services.realtime.publish(result.events);
+  await cancelChildRuns(services, result.children);
   return result.ended;
 }
 

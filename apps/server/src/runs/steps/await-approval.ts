@@ -1,49 +1,24 @@
-import { batchStatement } from "../../db/index.js";
-import { uuidv7 } from "../../ids.js";
-import { type StepRow, stepWrites } from "../store.js";
-import { noteStep, type RunScope, stepRow } from "./scope.js";
+import type { StepRow } from "../store.js";
+import { awaited, waitOn } from "./await.js";
+import type { RunScope } from "./scope.js";
 
-/** The wait key of an approval: resolveWait(key, { approved, reason? }) answers it. */
-export const approvalKey = (stepId: string) => `approval:${stepId}`;
+/** A person's answer to an approval request, as resolveWait gets it. */
+export interface ApprovalAnswer {
+  approved: boolean;
+  reason?: string;
+}
 
-/**
- * A tool call that needs a person's approval: an await_approval step waits for the answer, the tool call waits
- * on it, and the run is handed back in the same transaction, so it holds nothing while it waits.
- */
-export async function requestApproval(
-  scope: RunScope,
-  toolStep: StepRow,
-  request: { name: string; args: unknown },
-): Promise<void> {
-  const { services, run } = scope;
-  const id = uuidv7();
-  const wait = stepRow(scope, {
-    id,
-    kind: "await_approval",
-    state: "waiting",
-    waitKey: approvalKey(id),
-    input: { toolStepId: toolStep.id, name: request.name, args: request.args as Record<string, unknown> },
-  });
-  const waiting: StepRow = { ...toolStep, state: "waiting" };
-  const writes = stepWrites(services.db);
-  const announcement = services.realtime.recording([
-    {
-      conversationId: run.conversationId,
-      turnId: run.turnId,
-      runId: run.id,
-      nodeId: toolStep.nodeId,
-      kind: "run_waiting",
-      payload: { step: { id, kind: wait.kind, waitKey: wait.waitKey, input: wait.input } },
-    },
-  ]);
-  const written = await services.database.batch([
-    writes.save(wait),
-    writes.save(waiting),
-    writes.releaseLease({ runId: run.id, workerId: scope.workerId }),
-    batchStatement(announcement.query),
-  ]);
-  if (!written.ok) return; // the run ended meanwhile
-  noteStep(scope, wait);
-  noteStep(scope, waiting);
-  services.realtime.publish(announcement.envelopes(written.results.at(-1)!.rows));
+/** Whether the agent program makes this tool wait for a person before each call. */
+export function needsApproval(scope: RunScope, toolName: string): boolean {
+  return scope.definition.manifest.tools.approval.includes(toolName);
+}
+
+/** The answer to this tool call's approval request, if one came. */
+export function approvalOf(scope: RunScope, toolStep: StepRow): ApprovalAnswer | undefined {
+  return awaited(scope, toolStep, "await_approval")?.output as ApprovalAnswer | undefined;
+}
+
+/** Asks for approval: the run waits (an await_approval step keyed `await_approval:<its id>`) holding nothing. */
+export function requestApproval(scope: RunScope, toolStep: StepRow, request: { name: string; args: unknown }) {
+  return waitOn(scope, toolStep, { kind: "await_approval", input: { name: request.name, args: request.args } });
 }

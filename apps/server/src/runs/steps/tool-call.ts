@@ -5,7 +5,8 @@ import { nodes } from "../../db/schema.js";
 import { uuidv7 } from "../../ids.js";
 import { runTool, type ToolResult } from "../../tools/define.js";
 import { type StepRow, stepWrites } from "../store.js";
-import { requestApproval } from "./await-approval.js";
+import { awaited } from "./await.js";
+import { approvalOf, needsApproval, requestApproval } from "./await-approval.js";
 import { createNode, noteStep, type RunScope } from "./scope.js";
 
 export const MAX_TOOL_CALLS_PER_RESPONSE = 20;
@@ -105,30 +106,32 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
       durationMs: 0,
     };
   } else {
-    const approval = scope.definition.manifest.tools.approval.includes(tool.name)
-      ? scope.steps.find((s) => s.kind === "await_approval" && s.input.toolStepId === step.id)
-      : undefined;
-    if (scope.definition.manifest.tools.approval.includes(tool.name) && !approval) {
+    // Work done elsewhere (a child run, a directive): what the wait ended with is the result.
+    const elsewhere = awaited(scope, step);
+    const approval = approvalOf(scope, step);
+    if (elsewhere && elsewhere.kind !== "await_approval") {
+      outcome = resultOf(elsewhere);
+    } else if (needsApproval(scope, tool.name) && !approval) {
       await requestApproval(scope, running, { name: tool.name, args });
       return "waiting";
+    } else if (approval && !approval.approved) {
+      outcome = {
+        title: `${call.name}: not approved`,
+        output: `The person did not approve this call${approval.reason ? `: ${approval.reason}` : "."} It was not run.`,
+        isError: true,
+        durationMs: 0,
+      };
+    } else {
+      outcome = await runTool(tool, args, {
+        services,
+        log: services.log,
+        account: scope.account,
+        agent: { id: scope.agent.id, name: scope.definition.manifest.name, localPath: scope.agent.localPath },
+        conversationId: run.conversationId,
+        signal,
+        ...(scope.embedder ? { embedder: scope.embedder } : {}),
+      });
     }
-    outcome =
-      approval && approval.output?.approved !== true
-        ? {
-            title: `${call.name}: not approved`,
-            output: `The person did not approve this call${approval.output?.reason ? `: ${approval.output.reason}` : "."} It was not run.`,
-            isError: true,
-            durationMs: 0,
-          }
-        : await runTool(tool, args, {
-            services,
-            log: services.log,
-            account: scope.account,
-            agent: { id: scope.agent.id, name: scope.definition.manifest.name, localPath: scope.agent.localPath },
-            conversationId: run.conversationId,
-            signal,
-            ...(scope.embedder ? { embedder: scope.embedder } : {}),
-          });
   }
   if (signal.aborted) return "done";
   const data: TaskData = {
@@ -182,4 +185,16 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
   noteStep(scope, { ...running, state: "succeeded", finishedAt });
   services.realtime.publish(result.envelopes(written.results.at(-1)!.rows));
   return "done";
+}
+
+/** A wait's output as a tool result: `{ output, title?, isError? }`, or any JSON, shown as is. */
+function resultOf(wait: StepRow): Outcome {
+  const output = wait.output ?? {};
+  const durationMs = wait.finishedAt && wait.createdAt ? wait.finishedAt.getTime() - wait.createdAt.getTime() : 0;
+  return {
+    title: typeof output.title === "string" ? output.title : `${wait.kind.replace("await_", "")} finished`,
+    output: typeof output.output === "string" ? output.output : JSON.stringify(output),
+    isError: output.isError === true,
+    durationMs,
+  };
 }
