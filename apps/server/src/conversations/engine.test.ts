@@ -195,7 +195,7 @@ describe("conversation engine", () => {
     await send(id, "after the stop");
     await events.runsEnded(2);
     const afterCancel = events.events.slice(count).filter((e) => e.run_id === run.id);
-    expect(afterCancel).toEqual([]);
+    expect(afterCancel.map((e) => [e.kind, e.seq])).toEqual([]);
     const messages = await transcript(id);
     expect(messages[1]!.state).toBe("canceled");
     expect(messages[1]!.text.length).toBeGreaterThan(0);

@@ -210,7 +210,7 @@ async function recoverInterrupted(scope: RunScope): Promise<StepRow | undefined>
         .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
         .from(nodes)
         .where(and(eq(nodes.id, step.nodeId!), eq(nodes.state, "running")));
-      return services.realtime.record(tx, await closeNodes(services, tx, run, open, "errored", error));
+      return services.realtime.record(tx, await closeNodes(tx, run, open, "errored", error, new Map()));
     });
     services.realtime.publish(events);
   }

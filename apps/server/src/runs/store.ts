@@ -240,23 +240,23 @@ const STEP_STATE_FOR: Record<RunOutcome["state"], "succeeded" | "failed" | "canc
 type Tx = Parameters<Parameters<Services["db"]["transaction"]>[0]>[0];
 
 /**
- * Closes nodes left open: each keeps the text people already saw (the live buffer here, else the persisted chunks,
- * else what the node holds), its chunks are compacted, and a stream_complete says so. Answers the events to record.
+ * Closes nodes left open: each keeps the text people already saw (`live`: the text streamed here, from
+ * StreamWriter.abandonRun; else the persisted chunks, else what the node holds), its chunks are compacted, and a
+ * stream_complete says so. Answers the events to record.
  */
 export async function closeNodes(
-  services: Services,
   tx: Tx,
   run: Pick<RunRow, "id" | "conversationId" | "turnId">,
   open: { id: string; kind: string; content: string }[],
   state: "finished" | "errored" | "stopped",
   error: RunError | null,
+  live: Map<string, string>,
 ): Promise<EventDraft[]> {
   const drafts: EventDraft[] = [];
   for (const node of open) {
-    const live = services.streams.streamOf(node.id);
-    if (live) services.streams.abandon(live);
-    let content = live?.text ?? node.content;
-    if (!live && node.kind !== "task") {
+    const streamed = live.get(node.id);
+    let content = streamed ?? node.content;
+    if (streamed === undefined && node.kind !== "task") {
       const chunks = await tx
         .select({ text: conversationEvents.text })
         .from(conversationEvents)
@@ -310,6 +310,7 @@ export async function endRun(
     if (result.unmet === 0) return undefined; // ended already
   }
   const error = outcome.state === "failed" ? outcome.error : null;
+  const live = await services.streams.abandonRun(run.id);
   const result = await services.db.transaction(async (tx) => {
     // The select runs after the update has taken the run's row lock, so no node can be created for the run in
     // between. (One after the other: node-postgres deprecates a query sent while another runs.)
@@ -331,7 +332,7 @@ export async function endRun(
     const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
     const drafts: EventDraft[] = [
       ...extraEvents,
-      ...(await closeNodes(services, tx, run, open, NODE_STATE_FOR[outcome.state], error)),
+      ...(await closeNodes(tx, run, open, NODE_STATE_FOR[outcome.state], error, live)),
       { ...base, kind: "typing_stop", payload: {} },
       {
         ...base,
