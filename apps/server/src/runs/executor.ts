@@ -119,7 +119,10 @@ export async function executeRun(
     for (;;) {
       if (signal.aborted) throw signal.reason;
       const next = nextStep(scope.steps);
-      if (next === "wait") return;
+      if (next === "wait") {
+        await releaseRun(services, run, options.workerId);
+        return;
+      }
       if (next === "model_call") {
         if (scope.steps.filter((s) => s.kind === "model_call").length >= MAX_MODEL_CALLS_PER_TURN && !retry) {
           await endRun(services, run, {
