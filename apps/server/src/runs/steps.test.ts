@@ -73,7 +73,10 @@ it("a tool call that needs approval waits holding nothing, and continues when ap
   expect(server.services.runs.isRunningHere(runId)).toBe(false);
   expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(0);
 
-  expect(await resolveWait(server.services, step.waitKey, { approved: true })).toEqual([runId]);
+  const invalid = await client.post(`/api/runs/${runId}/approval`, { approved: "yes" });
+  expect(invalid.status).toBe(422);
+  const approved = await client.post(`/api/runs/${runId}/approval`, { approved: true });
+  expect(approved.status).toBe(200);
   await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === runId);
   expect(await server.services.db.select().from(agentMemoryEntries)).toHaveLength(1);
   expect((await stepsOf(runId)).map((s) => [s.kind, s.state, s.attempt])).toEqual([
@@ -86,6 +89,8 @@ it("a tool call that needs approval waits holding nothing, and continues when ap
   expect(results).toHaveLength(1);
   // A second answer to the same wait finds nothing to resolve.
   expect(await resolveWait(server.services, step.waitKey, { approved: false })).toEqual([]);
+  const again = await client.post(`/api/runs/${runId}/approval`, { approved: false });
+  expect([again.status, (await again.json()).error.code]).toEqual([409, "no_approval_pending"]);
 });
 
 it("a rejected call is never run, and the model is told why", async () => {
