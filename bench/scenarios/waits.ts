@@ -1,25 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { agentsRequiringApproval } from "../../apps/server/src/testing/agents.js";
 import type { BenchEvent, EventStream } from "../lib/client.js";
 import { ResourceWatch } from "../lib/processes.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { epochNow, round, summarize } from "../lib/stats.js";
 import { inBatches, startWorld } from "../lib/world.js";
-
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-
-/** The bundled agents, with every skills_list call waiting for a person's approval. */
-function agentsWaitingForApproval(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-bench-agents-"));
-  fs.cpSync(path.join(repoRoot, "agents"), dir, { recursive: true });
-  const manifest = path.join(dir, "default-assistant/agent.yml");
-  fs.writeFileSync(
-    manifest,
-    fs.readFileSync(manifest, "utf8").replace("tools:\n", "tools:\n  approval: [skills_list]\n"),
-  );
-  return dir;
-}
 
 /**
  * Runs that wait cost nothing: `count` runs each stop at a tool call waiting for approval, the server is watched
@@ -33,7 +18,7 @@ export const waitsScenario: Scenario = {
   async run(context: ScenarioContext) {
     const count = context.smoke ? 5 : 50;
     const holdMs = context.smoke ? 2_000 : 30_000;
-    const agentsDir = agentsWaitingForApproval();
+    const agentsDir = agentsRequiringApproval(["skills_list"]);
     const world = await startWorld(context, { serverEnv: { CYBROS_AGENTS_DIR: agentsDir } });
     const { api, agentId } = world;
     try {

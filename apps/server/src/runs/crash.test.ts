@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { repoRoot } from "../config.js";
 import { agentMemoryEntries, runSteps } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
+import { agentsRequiringApproval } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { OWNER, startTestServer, type TestClient, type TestServer, usingPostgres } from "../testing/harness.js";
 import { resolveWait, resumeAbandonedRuns } from "./index.js";
@@ -60,13 +61,7 @@ async function spawnServer(env: Record<string, string>): Promise<string> {
  */
 async function deployment() {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-crash-"));
-  agentsDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
-  fs.cpSync(path.join(repoRoot, "agents"), agentsDir, { recursive: true });
-  const manifest = path.join(agentsDir, "default-assistant/agent.yml");
-  fs.writeFileSync(
-    manifest,
-    fs.readFileSync(manifest, "utf8").replace("tools:\n", "tools:\n  approval: [memory_store]\n"),
-  );
+  agentsDir = agentsRequiringApproval(["memory_store"]);
   const databaseUrl = usingPostgres ? await scratchDatabaseUrl() : undefined;
   const env: Record<string, string> = {
     CYBROS_DATA_DIR: dataDir,

@@ -1,12 +1,10 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { repoRoot } from "../config.js";
 import { agentMemoryEntries, agentPrograms, conversationRuns, runSteps } from "../db/schema.js";
+import { agentsRequiringApproval } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { resolveWait, resumeAbandonedRuns } from "./index.js";
@@ -20,13 +18,7 @@ const sites: http.Server[] = [];
 
 /** The bundled agent, a private copy whose memory_store calls wait for approval. */
 beforeEach(async () => {
-  agentsDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
-  fs.cpSync(path.join(repoRoot, "agents"), agentsDir, { recursive: true });
-  const manifest = path.join(agentsDir, "default-assistant/agent.yml");
-  fs.writeFileSync(
-    manifest,
-    fs.readFileSync(manifest, "utf8").replace("tools:\n", "tools:\n  approval: [memory_store]\n"),
-  );
+  agentsDir = agentsRequiringApproval(["memory_store"]);
   ({ server, client } = await startSignedIn({ env: { CYBROS_AGENTS_DIR: agentsDir } }));
   await server.url();
 });
@@ -57,6 +49,12 @@ async function send(conversationId: string, content: string): Promise<string> {
 
 const stepsOf = (runId: string) =>
   server.services.db.select().from(runSteps).where(eq(runSteps.runId, runId)).orderBy(asc(runSteps.ordinal));
+
+/** Stop through the API, as the Stop button does; answers once the run's end is out. */
+async function cancel(runId: string, events: EventStreamReader) {
+  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
+  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+}
 
 const storeCall = '/mock tool_calls\nmemory_store {"content":"The user\'s cat is called Miso"}';
 
@@ -112,8 +110,7 @@ it("cancel while waiting for approval ends the run and withdraws the request", a
   const runId = await send(id, storeCall);
   const waiting = await events.waitFor((e) => e.kind === "run_waiting" && e.run_id === runId);
   const calls = server.services.mockLlm!.requests().length;
-  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
-  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+  await cancel(runId, events);
   expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
     ["model_call", "succeeded"],
     ["tool_call", "canceled"],
@@ -145,8 +142,7 @@ it("cancel while an in-process tool runs stops it and starts no further step", a
   const runId = await send(id, `/mock tool_calls\nweb_fetch {"url":"http://${host}/slow"}`);
   await reached;
   const calls = server.services.mockLlm!.requests().length;
-  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
-  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+  await cancel(runId, events);
   expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
     ["model_call", "succeeded"],
     ["tool_call", "canceled"],
@@ -194,8 +190,7 @@ it("cancel while waiting on a child run cancels the child too", async () => {
   await child.events.waitFor((e) => e.kind === "run_started" && e.run_id === childRunId);
   await waitOnChildRun(runId, childRunId);
 
-  expect((await client.post(`/api/runs/${runId}/cancellation`)).status).toBe(200);
-  await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === runId);
+  await cancel(runId, events);
   await child.events.waitFor((e) => e.kind === "run_canceled" && e.run_id === childRunId);
   expect((await stepsOf(runId)).map((s) => [s.kind, s.state])).toEqual([
     ["model_call", "succeeded"],
