@@ -26,6 +26,7 @@ import { firstChunkScenario } from "./scenarios/first-chunk.js";
 import { latencyScenario } from "./scenarios/latency.js";
 import { memoryScenario } from "./scenarios/memory.js";
 import { startScenario } from "./scenarios/start.js";
+import { waitsScenario } from "./scenarios/waits.js";
 
 const scenarios: Scenario[] = [
   latencyScenario,
@@ -35,6 +36,7 @@ const scenarios: Scenario[] = [
   memoryScenario,
   startScenario,
   cacheScenario,
+  waitsScenario,
 ];
 
 interface Options {

@@ -35,7 +35,11 @@ function pgliteTemplate(): Promise<string> {
   return template;
 }
 
-export async function startWorld(context: ScenarioContext): Promise<World> {
+/** `serverEnv`: extra environment for the measured server (e.g. CYBROS_AGENTS_DIR). */
+export async function startWorld(
+  context: ScenarioContext,
+  options: { serverEnv?: Record<string, string> } = {},
+): Promise<World> {
   const database = context.backend === "postgres" ? await context.newPostgresDatabase!() : undefined;
   let dataDir: string | undefined;
   if (!database) {
@@ -51,7 +55,7 @@ export async function startWorld(context: ScenarioContext): Promise<World> {
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    server = await startServer({ dataDir, databaseUrl: database?.url });
+    server = await startServer({ dataDir, databaseUrl: database?.url, env: options.serverEnv });
     const api = new Api(server.url);
     await api.signIn();
     await api.useProvider(mock.baseUrl);

@@ -13,7 +13,7 @@ import { MockLlm } from "./mock-llm/index.js";
 import { reachableSelfUrl } from "./providers/base-url.js";
 import { Realtime } from "./realtime/index.js";
 import { StreamWriter } from "./realtime/stream-writer.js";
-import { recoverRuns } from "./runs/reaper.js";
+import { recoverRuns, resumeInterruptedRuns } from "./runs/reaper.js";
 import { RunScheduler } from "./runs/scheduler.js";
 import { loadMasterKey, SecretBox } from "./secrets/index.js";
 import { seed } from "./seeds.js";
@@ -85,6 +85,7 @@ export async function createServer(
         new Promise((resolve, reject) => {
           httpServer = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
             services.self.url = reachableSelfUrl(info.address, info.port);
+            resumeInterruptedRuns(services).catch((error) => log.error({ err: error }, "resuming runs failed"));
             resolve(`http://${info.address.includes(":") ? `[${info.address}]` : info.address}:${info.port}`);
           });
           httpServer.once("error", reject);

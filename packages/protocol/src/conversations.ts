@@ -30,6 +30,13 @@ export const runSummary = z.object({
 });
 export type RunSummary = z.infer<typeof runSummary>;
 
+/** A person's answer to the tool call a run is waiting to have approved. */
+export const approvalAnswer = z.strictObject({
+  approved: z.boolean({ error: "must be true or false" }),
+  reason: z.string().trim().max(1000, "must be at most 1000 characters").optional(),
+});
+export type ApprovalAnswer = z.infer<typeof approvalAnswer>;
+
 export const conversationDetail = z.object({
   conversation: conversationSummary,
   /** The running run, else the oldest queued one, else null. */

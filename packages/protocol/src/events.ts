@@ -66,8 +66,18 @@ const eventDefinitions = [
   defineEvent("run_succeeded", runPayload),
   defineEvent("run_failed", runPayload.extend({ error: runError })),
   defineEvent("run_canceled", runPayload),
-  /** The reaper found the run's worker gone; run_failed follows. */
-  defineEvent("run_stuck", z.object({ error: runError })),
+  /** A run handed back while a step waits; it holds nothing and continues once the wait ends (runs/steps/await.ts). */
+  defineEvent(
+    "run_waiting",
+    z.object({
+      step: z.object({
+        id: z.string(),
+        kind: stepKind,
+        waitKey: z.string().nullable(),
+        input: z.record(z.string(), z.unknown()),
+      }),
+    }),
+  ),
   /**
    * A user message (with the client's id when it sent one) or an agent message starting; `node_id` is its id.
    */

@@ -41,6 +41,6 @@ export const stepKind = z.enum([
 ]);
 export type StepKind = z.infer<typeof stepKind>;
 
-/** A step is queued, then running (or waiting, for the await_* kinds), then ends one of four ways. */
-export const stepState = z.enum(["queued", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"]);
+/** A step is pending, then running (or waiting, for the await_* kinds), then ends one of four ways. */
+export const stepState = z.enum(["pending", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"]);
 export type StepState = z.infer<typeof stepState>;

@@ -102,7 +102,7 @@ describe("loading an agent program", () => {
       name: "Bare",
       description: "",
       model: { prefer: [] },
-      tools: { allow: [], custom: [] },
+      tools: { allow: [], custom: [], approval: [] },
       args: {},
     });
     expect(definition.instructions).toEqual({ agent: null, soul: null, user: null });

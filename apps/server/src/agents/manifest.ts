@@ -35,9 +35,13 @@ function manifestSchema(strict: boolean) {
           .default([]),
         // Phase 1: agent-defined tools, tools/<name>.yml plus an executable.
         custom: stringList().default([]),
+        // Tools whose every call waits for a person's approval before it runs.
+        approval: stringList()
+          .refine((names) => names.every((n) => toolName.test(n)), "must be tool names like memory_search")
+          .default([]),
       },
       { error: "must be a mapping" },
-    ).default({ allow: [], custom: [] }),
+    ).default({ allow: [], custom: [], approval: [] }),
     // Phase 2: personas/<name>/ folders and how the active one is chosen.
     personas: object(
       {

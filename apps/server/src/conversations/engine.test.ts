@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultAccount, updateSettings } from "../accounts/index.js";
 import { repoRoot } from "../config.js";
 import { agentPrograms } from "../db/schema.js";
-import { findRun, finishRun } from "../runs/index.js";
+import { endRun, findRun } from "../runs/index.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { startLocalHttp } from "../testing/local-http.js";
@@ -201,7 +201,7 @@ describe("conversation engine", () => {
     await send(id, "after the stop");
     await events.runsEnded(2);
     const afterCancel = events.events.slice(count).filter((e) => e.run_id === run.id);
-    expect(afterCancel).toEqual([]);
+    expect(afterCancel.map((e) => [e.kind, e.seq])).toEqual([]);
     const messages = await transcript(id);
     expect(messages[1]!.state).toBe("canceled");
     expect(messages[1]!.text.length).toBeGreaterThan(0);
@@ -242,7 +242,7 @@ describe("conversation engine", () => {
     // As the reaper does to a run whose heartbeat went stale: the runner is not told and streams on.
     const error = { code: "interrupted", message: "ended elsewhere" } as const;
     expect(
-      await finishRun(server.services, await findRun(server.services, run.id), { state: "failed", error }),
+      await endRun(server.services, await findRun(server.services, run.id), { state: "failed", error }),
     ).toBeDefined();
     await expect.poll(() => server.services.runs.isRunningHere(run.id)).toBe(false);
     const detail = await (await client.get(`/api/runs/${run.id}`)).json();

@@ -257,6 +257,7 @@ function planSend(
     retryOfId: null,
     error: null,
     workerId: null,
+    leaseExpiresAt: null,
     cancelRequestedAt: null,
     queuedAt: now,
     startedAt: null,

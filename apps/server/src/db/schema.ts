@@ -243,8 +243,10 @@ export const conversationRuns = pgTable(
       status?: number;
       details?: Record<string, unknown>;
     }>(),
-    /** Which process runs it ("host:pid:boot"), for logs and reaping. */
+    /** Which process holds the run's lease ("host:pid:boot"); null while nobody does (queued, waiting). */
     workerId: text("worker_id"),
+    /** Until when that process may advance the run; once past, any process may claim it (runs/store.ts). */
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
     cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
     queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
@@ -255,7 +257,50 @@ export const conversationRuns = pgTable(
     index("conversation_runs_queue_idx").on(t.conversationId, t.state, t.queuedAt),
     // At most one running run per conversation, enforced by the database.
     uniqueIndex("conversation_runs_one_running_idx").on(t.conversationId).where(sql`${t.state} = 'running'`),
-    index("conversation_runs_running_idx").on(t.heartbeatAt).where(sql`${t.state} = 'running'`),
+    index("conversation_runs_lease_idx").on(t.leaseExpiresAt).where(sql`${t.state} = 'running'`),
+  ],
+);
+
+export const stepKinds = [
+  "model_call",
+  "tool_call",
+  "await_approval",
+  "await_directive",
+  "await_run",
+  "await_hook",
+] as const;
+/**
+ * pending → running → succeeded | failed | canceled | interrupted. A tool call that waits on something is
+ * `waiting` beside its await step, which is `waiting` until resolveWait; then the tool call is pending again.
+ */
+export const stepStates = ["pending", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"] as const;
+
+/** A run as an ordered list of steps: what it did, what it does now, what it waits on (runs/store.ts). */
+export const runSteps = pgTable(
+  "run_steps",
+  {
+    id: uuid("id").primaryKey(),
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => conversationRuns.id, { onDelete: "cascade" }),
+    /** Order of creation within the run. */
+    ordinal: integer("ordinal").notNull(),
+    kind: text("kind", { enum: stepKinds }).notNull(),
+    state: text("state", { enum: stepStates }).notNull(),
+    attempt: integer("attempt").notNull().default(1),
+    /** The node the step writes (an agent message, a task); the text and results live there. */
+    nodeId: uuid("node_id"),
+    input: jsonb("input").$type<Record<string, unknown>>().notNull().default({}),
+    output: jsonb("output").$type<Record<string, unknown>>(),
+    /** What a waiting step waits on ("approval:<step id>", "run:<run id>", …): resolveWait finds it by this. */
+    waitKey: text("wait_key"),
+    createdAt: createdAt(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("run_steps_run_ordinal_idx").on(t.runId, t.ordinal),
+    index("run_steps_waiting_idx").on(t.waitKey).where(sql`${t.state} = 'waiting'`),
   ],
 );
 

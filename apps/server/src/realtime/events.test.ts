@@ -1,6 +1,5 @@
 import { type EventKind, eventEnvelope, type RunSummary } from "@cybros/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { failInterruptedRuns } from "../runs/index.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { type EventDraft, ephemeralEnvelope } from "./envelope.js";
@@ -12,6 +11,8 @@ const readers: EventStreamReader[] = [];
 /** Kinds this build declares but does not write yet (Phase 1), and the heartbeat, sent on a 5 s timer only. */
 const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
   "run_heartbeat",
+  // Written only for an agent whose tools wait for approval; runs/steps.test.ts reads it through this parser.
+  "run_waiting",
   "step_started",
   "step_finished",
   "directive_output",
@@ -74,13 +75,6 @@ describe("conversation events through the server", () => {
     await live.runsEnded(3);
     expect((await client.post(`/api/runs/${failing.id}/retry`)).status).toBe(202);
     await live.runsEnded(4);
-
-    // A run whose worker is gone (here: a restart is assumed): reported stuck, then failed.
-    const { run: hanging } = await send(id, "/mock hang");
-    await live.waitForKind("run_started", (e) => e.run_id === hanging.id);
-    expect(await failInterruptedRuns(server.services)).toBe(1);
-    await live.waitForKind("run_stuck");
-    await live.runsEnded(5);
 
     await readLog();
     expect(live.invalid).toBeUndefined();

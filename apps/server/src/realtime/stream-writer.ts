@@ -112,6 +112,21 @@ export class StreamWriter {
     this.open.delete(stream.nodeId);
   }
 
+  /**
+   * Drops a run's streams, answering the text each had, once no flush that took their text is still being
+   * written: a chunk committed after the run's end would outlive its compaction and follow its stream_complete.
+   */
+  async abandonRun(runId: string): Promise<Map<string, string>> {
+    const texts = new Map<string, string>();
+    for (const stream of this.open.values()) {
+      if (stream.runId !== runId) continue;
+      texts.set(stream.nodeId, stream.text);
+      this.abandon(stream);
+    }
+    if (texts.size > 0) await this.flushing;
+    return texts;
+  }
+
   private schedule(delayMs: number): void {
     if (this.timer && delayMs > 0) return;
     if (this.timer) clearTimeout(this.timer);

@@ -1,10 +1,12 @@
+import { approvalAnswer } from "@cybros/protocol";
 import { Hono } from "hono";
 import { findOwned } from "../conversations/index.js";
 import { presentRun } from "../conversations/present.js";
 import type { AppEnv } from "../http/session.js";
+import { jsonBody } from "../http/validate.js";
 import type { Services } from "../services.js";
 import { latestRun, runDetail } from "./detail.js";
-import { cancelRun, findRun, retryRun } from "./index.js";
+import { answerApproval, cancelRun, findRun, retryRun } from "./index.js";
 
 export function runRoutes(services: Services) {
   // Ownership: a run is visible through its conversation only.
@@ -20,5 +22,9 @@ export function runRoutes(services: Services) {
       return c.json({ run: presentRun(run), ...(await runDetail(services, run)) });
     })
     .post("/:id/cancellation", async (c) => c.json(await cancelRun(services, await ownedRun(c, c.req.param("id")))))
+    .post("/:id/approval", async (c) => {
+      const run = await ownedRun(c, c.req.param("id"));
+      return c.json(await answerApproval(services, run, await jsonBody(c, approvalAnswer)));
+    })
     .post("/:id/retry", async (c) => c.json(await retryRun(services, await ownedRun(c, c.req.param("id"))), 202));
 }

@@ -1,11 +1,12 @@
 import os from "node:os";
 import { and, eq, inArray } from "drizzle-orm";
+import type { RunRow } from "../conversations/present.js";
 import type { Database } from "../db/index.js";
 import { conversationRuns } from "../db/schema.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../services.js";
-import { executeRun, SHUTDOWN } from "./execute.js";
-import { claimNextRun } from "./index.js";
+import { executeRun, SHUTDOWN } from "./executor.js";
+import { claimNextRun, claimRun } from "./store.js";
 
 const CANCEL_CHANNEL = "cybros_run_cancel";
 
@@ -37,11 +38,10 @@ class Gate {
 }
 
 /**
- * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation.
- * Durability comes from the database: a queued run is a row, so if this process dies before starting it, the
- * reaper's sweep (at start, then every minute as a periodic job, one process at a time) starts it, and
- * fails runs whose process died. No job per run: on PGlite each queue fetch takes its one thread for ~20 ms,
- * and polling for them every 2 s stalled every run's statements.
+ * Starts runs the moment they are queued, in this process, and keeps at most one running per conversation; resumes
+ * a run the moment its wait ends. Durability comes from the database: a run is its rows, claimed with a lease, so
+ * if this process dies, the reaper's sweep (at start, then every minute as a periodic job) starts what was queued
+ * and resumes what was running or woken once its lease has lapsed.
  */
 export class RunScheduler {
   readonly workerId = `${os.hostname()}:${process.pid}:${Date.now().toString(36)}`;
@@ -116,8 +116,38 @@ export class RunScheduler {
       : ![...this.active.values()].some((entry) => entry.conversationId === conversationId);
     if (noneLeft && this.mayHaveQueued.get(conversationId) === kicks) this.mayHaveQueued.delete(conversationId);
     if (!run) return leave();
+    this.execute(run, false, leave);
+    this.log.info({ runId: run.id, conversationId }, "run started");
+  }
+
+  /**
+   * A running run that nobody advances (its wait ended, or its process died): claim its lease and continue it here.
+   * Losing the claim to another process is fine: that one continues it.
+   */
+  resume(runId: string, leaseEndedBefore?: Date): void {
+    if (this.stopping || this.active.has(runId)) return;
+    void (async () => {
+      const leave = await this.starting.enter();
+      try {
+        const run = await claimRun(this.services, runId, this.workerId, leaseEndedBefore);
+        if (!run || this.stopping) return leave();
+        this.log.info({ runId, conversationId: run.conversationId }, "run resumed");
+        this.execute(run, true, leave);
+      } catch (error) {
+        this.log.error({ err: error, runId }, "resuming a run failed");
+        leave();
+      }
+    })();
+  }
+
+  private execute(run: RunRow, resumed: boolean, leave: () => void): void {
     const controller = new AbortController();
-    const done = executeRun(this.services, run, controller.signal, leave)
+    const { conversationId } = run;
+    const done = executeRun(this.services, run, controller.signal, {
+      workerId: this.workerId,
+      resumed,
+      onStarted: leave,
+    })
       .catch((error) => this.log.error({ err: error, runId: run.id }, "run executor crashed"))
       .finally(() => {
         leave();
@@ -125,7 +155,6 @@ export class RunScheduler {
         if (this.database.kind === "postgres" || this.mayHaveQueued.has(conversationId)) void this.kick(conversationId);
       });
     this.active.set(run.id, { conversationId, controller, done });
-    this.log.info({ runId: run.id, conversationId }, "run started");
   }
 
   private abortLocal(runId: string, reason: string): boolean {
@@ -161,7 +190,7 @@ export class RunScheduler {
     return this.active.has(runId);
   }
 
-  /** Graceful shutdown: no new runs; running ones end as failed "interrupted" (retryable), not left running. */
+  /** Graceful shutdown: no new runs; running ones are handed back as their rows stand, for the next start to resume. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.unlisten?.();

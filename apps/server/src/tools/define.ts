@@ -34,6 +34,11 @@ export interface Tool<P extends z.ZodType = z.ZodType> {
   title(args: z.infer<P>): string;
   description: string;
   parameters: P;
+  /**
+   * Running it twice has the effect of running it once (a read, a search). A call cut short by a server restart is
+   * run again only then; otherwise the run stops there as interrupted, for a person to retry.
+   */
+  idempotent?: boolean;
   execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
 }
 
@@ -46,6 +51,7 @@ export function defineTool<P extends z.ZodType>(
     title(args: z.infer<P>): string;
     description: string;
     parameters: P;
+    idempotent?: boolean;
     execute(args: z.infer<P>, context: ToolContext): Promise<ToolResult>;
   },
 ): Tool<P> {

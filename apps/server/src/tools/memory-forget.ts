@@ -5,6 +5,7 @@ import { defineTool, ToolError } from "./define.js";
 
 export const memoryForgetTool = defineTool("memory_forget", {
   title: () => "Forgot a memory",
+  idempotent: true,
   description: [
     "Delete one memory by its id (shown by memory_search). Use it when the user asks you to forget something,",
     "or when a memory is wrong or outdated (then store the corrected fact). Deletion is permanent.",

@@ -4,6 +4,7 @@ import { defineTool } from "./define.js";
 
 export const memorySearchTool = defineTool("memory_search", {
   title: ({ query }) => `Searched memory for “${query}”`,
+  idempotent: true,
   description: [
     "Search your long-term memory: facts, preferences and notes saved earlier with memory_store, in this or any",
     "past conversation. Matches by meaning and by words, best first. Search before answering questions about the",

@@ -5,6 +5,7 @@ import { withSkillsFolder } from "./skills-folder.js";
 
 export const skillsListTool = defineTool("skills_list", {
   title: () => "Listed skills",
+  idempotent: true,
   description: [
     "List your skills: folders of instructions for recurring tasks, each with a name and a description of when",
     "to use it. Call skills_load with a skill's name to read its instructions before following them.",

@@ -5,6 +5,7 @@ import { skillOrFail, withSkillsFolder } from "./skills-folder.js";
 
 export const skillsLoadTool = defineTool("skills_load", {
   title: ({ name }) => `Loaded skill ${name}`,
+  idempotent: true,
   description: [
     "Load one of your skills: answers its instructions (the body of its SKILL.md) and the list of files it",
     "contains (scripts, references, assets). Load a skill before doing a task its description matches, then",

@@ -5,6 +5,7 @@ import { skillOrFail, withSkillsFolder } from "./skills-folder.js";
 
 export const skillsReadFileTool = defineTool("skills_read_file", {
   title: ({ name, path }) => `Read ${name}/${path}`,
+  idempotent: true,
   description: [
     "Read a file inside one of your skills, such as references/guide.md or scripts/check.py, by its path",
     "relative to the skill's folder (skills_load lists them). Only files inside that skill can be read;",

@@ -12,6 +12,7 @@ import { defineTool, oneLine, ToolError } from "./define.js";
 
 export const webFetchTool = defineTool("web_fetch", {
   title: ({ url }) => `Read ${url}`,
+  idempotent: true,
   description: [
     "Fetch one web page (http or https) and read it: HTML comes back as markdown of its main content (headings,",
     "links, lists, code, tables), plain text and JSON as they are. Use it to read a page you found with web_search",

@@ -5,6 +5,7 @@ import { defineTool, ToolError } from "./define.js";
 
 export const webSearchTool = defineTool("web_search", {
   title: ({ query }) => `Searched the web for “${query}”`,
+  idempotent: true,
   description: [
     "Search the web. Returns the top results, each with title, URL and a short snippet. Use it for current events,",
     "facts you are unsure of, or anything that may have changed since your training; then read the most promising",

@@ -247,7 +247,6 @@ function Dots() {
 const stuckText = {
   silent: "No word from this reply for a while. The connection or the server may be in trouble.",
   stalled: "The model has not sent anything for a while.",
-  reported: "The server reports this reply is stuck.",
 };
 
 function StuckWarning({ run, reason, actions }: { run: RunView; reason: keyof typeof stuckText; actions: RowActions }) {

@@ -3,12 +3,11 @@
  * idle → queued → streaming → completed | errored | canceled, with a `stuck` sub-state while streaming:
  * - "silent": nothing at all (no text, no tool event, no heartbeat) for `silentMs` — the server or the
  *   connection is in trouble;
- * - "stalled": heartbeats keep coming but no text or tool progress for `stalledMs` — the model is hanging;
- * - "reported": the server's reaper said so (run_stuck).
+ * - "stalled": heartbeats keep coming but no text or tool progress for `stalledMs` — the model is hanging.
  * New progress clears it. Terminal phases are final: a retry is a new run with its own indicator.
  */
 export type IndicatorPhase = "idle" | "queued" | "streaming" | "completed" | "errored" | "canceled";
-export type StuckReason = "silent" | "stalled" | "reported";
+export type StuckReason = "silent" | "stalled";
 
 export interface Indicator {
   phase: IndicatorPhase;
@@ -27,7 +26,6 @@ export type IndicatorInput =
   /** A heartbeat: alive, but no progress. */
   | { type: "heartbeat"; at: number }
   | { type: "tick"; at: number }
-  | { type: "stuck"; at: number }
   | { type: "succeeded"; at: number }
   | { type: "failed"; at: number }
   | { type: "canceled"; at: number };
@@ -66,7 +64,7 @@ export function nextIndicator(
       return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
     case "heartbeat": {
       if (state.phase !== "streaming") return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
-      // A heartbeat clears silence, not a stall or the server's verdict.
+      // A heartbeat clears silence, not a stall.
       const stuck = state.stuck === "silent" ? null : state.stuck;
       return { ...state, stuck, lastSignalAt: at };
     }
@@ -76,8 +74,6 @@ export function nextIndicator(
       if (at - (state.lastProgressAt ?? at) >= thresholds.stalledMs) return { ...state, stuck: "stalled" };
       return state;
     }
-    case "stuck":
-      return { ...state, phase: "streaming", stuck: "reported" };
     case "succeeded":
       return { ...state, phase: "completed", stuck: null, lastSignalAt: at };
     case "failed":

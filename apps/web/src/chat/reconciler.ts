@@ -592,12 +592,6 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
       upsertRun(d, { ...e.payload.run, state: runStateFor[e.kind] }, now);
       return;
     }
-    case "run_stuck": {
-      if (!e.run_id) return;
-      const run = runFor(d, e.run_id, e.turn_id);
-      setRun(d, indicate(d, run, { type: "stuck", at: now }));
-      return;
-    }
     default:
       // typing_*, conversation_updated (the session refetches the title), the step, directive and approval kinds
       // (not shown yet), and kinds from a newer server.

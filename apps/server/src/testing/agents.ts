@@ -1,0 +1,17 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { repoRoot } from "../config.js";
+
+/**
+ * A private copy of the bundled agents (for CYBROS_AGENTS_DIR) whose default assistant waits for a person's
+ * approval before every call of `tools`. The caller removes the folder.
+ */
+export function agentsRequiringApproval(tools: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
+  fs.cpSync(path.join(repoRoot, "agents"), dir, { recursive: true });
+  const manifest = path.join(dir, "default-assistant/agent.yml");
+  const approval = `tools:\n  approval: [${tools.join(", ")}]\n`;
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace("tools:\n", approval));
+  return dir;
+}

@@ -1,0 +1,108 @@
+import fs from "node:fs";
+import { agentsRequiringApproval } from "../../apps/server/src/testing/agents.js";
+import type { BenchEvent, EventStream } from "../lib/client.js";
+import { ResourceWatch } from "../lib/processes.js";
+import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
+import { epochNow, round, summarize } from "../lib/stats.js";
+import { inBatches, startWorld } from "../lib/world.js";
+
+/**
+ * Runs that wait cost nothing: `count` runs each stop at a tool call waiting for approval, the server is watched
+ * while they wait, then every approval is posted at once and each run's tool result is timed from its release.
+ */
+export const waitsScenario: Scenario = {
+  name: "waits",
+  title: "Runs waiting on an approval: server RSS and CPU while they wait, release → run continues",
+  postgres: true,
+  maxRuns: 1,
+  async run(context: ScenarioContext) {
+    const count = context.smoke ? 5 : 50;
+    const holdMs = context.smoke ? 2_000 : 30_000;
+    const agentsDir = agentsRequiringApproval(["skills_list"]);
+    const world = await startWorld(context, { serverEnv: { CYBROS_AGENTS_DIR: agentsDir } });
+    const { api, agentId } = world;
+    try {
+      const conversations = await inBatches(
+        Array.from({ length: count }, () => 0),
+        8,
+        () => api.createConversation(agentId),
+      );
+      const waiting = new Map<string, () => void>();
+      const seenWaiting = new Set<string>();
+      const continuedAt = new Map<string, number>();
+      const onEvent = (event: BenchEvent, at: number) => {
+        if (!event.run_id) return;
+        if (event.kind === "run_waiting") {
+          seenWaiting.add(event.run_id);
+          waiting.get(event.run_id)?.();
+        }
+        if (event.kind === "tool_result" && !continuedAt.has(event.run_id)) continuedAt.set(event.run_id, at);
+      };
+      const streams: EventStream[] = await inBatches(conversations, 16, (id) => api.openEvents(id, onEvent));
+      try {
+        const runs = await Promise.all(conversations.map((id) => api.send(id, "/mock tool_calls\nskills_list {}")));
+        await Promise.all(
+          runs.map(({ runId }) =>
+            seenWaiting.has(runId) ? undefined : new Promise<void>((resolve) => waiting.set(runId, resolve)),
+          ),
+        );
+        context.log(`waits: ${count} runs waiting; watching the server for ${holdMs / 1000} s`);
+        const watch = new ResourceWatch({ server: world.server.pid });
+        await new Promise((resolve) => setTimeout(resolve, holdMs)); // the measured window itself
+        const idle = watch.stop();
+
+        const releasedAt = new Map<string, number>();
+        await Promise.all(
+          runs.map(({ runId }) => {
+            releasedAt.set(runId, epochNow());
+            return api.request("POST", `/api/runs/${runId}/approval`, { approved: true });
+          }),
+        );
+        const ends = await Promise.all(runs.map(({ runId }, i) => streams[i]!.runEnded(runId, 120_000)));
+        const failed = ends.filter((e) => e.kind !== "run_succeeded").length;
+        const latencies = runs.map(({ runId }) => (continuedAt.get(runId) ?? Number.NaN) - releasedAt.get(runId)!);
+        const continued = summarize(latencies.filter((ms) => Number.isFinite(ms)));
+        const metrics: Metric[] = [
+          {
+            key: `waits.${count}.rss`,
+            label: `server RSS, ${count} runs waiting (peak)`,
+            unit: "MB",
+            value: idle.peakRssMb,
+          },
+          {
+            key: `waits.${count}.cpu`,
+            label: `server CPU, ${count} runs waiting`,
+            unit: "%",
+            value: round((idle.cpuCores.server ?? Number.NaN) * 100, 2),
+          },
+          {
+            key: `waits.${count}.continue.p50`,
+            label: `approval posted → tool result at the client, ${count} at once, p50`,
+            unit: "ms",
+            value: continued.p50,
+            target: { op: "<=", value: 100 },
+          },
+          {
+            key: `waits.${count}.continue.p99`,
+            label: `approval posted → tool result at the client, ${count} at once, p99`,
+            unit: "ms",
+            value: continued.p99,
+          },
+          {
+            key: `waits.${count}.failed`,
+            label: "runs not succeeded",
+            unit: "",
+            value: failed,
+            target: { op: "==", value: 0 },
+          },
+        ];
+        return { metrics, details: { idle, continued } };
+      } finally {
+        for (const stream of streams) stream.close();
+      }
+    } finally {
+      await world.close();
+      fs.rmSync(agentsDir, { recursive: true, force: true });
+    }
+  },
+};
