@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { accountRoutes } from "../accounts/routes.js";
 import { agentRoutes } from "../agents/routes.js";
 import { authRoutes } from "../auth/routes.js";
+import { conduitsRoutes } from "../conduits/routes.js";
 import { conversationRoutes } from "../conversations/routes.js";
 import { NotFoundError } from "../errors.js";
 import { mockLlmRoutes } from "../mock-llm/index.js";
@@ -27,6 +28,9 @@ export function createApp(services: Services): Hono<AppEnv> {
 
   // Outside /api: no session, no body limit (prompts can be megabytes).
   if (services.mockLlm) app.route("/mock_llm/v1", mockLlmRoutes(services.mockLlm));
+
+  // A Nexus authenticates with its territory token, not a session; the routes set their own body limit.
+  app.route("/conduits/v1", conduitsRoutes(services));
 
   const api = new Hono<AppEnv>();
   api.use(bodyLimit({ maxSize: API_BODY_LIMIT }));

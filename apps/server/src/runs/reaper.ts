@@ -1,3 +1,4 @@
+import { reapConduits } from "../conduits/index.js";
 import type { Queue } from "../jobs/queue.js";
 import type { Services } from "../services.js";
 import { failInterruptedRuns, reapStaleRuns, startOrphanedRuns } from "./index.js";
@@ -19,5 +20,6 @@ export async function startReaper(services: Services, queue: Queue): Promise<voi
   await queue.work(REAP_JOB, { pollingIntervalSeconds: 30 }, async () => {
     await reapStaleRuns(services);
     await startOrphanedRuns(services);
+    await reapConduits(services);
   });
 }
