@@ -1,0 +1,88 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultAccount } from "../accounts/index.js";
+import { repoRoot } from "../config.js";
+import { directiveLogChunks, territories } from "../db/schema.js";
+import { startTestServer, type TestServer } from "../testing/harness.js";
+import { createDirective, createEnrollmentToken, createFacility, type DirectiveRow } from "./index.js";
+
+const nexusBin = path.join(repoRoot, "node_modules/.bin/cybros-nexus");
+
+/** The real `cybros-nexus` process, enrolled and running against a real server over HTTP. */
+describe("cybros-nexus against a server", () => {
+  let server: TestServer;
+  let nexus: ChildProcess;
+  let territoryId: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-nexus-e2e-"));
+  const waiters = new Map<string, (directive: DirectiveRow) => void>();
+  const finished = (id: string) => new Promise<DirectiveRow>((resolve) => waiters.set(id, resolve));
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    server.services.conduits.onDirectiveFinished((directive) => waiters.get(directive.id)?.(directive));
+    const url = await server.url();
+    const account = await defaultAccount(server.services.db);
+    const { token } = await createEnrollmentToken(server.services.db, account.id);
+    const enrolled = await promisify(execFile)(nexusBin, [
+      "enroll",
+      "--server",
+      url,
+      "--token",
+      token,
+      "--name",
+      "e2e",
+      "--dir",
+      dir,
+    ]);
+    territoryId = /territory (\S+);/.exec(enrolled.stdout)![1]!;
+    nexus = spawn(nexusBin, ["run", "--dir", dir, "--slots", "2"], { stdio: ["ignore", "inherit", "inherit"] });
+  });
+
+  afterAll(async () => {
+    if (nexus && nexus.exitCode === null) {
+      const exited = new Promise((resolve) => nexus.once("exit", resolve));
+      nexus.kill("SIGTERM");
+      await exited;
+    }
+    await server?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs `true` and `echo` and reports their ends and output", async () => {
+    const facility = await createFacility(server.services.db, { territoryId, kind: "empty" });
+    const other = await createFacility(server.services.db, { territoryId, kind: "empty" });
+    const quiet = await createDirective(server.services, {
+      facilityId: facility.id,
+      request: { command: { argv: ["true"] } },
+    });
+    const quietEnd = finished(quiet.id);
+    const loud = await createDirective(server.services, {
+      facilityId: other.id,
+      request: { command: { shell: "echo hello from nexus; echo warn >&2; exit 2" } },
+    });
+    const loudEnd = finished(loud.id);
+
+    expect(await quietEnd).toMatchObject({ state: "succeeded", exitCode: 0 });
+    expect(await loudEnd).toMatchObject({ state: "failed", exitCode: 2 });
+    const chunks = await server.services.db
+      .select()
+      .from(directiveLogChunks)
+      .where(eq(directiveLogChunks.directiveId, loud.id))
+      .orderBy(asc(directiveLogChunks.stream), asc(directiveLogChunks.seq));
+    const text = (stream: string) =>
+      chunks
+        .filter((chunk) => chunk.stream === stream)
+        .map((chunk) => Buffer.from(chunk.bytes).toString())
+        .join("");
+    expect(text("stdout")).toBe("hello from nexus\n");
+    expect(text("stderr")).toBe("warn\n");
+    const [territory] = await server.services.db.select().from(territories).where(eq(territories.id, territoryId));
+    expect(territory).toMatchObject({ status: "online", drivers: ["host"], capacity: 2 });
+    expect(fs.existsSync(path.join(dir, "facilities", facility.id))).toBe(true);
+  });
+});
