@@ -6,10 +6,12 @@ import { directiveState, outputStream } from "./directives.js";
  * Wire names are snake_case: this is a machine protocol, spoken by clients outside this repository too.
  */
 
-export const territoryStatus = z.enum(["pending", "online", "offline", "revoked"]);
+export const territoryStatuses = ["pending", "online", "offline", "revoked"] as const;
+export const territoryStatus = z.enum(territoryStatuses);
 export type TerritoryStatus = z.infer<typeof territoryStatus>;
 
-export const facilityKind = z.enum(["repo", "empty", "path"]);
+export const facilityKinds = ["repo", "empty", "path"] as const;
+export const facilityKind = z.enum(facilityKinds);
 export type FacilityKind = z.infer<typeof facilityKind>;
 
 /** How a directive is isolated on its territory: `host` is a process group in the facility, `bwrap` a sandbox. */

@@ -1,3 +1,4 @@
+import { directiveStates, facilityKinds, outputStreams, territoryStatuses } from "@cybros/protocol";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -368,8 +369,6 @@ export const enrollmentTokens = pgTable(
   (t) => [uniqueIndex("enrollment_tokens_hash_idx").on(t.tokenHash)],
 );
 
-export const territoryStatuses = ["pending", "online", "offline", "revoked"] as const;
-
 /** A machine running a Nexus. Its bearer token is stored hashed; a revoked territory is refused everywhere. */
 export const territories = pgTable(
   "territories",
@@ -395,8 +394,6 @@ export const territories = pgTable(
   (t) => [uniqueIndex("territories_token_hash_idx").on(t.tokenHash), index("territories_account_idx").on(t.accountId)],
 );
 
-export const facilityKinds = ["repo", "empty", "path"] as const;
-
 /** A workspace on one territory: `root` is the absolute path for kind `path`, else the Nexus places it. */
 export const facilities = pgTable(
   "facilities",
@@ -415,17 +412,6 @@ export const facilities = pgTable(
   },
   (t) => [index("facilities_territory_idx").on(t.territoryId)],
 );
-
-export const directiveStates = [
-  "queued",
-  "awaiting_approval",
-  "leased",
-  "running",
-  "succeeded",
-  "failed",
-  "canceled",
-  "timed_out",
-] as const;
 
 /**
  * One command for one facility, from the queue to an end (conduits/). `spec` is what the Nexus receives;
@@ -488,7 +474,7 @@ export const directiveLogChunks = pgTable(
     directiveId: uuid("directive_id")
       .notNull()
       .references(() => directives.id, { onDelete: "cascade" }),
-    stream: text("stream", { enum: ["stdout", "stderr"] }).notNull(),
+    stream: text("stream", { enum: outputStreams }).notNull(),
     seq: integer("seq").notNull(),
     bytes: bytea("bytes").notNull(),
     truncated: boolean("truncated").notNull().default(false),
