@@ -8,6 +8,7 @@ import {
 } from "@cybros/protocol";
 import { type ConduitsClient, ConduitsError, withRetries } from "./client.js";
 import { runOnHost } from "./host-driver.js";
+import { FinishedJournal, type JournalEntry } from "./journal.js";
 
 export const NEXUS_VERSION = "0.1.0";
 const DIRECTIVE_HEARTBEAT_MS = 10_000;
@@ -27,15 +28,21 @@ export class Nexus {
   private readonly running = new Map<string, Promise<void>>();
   private slotFreed: (() => void) | undefined;
   private readonly drivers: DriverName[] = ["host"];
+  private readonly journal: FinishedJournal;
 
   constructor(
     private readonly client: ConduitsClient,
     private readonly options: NexusOptions,
-  ) {}
+  ) {
+    this.journal = new FinishedJournal(options.dir);
+  }
 
   /** Runs until `stop` aborts; then stops polling and lets running directives finish. */
   async run(stop: AbortSignal): Promise<void> {
     const heartbeats = await this.keepTerritoryHeartbeat(stop);
+    for (const entry of this.journal.pending()) {
+      await this.reportFinished(entry).catch((error) => this.options.log(`replay failed: ${(error as Error).message}`));
+    }
     let backoffMs = 1_000;
     while (!stop.aborted) {
       const free = this.options.slots - this.running.size;
@@ -118,15 +125,31 @@ export class Nexus {
     const outcome = await runOnHost(spec, facilityRoot, { onOutput, cancel: cancel.signal });
     clearInterval(heartbeat);
     await sending;
-    await withRetries(() =>
-      this.client.finished(directive, {
+    await this.reportFinished({
+      directive,
+      report: {
         status: outcome.status,
         exit_code: outcome.exitCode,
         stdout_truncated: truncated.stdout,
         stderr_truncated: truncated.stderr,
         result: outcome.error ? { error: outcome.error } : null,
-      }),
-    );
+      },
+    });
+  }
+
+  /**
+   * Sends a finished report, journaled until the server answers it. A report the server refuses for good (the
+   * directive was reaped meanwhile: 409) is dropped; one that could not reach it stays for the next start.
+   */
+  private async reportFinished(entry: JournalEntry): Promise<void> {
+    this.journal.record(entry);
+    try {
+      await withRetries(() => this.client.finished(entry.directive, entry.report));
+      this.journal.forget(entry.directive);
+    } catch (error) {
+      if (error instanceof ConduitsError && !error.retryable) this.journal.forget(entry.directive);
+      throw error;
+    }
   }
 
   /** Announces the territory before the first poll, then keeps announcing it at the interval the server asks. */

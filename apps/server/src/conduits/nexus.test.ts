@@ -3,8 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { pollResponse } from "@cybros/protocol";
 import { asc, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { defaultAccount } from "../accounts/index.js";
 import { repoRoot } from "../config.js";
 import { directiveLogChunks, territories } from "../db/schema.js";
@@ -40,15 +41,20 @@ describe("cybros-nexus against a server", () => {
       dir,
     ]);
     territoryId = /territory (\S+);/.exec(enrolled.stdout)![1]!;
-    nexus = spawn(nexusBin, ["run", "--dir", dir, "--slots", "2"], { stdio: ["ignore", "inherit", "inherit"] });
+    nexus = startNexus();
   });
 
+  const startNexus = () =>
+    spawn(nexusBin, ["run", "--dir", dir, "--slots", "2"], { stdio: ["ignore", "inherit", "inherit"] });
+  const stopNexus = async () => {
+    if (nexus.exitCode !== null) return;
+    const exited = new Promise((resolve) => nexus.once("exit", resolve));
+    nexus.kill("SIGTERM");
+    await exited;
+  };
+
   afterAll(async () => {
-    if (nexus && nexus.exitCode === null) {
-      const exited = new Promise((resolve) => nexus.once("exit", resolve));
-      nexus.kill("SIGTERM");
-      await exited;
-    }
+    if (nexus) await stopNexus();
     await server?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -84,5 +90,31 @@ describe("cybros-nexus against a server", () => {
     const [territory] = await server.services.db.select().from(territories).where(eq(territories.id, territoryId));
     expect(territory).toMatchObject({ status: "online", drivers: ["host"], capacity: 2 });
     expect(fs.existsSync(path.join(dir, "facilities", facility.id))).toBe(true);
+  });
+
+  it("replays a finished report it could not send before a restart", async () => {
+    await stopNexus();
+    const facility = await createFacility(server.services.db, { territoryId, kind: "empty" });
+    const directive = await createDirective(server.services, {
+      facilityId: facility.id,
+      request: { command: { argv: ["true"] } },
+    });
+    const credential = JSON.parse(fs.readFileSync(path.join(dir, "nexus.json"), "utf8"));
+    const polled = await fetch(new URL("/conduits/v1/polls", credential.server_url), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${credential.territory_token}` },
+      body: JSON.stringify({ wait_seconds: 0 }),
+    });
+    const [claimed] = pollResponse.parse(await polled.json()).directives;
+    expect(claimed!.directive_id).toBe(directive.id);
+    // What a Nexus that died while sending its report leaves behind.
+    fs.mkdirSync(path.join(dir, "journal"), { recursive: true });
+    const report = { status: "succeeded", exit_code: 0, result: { replayed: true } };
+    fs.writeFileSync(path.join(dir, "journal", `${directive.id}.json`), JSON.stringify({ directive: claimed, report }));
+
+    const end = finished(directive.id);
+    nexus = startNexus();
+    expect(await end).toMatchObject({ state: "succeeded", result: { replayed: true } });
+    await vi.waitFor(() => expect(fs.readdirSync(path.join(dir, "journal"))).toEqual([]));
   });
 });
