@@ -11,7 +11,6 @@ import { runOnHost } from "./host-driver.js";
 import { FinishedJournal, type JournalEntry } from "./journal.js";
 
 export const NEXUS_VERSION = "0.1.0";
-const DIRECTIVE_HEARTBEAT_MS = 10_000;
 const POLL_BACKOFF_MAX_MS = 30_000;
 
 export interface NexusOptions {
@@ -65,15 +64,15 @@ export class Nexus {
         backoffMs = Math.min(backoffMs * 2, POLL_BACKOFF_MAX_MS);
         continue;
       }
-      for (const directive of answer.directives) this.start(directive);
+      for (const directive of answer.directives) this.start(directive, answer.directive_heartbeat_seconds);
       if (answer.retry_after_seconds > 0) await sleep(answer.retry_after_seconds * 1000, stop);
     }
     await Promise.allSettled(this.running.values());
     await heartbeats.ended;
   }
 
-  private start(directive: ClaimedDirective): void {
-    const done = this.execute(directive)
+  private start(directive: ClaimedDirective, heartbeatSeconds: number): void {
+    const done = this.execute(directive, heartbeatSeconds)
       .catch((error) => this.options.log(`directive ${directive.directive_id}: ${(error as Error).message}`))
       .finally(() => {
         this.running.delete(directive.directive_id);
@@ -83,7 +82,7 @@ export class Nexus {
     this.running.set(directive.directive_id, done);
   }
 
-  private async execute(directive: ClaimedDirective): Promise<void> {
+  private async execute(directive: ClaimedDirective, heartbeatSeconds: number): Promise<void> {
     const { spec } = directive;
     await withRetries(() => this.client.started(directive, NEXUS_VERSION));
     const cancel = new AbortController();
@@ -92,7 +91,7 @@ export class Nexus {
         .directiveHeartbeat(directive)
         .then((answer) => answer.cancel_requested && cancel.abort())
         .catch((error) => this.options.log(`directive heartbeat failed: ${(error as Error).message}`));
-    }, DIRECTIVE_HEARTBEAT_MS);
+    }, heartbeatSeconds * 1000);
 
     // Chunks go out one at a time, in order; past the output cap nothing more is sent.
     const seqs: Record<OutputStream, number> = { stdout: 0, stderr: 0 };

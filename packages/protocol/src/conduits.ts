@@ -136,6 +136,8 @@ export type ClaimedDirective = z.infer<typeof claimedDirective>;
 export const pollResponse = z.object({
   directives: z.array(claimedDirective),
   lease_seconds: z.number().int().positive(),
+  /** How often to heartbeat each claimed directive; its answer carries cancel. */
+  directive_heartbeat_seconds: z.number().int().positive(),
   retry_after_seconds: z.number().int().min(0),
 });
 export type PollResponse = z.infer<typeof pollResponse>;

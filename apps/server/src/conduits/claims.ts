@@ -10,7 +10,7 @@ import { isUniqueViolation } from "../db/errors.js";
 import { directives } from "../db/schema.js";
 import { parseWith } from "../http/validate.js";
 import type { Services } from "../services.js";
-import { LEASE_SECONDS } from "./index.js";
+import { DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS, LEASE_SECONDS } from "./index.js";
 import type { TerritoryRow } from "./territories.js";
 import { newDirectiveToken, newSecret } from "./tokens.js";
 
@@ -34,13 +34,23 @@ export async function poll(
     const slots = Math.min(request.max_directives, territory.capacity - (await activeCount(services, territory.id)));
     if (slots <= 0) {
       wakeUp.disarm();
-      return { directives: [], lease_seconds: LEASE_SECONDS, retry_after_seconds: FULL_RETRY_SECONDS };
+      return {
+        directives: [],
+        lease_seconds: LEASE_SECONDS,
+        directive_heartbeat_seconds: DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS,
+        retry_after_seconds: FULL_RETRY_SECONDS,
+      };
     }
     const claimed = await claimDirectives(services, territory.id, request.supported_drivers, slots);
     const remaining = deadline - Date.now();
     if (claimed.length > 0 || remaining <= 0 || abort?.aborted) {
       wakeUp.disarm();
-      return { directives: claimed, lease_seconds: LEASE_SECONDS, retry_after_seconds: 0 };
+      return {
+        directives: claimed,
+        lease_seconds: LEASE_SECONDS,
+        directive_heartbeat_seconds: DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS,
+        retry_after_seconds: 0,
+      };
     }
     await wakeUp.wait(remaining, abort);
   }

@@ -16,7 +16,8 @@ export type DirectiveFinishedListener = (directive: DirectiveRow) => Promise<voi
 export const HEARTBEAT_INTERVAL_SECONDS = 30;
 /** A territory silent for this many heartbeat intervals is offline. */
 export const SILENT_INTERVALS_OFFLINE = 3;
-export const DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS = 10;
+/** Short, because a heartbeat's answer is how a cancel reaches the running command. */
+export const DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS = 2;
 export const LEASE_SECONDS = 60;
 /** Past its timeout a running directive gets this long to report before the server ends it. */
 export const TIMEOUT_GRACE_SECONDS = 30;

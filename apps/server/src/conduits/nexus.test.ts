@@ -10,7 +10,7 @@ import { defaultAccount } from "../accounts/index.js";
 import { repoRoot } from "../config.js";
 import { directiveLogChunks, territories } from "../db/schema.js";
 import { startTestServer, type TestServer } from "../testing/harness.js";
-import { createDirective, createEnrollmentToken, createFacility, type DirectiveRow } from "./index.js";
+import { cancelDirective, createDirective, createEnrollmentToken, createFacility, type DirectiveRow } from "./index.js";
 
 const nexusBin = path.join(repoRoot, "node_modules/.bin/cybros-nexus");
 
@@ -90,6 +90,31 @@ describe("cybros-nexus against a server", () => {
     const [territory] = await server.services.db.select().from(territories).where(eq(territories.id, territoryId));
     expect(territory).toMatchObject({ status: "online", drivers: ["host"], capacity: 2 });
     expect(fs.existsSync(path.join(dir, "facilities", facility.id))).toBe(true);
+  });
+
+  it("stops a directive on cancel (SIGTERM to its group) and on timeout (124)", async () => {
+    const facility = await createFacility(server.services.db, { territoryId, kind: "empty" });
+    const other = await createFacility(server.services.db, { territoryId, kind: "empty" });
+    const long = await createDirective(server.services, {
+      facilityId: facility.id,
+      request: { command: { shell: "echo waiting; sleep 30" } },
+    });
+    const longEnd = finished(long.id);
+    const slow = await createDirective(server.services, {
+      facilityId: other.id,
+      request: { command: { argv: ["sleep", "30"] }, timeout_seconds: 1 },
+    });
+    const slowEnd = finished(slow.id);
+    await vi.waitFor(async () => {
+      const [chunk] = await server.services.db
+        .select()
+        .from(directiveLogChunks)
+        .where(eq(directiveLogChunks.directiveId, long.id));
+      expect(chunk).toBeDefined();
+    });
+    await cancelDirective(server.services, long.id);
+    expect(await longEnd).toMatchObject({ state: "canceled", exitCode: 143 });
+    expect(await slowEnd).toMatchObject({ state: "timed_out", exitCode: 124 });
   });
 
   it("replays a finished report it could not send before a restart", async () => {

@@ -39,7 +39,7 @@ export function conduitsRoutes(services: Services) {
     enroll: new RateLimiter(10, 60 * 60_000),
     heartbeat: new RateLimiter(30, 60_000),
     polls: new RateLimiter(600, 60_000),
-    directives: new RateLimiter(6000, 60_000),
+    directives: new RateLimiter(30_000, 60_000),
   };
   const directive = (c: Context<ConduitsEnv>) =>
     claimedDirective(services, c.var.territory, c.req.param("id")!, c.req.header(DIRECTIVE_TOKEN_HEADER));
