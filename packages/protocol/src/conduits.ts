@@ -202,3 +202,25 @@ export const directiveFinishedResponse = z.object({
   duplicate: z.boolean(),
 });
 export type DirectiveFinishedResponse = z.infer<typeof directiveFinishedResponse>;
+
+// The session API over territories (`/api/territories`), for System settings.
+
+export const territorySummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  platform: z.string(),
+  status: territoryStatus,
+  drivers: z.array(z.string()),
+  capacity: z.number().int(),
+  running: z.number().int(),
+  lastSeenAt: z.string().nullable(),
+});
+export type TerritorySummary = z.infer<typeof territorySummary>;
+
+export const enrollmentTokenCreated = z.object({
+  token: z.string(),
+  expiresAt: z.string(),
+  /** What to run on the machine to enroll it. */
+  command: z.string(),
+});
+export type EnrollmentTokenCreated = z.infer<typeof enrollmentTokenCreated>;

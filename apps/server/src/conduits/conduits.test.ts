@@ -5,16 +5,19 @@ import {
   directiveFinishedResponse,
   directiveHeartbeatResponse,
   directiveStartedResponse,
+  enrollmentTokenCreated,
   enrollResponse,
   logChunkResponse,
   pollResponse,
   territoryHeartbeatResponse,
+  territorySummary,
 } from "@cybros/protocol";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { defaultAccount } from "../accounts/index.js";
 import { directiveLogChunks, directives, enrollmentTokens, territories } from "../db/schema.js";
-import { startTestServer, type TestServer, usingPostgres } from "../testing/harness.js";
+import { startSignedIn, startTestServer, type TestClient, type TestServer, usingPostgres } from "../testing/harness.js";
 import {
   cancelDirective,
   createDirective,
@@ -536,5 +539,48 @@ describe.runIf(usingPostgres)("Conduits across two server processes on one Postg
     });
     const answered = pollResponse.parse(await (await held).json());
     expect(answered.directives.map((c) => c.directive_id)).toEqual([directive.id]);
+  });
+});
+
+describe("/api/territories, for System settings", () => {
+  let server: TestServer;
+  let client: TestClient;
+  beforeAll(async () => {
+    ({ server, client } = await startSignedIn());
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("hands out an enrollment command, lists the territory it enrolls, and revokes it", async () => {
+    expect((await server.client().get("/api/territories")).status).toBe(401);
+    const created = await client.post("/api/territories/enrollment-tokens");
+    expect(created.status).toBe(201);
+    const { token, command } = enrollmentTokenCreated.parse(await created.json());
+    expect(command).toBe(`npx cybros-nexus enroll --server http://localhost --token ${token}`);
+
+    const baseUrl = await server.url();
+    const enrolled = await post(baseUrl, "/conduits/v1/territories/enroll", {
+      enroll_token: token,
+      name: "desk",
+      platform: "linux-x64",
+    });
+    const { territory_id, territory_token } = enrollResponse.parse(await enrolled.json());
+    const nexus = new NexusHttp(baseUrl, territory_id, territory_token);
+    await nexus.call("/territories/heartbeat", { capacity: 1, running: 0, drivers: ["host"], nexus_version: "0.1.0" });
+
+    const listed = z
+      .object({ territories: z.array(territorySummary) })
+      .parse(await (await client.get("/api/territories")).json());
+    expect(listed.territories).toEqual([
+      expect.objectContaining({ id: territory_id, name: "desk", status: "online", drivers: ["host"], running: 0 }),
+    ]);
+    expect(listed.territories[0]!.lastSeenAt).not.toBeNull();
+
+    const revoked = await client.post(`/api/territories/${territory_id}/revocation`);
+    expect(territorySummary.parse(await revoked.json()).status).toBe("revoked");
+    expect((await nexus.call("/polls", { wait_seconds: 0 })).status).toBe(403);
+    const unknown = await client.post("/api/territories/01900000-0000-7000-8000-000000000000/revocation");
+    expect(unknown.status).toBe(404);
   });
 });

@@ -142,4 +142,11 @@ describe("cybros-nexus against a server", () => {
     expect(await end).toMatchObject({ state: "succeeded", result: { replayed: true } });
     await vi.waitFor(() => expect(fs.readdirSync(path.join(dir, "journal"))).toEqual([]));
   });
+
+  it("builds into one file that runs with node alone", async () => {
+    const run = promisify(execFile);
+    const { stdout: outfile } = await run(process.execPath, [path.join(repoRoot, "scripts/build-nexus.mjs")]);
+    const doctor = await run(process.execPath, [outfile.trim(), "doctor", "--dir", dir]);
+    expect(doctor.stdout).toContain(`ok   credential: territory ${territoryId}`);
+  });
 });

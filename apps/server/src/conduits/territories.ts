@@ -1,7 +1,8 @@
-import type { TerritoryHeartbeatRequest, TerritoryHeartbeatResponse } from "@cybros/protocol";
-import { and, eq, ne, sql } from "drizzle-orm";
+import type { TerritoryHeartbeatRequest, TerritoryHeartbeatResponse, TerritorySummary } from "@cybros/protocol";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { territories } from "../db/schema.js";
+import { NotFoundError } from "../errors.js";
 import { SILENT_INTERVALS_OFFLINE } from "./index.js";
 
 export type TerritoryRow = typeof territories.$inferSelect;
@@ -27,8 +28,35 @@ export async function territoryHeartbeat(
 }
 
 /** Refuses the territory's token from now on. Its running directives are reaped once their leases lapse. */
-export async function revokeTerritory(db: Db, territoryId: string): Promise<void> {
-  await db.update(territories).set({ status: "revoked", revokedAt: sql`now()` }).where(eq(territories.id, territoryId));
+export async function revokeTerritory(db: Db, territoryId: string, accountId?: string): Promise<TerritoryRow> {
+  const [revoked] = await db
+    .update(territories)
+    .set({ status: "revoked", revokedAt: sql`coalesce(${territories.revokedAt}, now())` })
+    .where(and(eq(territories.id, territoryId), accountId ? eq(territories.accountId, accountId) : undefined))
+    .returning();
+  if (!revoked) throw new NotFoundError("Territory");
+  return revoked;
+}
+
+export async function listTerritories(db: Db, accountId: string): Promise<TerritoryRow[]> {
+  return db
+    .select()
+    .from(territories)
+    .where(eq(territories.accountId, accountId))
+    .orderBy(asc(territories.createdAt), asc(territories.id));
+}
+
+export function presentTerritory(territory: TerritoryRow): TerritorySummary {
+  return {
+    id: territory.id,
+    name: territory.name,
+    platform: territory.platform,
+    status: territory.status,
+    drivers: territory.drivers,
+    capacity: territory.capacity,
+    running: territory.running,
+    lastSeenAt: territory.lastSeenAt?.toISOString() ?? null,
+  };
 }
 
 /** Online territories that missed their last few heartbeats are offline. */

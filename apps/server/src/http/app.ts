@@ -4,6 +4,7 @@ import { accountRoutes } from "../accounts/routes.js";
 import { agentRoutes } from "../agents/routes.js";
 import { authRoutes } from "../auth/routes.js";
 import { conduitsRoutes } from "../conduits/routes.js";
+import { territoryRoutes } from "../conduits/territory-routes.js";
 import { conversationRoutes } from "../conversations/routes.js";
 import { NotFoundError } from "../errors.js";
 import { mockLlmRoutes } from "../mock-llm/index.js";
@@ -43,6 +44,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.route("/agents", agentRoutes(services));
   api.route("/conversations", conversationRoutes(services));
   api.route("/runs", runRoutes(services));
+  api.route("/territories", territoryRoutes(services));
   api.all("*", (c) => {
     throw new NotFoundError(`API route ${c.req.method} ${c.req.path}`);
   });
