@@ -7,7 +7,7 @@ import {
   type PollResponse,
 } from "@cybros/protocol";
 import { type ConduitsClient, ConduitsError, withRetries } from "./client.js";
-import { runOnHost } from "./host-driver.js";
+import { bwrapWorks, runDirective } from "./drivers.js";
 import { FinishedJournal, type JournalEntry } from "./journal.js";
 
 export const NEXUS_VERSION = "0.1.0";
@@ -34,6 +34,7 @@ export class Nexus {
     private readonly options: NexusOptions,
   ) {
     this.journal = new FinishedJournal(options.dir);
+    if (bwrapWorks().ok) this.drivers.push("bwrap");
   }
 
   /** Runs until `stop` aborts; then stops polling and lets running directives finish. */
@@ -121,7 +122,7 @@ export class Nexus {
       spec.facility.kind === "path" && spec.facility.root
         ? spec.facility.root
         : path.join(this.options.dir, "facilities", spec.facility.id);
-    const outcome = await runOnHost(spec, facilityRoot, { onOutput, cancel: cancel.signal });
+    const outcome = await runDirective(spec, facilityRoot, { onOutput, cancel: cancel.signal });
     clearInterval(heartbeat);
     await sending;
     await this.reportFinished({

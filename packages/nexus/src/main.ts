@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { ConduitsClient } from "./client.js";
 import { defaultDir, readConfig, writeConfig } from "./config.js";
 import { NEXUS_VERSION, Nexus } from "./daemon.js";
+import { bwrapWorks } from "./drivers.js";
 
 const USAGE = `cybros-nexus ${NEXUS_VERSION}: runs Cybros directives on this machine
 
@@ -73,12 +73,8 @@ async function main(argv: string[]): Promise<number> {
         check("credential", false, (error as Error).message);
       }
       check("driver host", process.platform !== "win32", "a process group per directive (POSIX)");
-      try {
-        execFileSync("bwrap", ["--version"], { stdio: "pipe" });
-        console.log("note driver bwrap: bubblewrap is installed; this Nexus does not use it yet");
-      } catch {
-        console.log("note driver bwrap: bubblewrap is not installed");
-      }
+      const bwrap = bwrapWorks();
+      console.log(`${bwrap.ok ? "ok  " : "no  "} driver bwrap: ${bwrap.detail}`);
       return healthy ? 0 : 1;
     }
     default:

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type DirectiveSpec, directiveSpec } from "@cybros/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { type DriverOutcome, runOnHost } from "./host-driver.js";
+import { bwrapWorks, type DriverOutcome, runDirective } from "./drivers.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-nexus-driver-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ function specOf(request: Record<string, unknown>): DirectiveSpec {
 
 async function run(request: Record<string, unknown>, cancel = new AbortController()) {
   const output: { stream: string; text: string }[] = [];
-  const outcome: DriverOutcome = await runOnHost(specOf(request), path.join(scratch, "facility"), {
+  const outcome: DriverOutcome = await runDirective(specOf(request), path.join(scratch, "facility"), {
     onOutput: (stream, bytes) => output.push({ stream, text: bytes.toString() }),
     cancel: cancel.signal,
   });
@@ -63,7 +63,7 @@ describe("host driver", () => {
   it("cancels with SIGTERM to the group (exit 143)", async () => {
     const cancel = new AbortController();
     const output: string[] = [];
-    const outcome = await runOnHost(
+    const outcome = await runDirective(
       specOf({ command: { shell: "echo started; sleep 30" } }),
       path.join(scratch, "f2"),
       {
@@ -87,3 +87,51 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+const bwrap = bwrapWorks();
+if (!bwrap.ok) console.info(`drivers.test.ts: bwrap tests not run: ${bwrap.detail}`);
+
+describe.runIf(bwrap.ok)("bwrap driver", () => {
+  it("runs in the facility at /workspace with the system read-only and no network", async () => {
+    const script = [
+      "pwd",
+      "echo made > made.txt && echo wrote",
+      "touch /usr/cybros-escape 2>/dev/null || echo system read-only",
+      "grep -c : /proc/net/dev",
+    ].join("; ");
+    const sandboxed = await run({ command: { shell: script }, cwd: "sub", driver: "bwrap" });
+    expect(sandboxed.outcome).toEqual({ status: "succeeded", exitCode: 0 });
+    // Only the loopback interface exists in an unshared network namespace.
+    expect(sandboxed.stdout).toBe("/workspace/sub\nwrote\nsystem read-only\n1\n");
+    expect(fs.readFileSync(path.join(scratch, "facility", "sub", "made.txt"), "utf8")).toBe("made\n");
+  });
+
+  it("shares the network only when the spec opens it", async () => {
+    const open = await run({
+      command: { shell: "grep -c : /proc/net/dev" },
+      driver: "bwrap",
+      capabilities: { network: "open" },
+    });
+    const hostInterfaces = fs
+      .readFileSync("/proc/net/dev", "utf8")
+      .split("\n")
+      .filter((line) => line.includes(":"));
+    expect(Number(open.stdout.trim())).toBe(hostInterfaces.length);
+    const allowlist = await run({
+      command: { argv: ["true"] },
+      driver: "bwrap",
+      capabilities: { network: "allowlist", network_allowlist: ["example.com:443"] },
+    });
+    expect(allowlist.outcome).toMatchObject({ status: "failed", error: expect.stringMatching(/allowlist/) });
+  });
+
+  it("cancels the sandbox with SIGTERM", async () => {
+    const cancel = new AbortController();
+    const outcome = await runDirective(
+      specOf({ command: { shell: "echo started; sleep 30" }, driver: "bwrap" }),
+      path.join(scratch, "f3"),
+      { onOutput: () => cancel.abort(), cancel: cancel.signal },
+    );
+    expect(outcome).toEqual({ status: "canceled", exitCode: 143 });
+  });
+});

@@ -1,5 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { DirectiveSpec, FinalDirectiveState, OutputStream } from "@cybros/protocol";
 
@@ -38,28 +39,45 @@ export function facilityCwd(facilityRoot: string, cwd: string): string {
   return real;
 }
 
+/** The facility's mount point inside a `bwrap` sandbox. */
+const SANDBOX_WORKSPACE = "/workspace";
+
 /**
- * The `host` driver: the command runs in its own process group in the facility. A timeout or a cancel sends
- * SIGTERM to the whole group, then SIGKILL after a grace; a timeout reports exit 124.
+ * Runs a directive with its driver. `host`: the command runs in its own process group in the facility. `bwrap`:
+ * the same inside bubblewrap, with the system read-only, only the facility writable (at /workspace), and no
+ * network unless the spec asks for it. A timeout or a cancel sends SIGTERM to the whole group, then SIGKILL after
+ * a grace; a timeout reports exit 124.
  */
-export async function runOnHost(spec: DirectiveSpec, facilityRoot: string, run: DriverRun): Promise<DriverOutcome> {
+export async function runDirective(spec: DirectiveSpec, facilityRoot: string, run: DriverRun): Promise<DriverOutcome> {
   let cwd: string;
   try {
     cwd = facilityCwd(facilityRoot, spec.cwd);
   } catch (error) {
     return { status: "failed", exitCode: null, error: (error as Error).message };
   }
+  if (spec.driver === "bwrap" && spec.capabilities.network === "allowlist") {
+    return { status: "failed", exitCode: null, error: "the bwrap driver cannot enforce a network allowlist yet" };
+  }
+  const root = fs.realpathSync(facilityRoot);
+  const sandboxCwd = path.posix.join(SANDBOX_WORKSPACE, path.relative(root, cwd).split(path.sep).join("/"));
+  const workspace = spec.driver === "bwrap" ? sandboxCwd : cwd;
   const env: Record<string, string> = { NO_COLOR: "1", TERM: "dumb", PAGER: "cat", GIT_PAGER: "cat", CI: "true" };
   for (const name of [...BASE_ENV, ...spec.env_allowlist]) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  Object.assign(env, spec.env, { CYBROS_NEXUS: "1", CYBROS_DIRECTIVE_ID: spec.directive_id, CYBROS_WORKSPACE: cwd });
-  const [file, args] =
-    "argv" in spec.command
-      ? [spec.command.argv[0]!, spec.command.argv.slice(1)]
-      : ["/bin/sh", ["-c", spec.command.shell]];
-  const child = spawn(file, args, { cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+  if (spec.driver === "bwrap") env.HOME = SANDBOX_WORKSPACE;
+  Object.assign(env, spec.env, {
+    CYBROS_NEXUS: "1",
+    CYBROS_DIRECTIVE_ID: spec.directive_id,
+    CYBROS_WORKSPACE: workspace,
+  });
+  const command = "argv" in spec.command ? spec.command.argv : ["/bin/sh", "-c", spec.command.shell];
+  const [file, ...args] =
+    spec.driver === "bwrap"
+      ? ["bwrap", ...sandboxArgs(root, sandboxCwd, spec.capabilities.network !== "none"), "--", ...command]
+      : command;
+  const child = spawn(file!, args, { cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
 
   const pending: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
   let flushTimer: NodeJS.Timeout | undefined;
@@ -110,6 +128,36 @@ export async function runOnHost(spec: DirectiveSpec, facilityRoot: string, run: 
   const exitCode = ended.signal ? 128 + (SIGNALS[ended.signal] ?? 0) : ended.code;
   if (stoppedBy === "cancel") return { status: "canceled", exitCode };
   return { status: exitCode === 0 ? "succeeded" : "failed", exitCode };
+}
+
+/**
+ * bubblewrap's arguments: the system read-only (the merged-/usr symlinks kept as symlinks), a private /tmp, /proc
+ * and /dev, the facility read-write at /workspace, every namespace unshared (the network too unless allowed),
+ * and the sandbox killed with the Nexus.
+ */
+export function sandboxArgs(facilityRoot: string, cwd: string, network: boolean): string[] {
+  const args = ["--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc", "/etc"];
+  for (const dir of ["/bin", "/sbin", "/lib", "/lib32", "/lib64"]) {
+    const stat = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (stat?.isSymbolicLink()) args.push("--symlink", fs.readlinkSync(dir), dir);
+    else if (stat) args.push("--ro-bind", dir, dir);
+  }
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  args.push("--bind", facilityRoot, SANDBOX_WORKSPACE, "--chdir", cwd);
+  args.push("--unshare-all", ...(network ? ["--share-net"] : []), "--die-with-parent");
+  return args;
+}
+
+/** Whether bubblewrap can start a sandbox here (installed, and user namespaces allowed); why not otherwise. */
+export function bwrapWorks(): { ok: boolean; detail: string } {
+  const probe = spawnSync("bwrap", [...sandboxArgs(os.tmpdir(), SANDBOX_WORKSPACE, false), "--", "true"], {
+    stdio: "pipe",
+    timeout: 10_000,
+  });
+  if (probe.error) return { ok: false, detail: `bubblewrap is not installed (${probe.error.message})` };
+  if (probe.status !== 0)
+    return { ok: false, detail: `bubblewrap cannot start a sandbox: ${probe.stderr.toString().trim()}` };
+  return { ok: true, detail: "a read-only system, the facility writable, no network by default" };
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
