@@ -43,7 +43,7 @@ export async function poll(
     }
     const claimed = await claimDirectives(services, territory.id, request.supported_drivers, slots);
     const remaining = deadline - Date.now();
-    if (claimed.length > 0 || remaining <= 0 || abort?.aborted) {
+    if (claimed.length > 0 || remaining <= 0 || abort?.aborted || services.conduits.stopping) {
       wakeUp.disarm();
       return {
         directives: claimed,

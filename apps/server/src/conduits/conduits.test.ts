@@ -179,7 +179,13 @@ describe("Conduits API, driven as a Nexus drives it", () => {
 
       await enqueue(facility.id);
       const [claimed] = await nexus.poll();
-      await revokeTerritory(db(), nexus.territoryId);
+      const waiting = await enqueue((await createFacility(db(), { territoryId: nexus.territoryId, kind: "empty" })).id);
+      await revokeTerritory(server.services, nexus.territoryId);
+      // Nothing else may run them: what had not started ends with the territory.
+      for (const id of [claimed!.directive_id, waiting.id]) {
+        expect(await directiveRow(id)).toMatchObject({ state: "canceled", endReason: "territory_revoked" });
+        expect(finished.find((row) => row.id === id)?.state).toBe("canceled");
+      }
       const heartbeat = { capacity: 1, running: 0, drivers: [], nexus_version: "0.1.0" };
       for (const response of [
         await nexus.call("/territories/heartbeat", heartbeat),
@@ -440,6 +446,16 @@ describe("Conduits API, driven as a Nexus drives it", () => {
       const report = { status: "canceled", exit_code: 143, result: null };
       expect((await nexus.report(claimed!, "finished", report)).status).toBe(200);
       expect((await directiveRow(running.id)).state).toBe("canceled");
+
+      // A cancel asked while only leased, by a Nexus that then went silent: the lapsed lease ends it.
+      const leased = await enqueue(facility.id);
+      await nexus.poll();
+      await cancelDirective(server.services, leased.id);
+      await db().execute(
+        sql`UPDATE directives SET lease_expires_at = now() - interval '1 second' WHERE id = ${leased.id}`,
+      );
+      expect((await reapConduits(server.services)).requeued).toBe(0);
+      expect(await directiveRow(leased.id)).toMatchObject({ state: "canceled", endReason: "canceled_before_start" });
     });
   });
 

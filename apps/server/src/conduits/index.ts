@@ -42,6 +42,11 @@ export class Conduits {
   private unlisten: (() => Promise<void>) | undefined;
   private stopped = false;
 
+  /** Set once the process shuts down: held polls answer at once rather than wait. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
   constructor(
     private readonly database: Database,
     private readonly log: Logger,

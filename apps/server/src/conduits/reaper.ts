@@ -1,4 +1,4 @@
-import { and, eq, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, lt, or, sql } from "drizzle-orm";
 import { directives } from "../db/schema.js";
 import type { Services } from "../services.js";
 import { TIMEOUT_GRACE_SECONDS } from "./index.js";
@@ -6,7 +6,8 @@ import { markSilentTerritoriesOffline } from "./territories.js";
 
 /**
  * What the server does when a Nexus goes quiet, run by the periodic reaper job:
- * - a lease that lapsed before `started` → queued again, its token void, for any poller of the territory;
+ * - a lease that lapsed before `started` → queued again, its token void, for any poller of the territory
+ *   (canceled instead when a cancel was asked meanwhile);
  * - a running directive whose lease lapsed (no heartbeat) or that overran its timeout plus a grace →
  *   timed_out, which frees its facility and tells whoever waits on it;
  * - a territory silent for a few heartbeat intervals → offline.
@@ -14,6 +15,18 @@ import { markSilentTerritoriesOffline } from "./territories.js";
 export async function reapConduits(
   services: Services,
 ): Promise<{ requeued: number; timedOut: number; offline: number }> {
+  const canceled = await services.db
+    .update(directives)
+    .set({ state: "canceled", endReason: "canceled_before_start", finishedAt: sql`now()`, leaseExpiresAt: null })
+    .where(
+      and(
+        eq(directives.state, "leased"),
+        lt(directives.leaseExpiresAt, sql`now()`),
+        isNotNull(directives.cancelRequestedAt),
+      ),
+    )
+    .returning();
+  for (const directive of canceled) await services.conduits.directiveFinished(directive);
   const requeued = await services.db
     .update(directives)
     .set({ state: "queued", tokenHash: null, leasedAt: null, leaseExpiresAt: null })

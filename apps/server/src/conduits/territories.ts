@@ -1,8 +1,9 @@
 import type { TerritoryHeartbeatRequest, TerritoryHeartbeatResponse, TerritorySummary } from "@cybros/protocol";
-import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
-import { territories } from "../db/schema.js";
+import { directives, territories } from "../db/schema.js";
 import { NotFoundError } from "../errors.js";
+import type { Services } from "../services.js";
 import { SILENT_INTERVALS_OFFLINE } from "./index.js";
 
 export type TerritoryRow = typeof territories.$inferSelect;
@@ -27,14 +28,32 @@ export async function territoryHeartbeat(
   return { next_heartbeat_seconds: territory.heartbeatIntervalSeconds };
 }
 
-/** Refuses the territory's token from now on. Its running directives are reaped once their leases lapse. */
-export async function revokeTerritory(db: Db, territoryId: string, accountId?: string): Promise<TerritoryRow> {
-  const [revoked] = await db
+/**
+ * Refuses the territory's token from now on. Directives of its facilities that have not started are canceled
+ * (nothing else may run them); running ones time out once their leases lapse, as their heartbeats are refused.
+ */
+export async function revokeTerritory(
+  services: Services,
+  territoryId: string,
+  accountId?: string,
+): Promise<TerritoryRow> {
+  const [revoked] = await services.db
     .update(territories)
     .set({ status: "revoked", revokedAt: sql`coalesce(${territories.revokedAt}, now())` })
     .where(and(eq(territories.id, territoryId), accountId ? eq(territories.accountId, accountId) : undefined))
     .returning();
   if (!revoked) throw new NotFoundError("Territory");
+  const canceled = await services.db
+    .update(directives)
+    .set({ state: "canceled", endReason: "territory_revoked", finishedAt: sql`now()`, tokenHash: null })
+    .where(
+      and(
+        eq(directives.territoryId, territoryId),
+        inArray(directives.state, ["queued", "awaiting_approval", "leased"]),
+      ),
+    )
+    .returning();
+  for (const directive of canceled) await services.conduits.directiveFinished(directive);
   return revoked;
 }
 

@@ -18,7 +18,7 @@ export function territoryRoutes(services: Services) {
       return c.json({ token, expiresAt: expiresAt.toISOString(), command } satisfies EnrollmentTokenCreated, 201);
     })
     .post("/:id/revocation", async (c) => {
-      const revoked = await revokeTerritory(services.db, c.req.param("id"), c.var.current!.account.id);
+      const revoked = await revokeTerritory(services, c.req.param("id"), c.var.current!.account.id);
       return c.json(presentTerritory(revoked));
     });
 }
