@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import { Conduits } from "./conduits/index.js";
 import { type Config, createDataFolder } from "./config.js";
 import { type Database, openDatabase } from "./db/index.js";
 import type { StartedPglite } from "./db/pglite-open.js";
@@ -69,9 +70,11 @@ export async function createServer(
       realtime,
       streams: new StreamWriter(database.db, realtime, log),
       runs: new RunScheduler(database, log),
+      conduits: new Conduits(database, log),
     };
     await seed(services);
     await realtime.start();
+    await services.conduits.start();
     await services.runs.start(services);
     await recoverRuns(services);
     jobs = startPeriodicTasks(services, [reapStaleRunsJob]);
@@ -96,6 +99,8 @@ export async function createServer(
           server.headersTimeout = IDLE_CONNECTION_MS + 1_000;
         }),
       close: async () => {
+        // Held Nexus polls answer now rather than being cut off.
+        await services.conduits.stop();
         if (httpServer) {
           const closing = new Promise<void>((resolve) => httpServer!.close(() => resolve()));
           (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

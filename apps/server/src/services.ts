@@ -1,3 +1,4 @@
+import type { Conduits } from "./conduits/index.js";
 import type { Config } from "./config.js";
 import type { Database, Db } from "./db/index.js";
 import type { Logger } from "./log.js";
@@ -22,6 +23,8 @@ export interface Services {
   streams: StreamWriter;
   /** Starts, cancels and tracks conversation runs. */
   runs: RunScheduler;
+  /** Conduits: wakes held Nexus polls, tells waiters when a directive ends. */
+  conduits: Conduits;
   /** The mock LLM's state (scenarios, request log) when CYBROS_MOCK_LLM is on. */
   mockLlm?: MockLlm;
   /** This process's own address once it listens (loopback when bound to all interfaces); see providers/base-url.ts. */

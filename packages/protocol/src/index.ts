@@ -1,6 +1,7 @@
 export * from "./account.js";
 export * from "./agents.js";
 export * from "./auth.js";
+export * from "./conduits.js";
 export * from "./conversations.js";
 export * from "./directives.js";
 export * from "./errors.js";

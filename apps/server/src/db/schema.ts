@@ -1,3 +1,4 @@
+import { directiveStates, facilityKinds, outputStreams, territoryStatuses } from "@cybros/protocol";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -399,4 +400,137 @@ export const accountSecrets = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.name] })],
+);
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => "bytea" });
+
+/** Single-use tokens that let a machine enroll as a territory (conduits/enrollment.ts); only the hash is kept. */
+export const enrollmentTokens = pgTable(
+  "enrollment_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    territoryId: uuid("territory_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("enrollment_tokens_hash_idx").on(t.tokenHash)],
+);
+
+/** A machine running a Nexus. Its bearer token is stored hashed; a revoked territory is refused everywhere. */
+export const territories = pgTable(
+  "territories",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    platform: text("platform").notNull(),
+    labels: jsonb("labels").$type<Record<string, string>>().notNull().default({}),
+    capacity: integer("capacity").notNull().default(1),
+    running: integer("running").notNull().default(0),
+    drivers: jsonb("drivers").$type<string[]>().notNull().default([]),
+    nexusVersion: text("nexus_version"),
+    status: text("status", { enum: territoryStatuses }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    heartbeatIntervalSeconds: integer("heartbeat_interval_seconds").notNull(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("territories_token_hash_idx").on(t.tokenHash), index("territories_account_idx").on(t.accountId)],
+);
+
+/** A workspace on one territory: `root` is the absolute path for kind `path`, else the Nexus places it. */
+export const facilities = pgTable(
+  "facilities",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    territoryId: uuid("territory_id")
+      .notNull()
+      .references(() => territories.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: facilityKinds }).notNull(),
+    root: text("root"),
+    repoUrl: text("repo_url"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("facilities_territory_idx").on(t.territoryId)],
+);
+
+/**
+ * One command for one facility, from the queue to an end (conduits/). `spec` is what the Nexus receives;
+ * `runStepId` names the run step waiting on it (a column, not yet a foreign key: run steps land separately).
+ */
+export const directives = pgTable(
+  "directives",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    facilityId: uuid("facility_id")
+      .notNull()
+      .references(() => facilities.id, { onDelete: "cascade" }),
+    territoryId: uuid("territory_id")
+      .notNull()
+      .references(() => territories.id, { onDelete: "cascade" }),
+    runStepId: uuid("run_step_id"),
+    state: text("state", { enum: directiveStates }).notNull(),
+    driver: text("driver").notNull(),
+    spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
+    timeoutSeconds: integer("timeout_seconds").notNull(),
+    outputCapBytes: integer("output_cap_bytes").notNull(),
+    /** Hash of the token handed out with the current lease; cleared when the lease lapses. */
+    tokenHash: text("token_hash"),
+    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+    cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true }),
+    outputBytes: bigint("output_bytes", { mode: "number" }).notNull().default(0),
+    stdoutTruncated: boolean("stdout_truncated").notNull().default(false),
+    stderrTruncated: boolean("stderr_truncated").notNull().default(false),
+    diffTruncated: boolean("diff_truncated").notNull().default(false),
+    exitCode: integer("exit_code"),
+    result: jsonb("result").$type<Record<string, unknown>>(),
+    diff: text("diff"),
+    resultHash: text("result_hash"),
+    /** Why the server ended it itself (lease lost, timeout), when it did. */
+    endReason: text("end_reason"),
+    nexusVersion: text("nexus_version"),
+    queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
+    leasedAt: timestamp("leased_at", { withTimezone: true }),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("directives_claim_idx").on(t.territoryId, t.queuedAt).where(sql`${t.state} = 'queued'`),
+    // One directive at a time per facility, enforced by the database.
+    uniqueIndex("directives_one_active_per_facility_idx")
+      .on(t.facilityId)
+      .where(sql`${t.state} IN ('leased', 'running')`),
+    index("directives_active_idx").on(t.leaseExpiresAt).where(sql`${t.state} IN ('leased', 'running')`),
+  ],
+);
+
+/** A directive's output as the Nexus sent it, in order per stream; a repeated seq is a duplicate. */
+export const directiveLogChunks = pgTable(
+  "directive_log_chunks",
+  {
+    directiveId: uuid("directive_id")
+      .notNull()
+      .references(() => directives.id, { onDelete: "cascade" }),
+    stream: text("stream", { enum: outputStreams }).notNull(),
+    seq: integer("seq").notNull(),
+    bytes: bytea("bytes").notNull(),
+    truncated: boolean("truncated").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.directiveId, t.stream, t.seq] })],
 );

@@ -4,6 +4,8 @@ import { every } from "hono/combine";
 import { accountRoutes } from "../accounts/routes.js";
 import { agentRoutes } from "../agents/routes.js";
 import { authRoutes } from "../auth/routes.js";
+import { conduitsRoutes } from "../conduits/routes.js";
+import { territoryRoutes } from "../conduits/territory-routes.js";
 import { MAX_REQUEST_BODY_BYTES } from "../config.js";
 import { conversationRoutes } from "../conversations/routes.js";
 import { NotFoundError } from "../errors.js";
@@ -37,6 +39,9 @@ export function createApp(services: Services): Hono<AppEnv> {
     app.route("/mock_llm/v1", mockLlmInspectionRoutes(services.mockLlm, signedIn));
   }
 
+  // A Nexus authenticates with its territory token, not a session; the routes set their own body limit.
+  app.route("/conduits/v1", conduitsRoutes(services));
+
   const api = new Hono<AppEnv>();
   api.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES }));
   api.use(loadSession(services));
@@ -49,6 +54,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.route("/conversations", conversationRoutes(services));
   api.route("/runs", runRoutes(services));
   api.route("/remote-image", remoteImageRoutes());
+  api.route("/territories", territoryRoutes(services));
   api.all("*", (c) => {
     throw new NotFoundError(`API route ${c.req.method} ${c.req.path}`);
   });

@@ -1,3 +1,4 @@
+import { reapConduits } from "../conduits/index.js";
 import type { Services } from "../services.js";
 import { resumeAbandonedRuns, startOrphanedRuns } from "./index.js";
 
@@ -8,11 +9,12 @@ export async function recoverRuns(services: Services): Promise<void> {
 
 /**
  * The periodic sweep (jobs/reap-stale-runs.ts), the safety net behind wake-ups: resumes running runs nobody
- * advances (their lease lapsed) and starts orphaned queued runs.
+ * advances (their lease lapsed), starts orphaned queued runs, and reaps directives and territories gone silent.
  */
 export async function sweepRuns(services: Services): Promise<void> {
   await resumeAbandonedRuns(services);
   await startOrphanedRuns(services);
+  await reapConduits(services);
 }
 
 /**

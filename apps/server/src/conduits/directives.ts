@@ -1,0 +1,93 @@
+import { type DirectiveRequest, type DirectiveSpec, directiveRequest, type FacilityKind } from "@cybros/protocol";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/index.js";
+import { directives, facilities, territories } from "../db/schema.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import { parseWith } from "../http/validate.js";
+import { uuidv7 } from "../ids.js";
+import type { Services } from "../services.js";
+import type { DirectiveRow } from "./index.js";
+
+export type FacilityRow = typeof facilities.$inferSelect;
+
+/** A workspace on a territory. `root` is required for kind `path` (an absolute path there) and unused otherwise. */
+export async function createFacility(
+  db: Db,
+  input: { territoryId: string; kind: FacilityKind; root?: string; repoUrl?: string },
+): Promise<FacilityRow> {
+  const [territory] = await db.select().from(territories).where(eq(territories.id, input.territoryId));
+  if (!territory) throw new NotFoundError("Territory");
+  const [facility] = await db
+    .insert(facilities)
+    .values({
+      id: uuidv7(),
+      accountId: territory.accountId,
+      territoryId: territory.id,
+      kind: input.kind,
+      root: input.kind === "path" ? (input.root ?? null) : null,
+      repoUrl: input.repoUrl ?? null,
+    })
+    .returning();
+  return facility!;
+}
+
+/**
+ * Enqueues a directive for a facility (the server side: the tool-call step will call this in its own
+ * transaction). The facility's territory is told at once, so a held poll there claims it.
+ */
+export async function createDirective(
+  services: Services,
+  input: { facilityId: string; request: DirectiveRequest; runStepId?: string },
+): Promise<DirectiveRow> {
+  const request = parseWith(directiveRequest, input.request);
+  const [facility] = await services.db.select().from(facilities).where(eq(facilities.id, input.facilityId));
+  if (!facility) throw new NotFoundError("Facility");
+  const id = uuidv7();
+  const spec: DirectiveSpec = {
+    ...request,
+    directive_id: id,
+    facility: { id: facility.id, kind: facility.kind, root: facility.root },
+  };
+  const [directive] = await services.db
+    .insert(directives)
+    .values({
+      id,
+      accountId: facility.accountId,
+      facilityId: facility.id,
+      territoryId: facility.territoryId,
+      runStepId: input.runStepId ?? null,
+      state: "queued",
+      driver: request.driver,
+      spec,
+      timeoutSeconds: request.timeout_seconds,
+      outputCapBytes: request.output_cap_bytes,
+    })
+    .returning();
+  services.conduits.claimable(facility.territoryId);
+  return directive!;
+}
+
+/**
+ * Cancels a directive: one not yet handed out ends now; a leased or running one is asked to stop (its Nexus
+ * reads `cancel_requested` on its next heartbeat and reports `canceled`). An ended one is a conflict.
+ */
+export async function cancelDirective(services: Services, directiveId: string): Promise<DirectiveRow> {
+  const [ended] = await services.db
+    .update(directives)
+    .set({ state: "canceled", finishedAt: sql`now()`, endReason: "canceled_before_start" })
+    .where(and(eq(directives.id, directiveId), inArray(directives.state, ["queued", "awaiting_approval"])))
+    .returning();
+  if (ended) {
+    await services.conduits.directiveFinished(ended);
+    return ended;
+  }
+  const [asked] = await services.db
+    .update(directives)
+    .set({ cancelRequestedAt: sql`coalesce(${directives.cancelRequestedAt}, now())` })
+    .where(and(eq(directives.id, directiveId), inArray(directives.state, ["leased", "running"])))
+    .returning();
+  if (asked) return asked;
+  const [existing] = await services.db.select().from(directives).where(eq(directives.id, directiveId));
+  if (!existing) throw new NotFoundError("Directive");
+  throw new ConflictError("directive_ended", `The directive already ended (${existing.state})`);
+}
