@@ -130,24 +130,27 @@ export interface AgentChange {
  * paths first (agents/files.ts resolveInside); this only stages and commits.
  */
 export async function commitAgentChange(agent: { localPath: string }, change: AgentChange): Promise<string | null> {
-  return inAgentRepo(agent.localPath, async () => {
-    const git = agentGit(agent.localPath);
-    const pathspec = change.paths === "all" ? ["."] : change.paths;
-    if (pathspec.length === 0) return null;
-    await git.raw(["add", "--all", "--", ...pathspec]);
-    const staged = await git.raw(["diff", "--cached", "--name-only", "--", ...pathspec]);
-    if (!staged.trim()) return null;
-    const message = `${change.message.trim() || "Edit"}\n\n${AUTHOR_TRAILER}: ${change.author}\n`;
-    await git.raw([
-      "commit",
-      "--no-verify",
-      "--quiet",
-      `--author=${AUTHOR_NAMES[change.author]} <cybros@localhost>`,
-      "-m",
-      message,
-      "--",
-      ...pathspec,
-    ]);
-    return (await git.revparse(["HEAD"])).trim();
-  });
+  return inAgentRepo(agent.localPath, () => commitChangeNow(agent.localPath, change));
+}
+
+/** commitAgentChange for a caller already inside inAgentRepo (e.g. a revert that staged its own changes). */
+export async function commitChangeNow(folder: string, change: AgentChange): Promise<string | null> {
+  const git = agentGit(folder);
+  const pathspec = change.paths === "all" ? ["."] : change.paths;
+  if (pathspec.length === 0) return null;
+  await git.raw(["add", "--all", "--", ...pathspec]);
+  const staged = await git.raw(["diff", "--cached", "--name-only", "--", ...pathspec]);
+  if (!staged.trim()) return null;
+  const message = `${change.message.trim() || "Edit"}\n\n${AUTHOR_TRAILER}: ${change.author}\n`;
+  await git.raw([
+    "commit",
+    "--no-verify",
+    "--quiet",
+    `--author=${AUTHOR_NAMES[change.author]} <cybros@localhost>`,
+    "-m",
+    message,
+    "--",
+    ...pathspec,
+  ]);
+  return (await git.revparse(["HEAD"])).trim();
 }
