@@ -38,6 +38,14 @@ test("create an agent from the bundled profile: its detail shows its files, and 
   await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
   await expect(page.locator("main header")).toContainText(name);
   await chat.expectCompletedReply("Mock reply: Which tea today?");
+
+  // Reply details name the agent version the reply ran with and link to it in the agent's history.
+  await page.getByRole("button", { name: "Details" }).last().click();
+  await page.getByRole("link", { name: /^[0-9a-f]{10}$/ }).click();
+  await expect(page).toHaveURL(/\/agents\/[0-9a-f-]{36}\/history\/[0-9a-f]{40}$/);
+  await expect(page.getByRole("list", { name: "Versions" }).locator('[aria-current="true"]')).toContainText(
+    `Create ${name} from the default-assistant profile`,
+  );
   expect(consoleErrors).toEqual([]);
 });
 
