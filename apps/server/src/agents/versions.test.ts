@@ -67,6 +67,11 @@ describe("agent files", () => {
     const badLiquid = await client.put(api("/files/prompts/system.md.liquid"), { content: "{% if %}\n" });
     expect(badLiquid.status).toBe(422);
     expect((await badLiquid.json()).error.fields.content).toMatch(/system\.md\.liquid/);
+    const badTool = await client.put(api("/files/tools/roll_dice.yml"), {
+      content: "description: Roll\nparameters: {\n",
+    });
+    expect((await badTool.json()).error.fields.content).toMatch(/^tools\/roll_dice\.yml: line \d+: /);
+    expect(fs.existsSync(path.join(folder, "tools"))).toBe(false);
     expect(fs.readFileSync(path.join(folder, "agent.yml"), "utf8")).toBe(before);
     expect(git("rev-parse", "HEAD")).toBe(head);
     expect(git("status", "--porcelain")).toBe("");

@@ -27,7 +27,7 @@ import {
 } from "./git.js";
 import type { AgentProgram } from "./index.js";
 import { loadAgentProgram, renderSystemPrompt } from "./loader.js";
-import { MANIFEST_FILE } from "./manifest.js";
+import { MANIFEST_FILE, parseYaml, yamlSyntaxError } from "./manifest.js";
 
 /**
  * An agent's files and versions: list, read and save files (validated, then committed), see and commit or
@@ -140,17 +140,16 @@ async function validateWith(
   file: string,
   content: string,
 ): Promise<void> {
-  if (/\.ya?ml$/i.test(file)) {
-    const document = YAML.parseDocument(content, { prettyErrors: true, uniqueKeys: true });
-    const [error] = document.errors;
-    if (error) {
-      const line = error.linePos?.[0]?.line;
-      const reason = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-      throw new ValidationError({ content: `${file}: ${line ? `line ${line}: ` : ""}${reason}` });
-    }
-  }
-  // One scratch folder per agent, reused, so the loader's caches do not grow with every save.
+  // Every YAML file parses (agent.yml, tool definitions), whether or not the loader reads it.
+  const yamlError = /\.ya?ml$/i.test(file) ? yamlSyntaxError(parseYaml(content)) : null;
+  if (yamlError) throw new ValidationError({ content: `${file}: ${yamlError}` });
+  // One scratch folder per agent, reused, so the loader's caches do not grow with every save; saves of one
+  // agent take turns with it.
   const scratch = path.join(services.config.dataDir, "agent-scratch", program.id);
+  await inAgentRepo(scratch, () => loadWithChange(root, scratch, file, content));
+}
+
+async function loadWithChange(root: string, scratch: string, file: string, content: string): Promise<void> {
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.cp(root, scratch, { recursive: true, filter: (source) => path.basename(source) !== ".git" });
   try {
