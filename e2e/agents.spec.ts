@@ -87,3 +87,27 @@ test("edit SOUL.md in the browser, see the version and its diff in History, reve
   // The refused save above is the one expected failed request.
   expect(consoleErrors.filter((e) => !/status of 422/.test(e))).toEqual([]);
 });
+
+test("delete an agent after confirming: it leaves the list, its conversation stays readable", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const agents = new AgentsPage(page);
+  const chat = new ChatPage(page);
+  const name = `Short-lived ${test.info().workerIndex}-${Date.now() % 100_000}`;
+  await agents.open();
+  const id = await agents.create(name);
+  await agents.startConversation(name);
+  await chat.send("Remember me");
+  await chat.expectCompletedReply("Mock reply: Remember me");
+  const conversationUrl = page.url();
+
+  await page.goto(`/agents/${id}`);
+  await agents.delete(name);
+  await expect(page.getByRole("main").getByRole("link", { name, exact: true })).toHaveCount(0);
+
+  await page.goto(conversationUrl);
+  await expect(page.locator("main header")).toContainText(name);
+  await chat.expectCompletedReply("Mock reply: Remember me");
+  expect(consoleErrors).toEqual([]);
+});

@@ -63,4 +63,12 @@ export class AgentsPage {
     await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}\/history$/);
     return this.page.getByRole("list", { name: "Versions" });
   }
+
+  /** On an agent's page: Delete, confirmed in the dialog; lands on the agents list. */
+  async delete(name: string) {
+    await this.page.getByRole("main").getByRole("button", { name: "Delete agent" }).click();
+    const dialog = this.page.getByRole("alertdialog", { name: `Delete ${name}?` });
+    await dialog.getByRole("button", { name: "Delete agent" }).click();
+    await expect(this.page).toHaveURL(/\/agents$/);
+  }
 }

@@ -1,6 +1,6 @@
 import type { AgentStatus } from "@cybros/protocol";
 import { AlertTriangle, FileCode2, FileText, Folder, GitCommitHorizontal, Undo2 } from "lucide-react";
-import { useId, useMemo, useState } from "react";
+import { useEffect, useId, useMemo, useState } from "react";
 import { Link } from "react-router";
 import { ApiError, errorMessage } from "../lib/api";
 import { Badge, Button, Card, ConfirmDialog, cn, Input, LoadError, Section, Skeleton, useToast } from "../ui";
@@ -24,6 +24,15 @@ export function AgentFiles({ agentId }: { agentId: string }) {
   const current =
     selected && paths.includes(selected) ? selected : (paths.find((p) => p === "agent.yml") ?? paths[0] ?? null);
   const editable = files.data?.editable ?? false;
+  const unsaved = Object.keys(drafts).length > 0;
+
+  // Closing or reloading the tab with unsaved edits asks first (the browser's own prompt).
+  useEffect(() => {
+    if (!unsaved) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [unsaved]);
 
   return (
     <Section

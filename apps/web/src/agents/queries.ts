@@ -135,9 +135,7 @@ export function useDeleteAgent(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => api.delete(agentPath(id)),
-    onSuccess: () => {
-      client.removeQueries({ queryKey: agentKeys.detail(id) });
-      return client.invalidateQueries({ queryKey: [...agentKeys.all, "list"] });
-    },
+    // The agent's own queries are left alone: the page leaves, and refetching them now would only find a 404.
+    onSuccess: () => client.invalidateQueries({ queryKey: [...agentKeys.all, "list"] }),
   });
 }
