@@ -18,17 +18,13 @@ test("create an agent from the bundled profile: its detail shows its files, and 
   const header = page.locator("main header");
   await expect(header).toContainText("Created from default-assistant");
   await expect(page.getByText(/^[0-9a-f]{10}$/)).toBeVisible(); // its first commit
-  const files = page.getByRole("tablist", { name: "Agent files" });
-  for (const file of ["agent.yml", "AGENT.md", "SOUL.md"]) {
-    await expect(files.getByRole("tab", { name: file, exact: true })).toBeVisible();
+  for (const file of ["agent.yml", "AGENT.md", "SOUL.md", "system.md.liquid"]) {
+    await expect(agents.files.getByRole("button", { name: file, exact: true })).toBeVisible();
   }
-  const panel = page.getByRole("tabpanel");
-  // agent.yml first, renamed in the copy.
-  await expect(panel).toContainText(`name: ${name}`);
-  await files.getByRole("tab", { name: "AGENT.md", exact: true }).click();
-  // Markdown is rendered, not shown as source.
-  await expect(panel.getByRole("heading", { name: "How you work", level: 1 })).toBeVisible();
-  await expect(panel).not.toContainText("# How you work");
+  // agent.yml first, renamed in the copy, as source to edit.
+  await expect(agents.editor("agent.yml")).toHaveValue(new RegExp(`name: ${name}`));
+  await agents.openFile("AGENT.md");
+  await expect(agents.editor("AGENT.md")).toHaveValue(/^# How you work/);
 
   // It is listed under the user's agents.
   await agents.open();
@@ -42,5 +38,76 @@ test("create an agent from the bundled profile: its detail shows its files, and 
   await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
   await expect(page.locator("main header")).toContainText(name);
   await chat.expectCompletedReply("Mock reply: Which tea today?");
+
+  // Reply details name the agent version the reply ran with and link to it in the agent's history.
+  await page.getByRole("button", { name: "Details" }).last().click();
+  await page.getByRole("link", { name: /^[0-9a-f]{10}$/ }).click();
+  await expect(page).toHaveURL(/\/agents\/[0-9a-f-]{36}\/history\/[0-9a-f]{40}$/);
+  await expect(page.getByRole("list", { name: "Versions" }).locator('[aria-current="true"]')).toContainText(
+    `Create ${name} from the default-assistant profile`,
+  );
+  expect(consoleErrors).toEqual([]);
+});
+
+test("edit SOUL.md in the browser, see the version and its diff in History, revert it", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const agents = new AgentsPage(page);
+  await agents.open();
+  await agents.create(`Editor ${test.info().workerIndex}-${Date.now() % 100_000}`);
+  await agents.openFile("SOUL.md");
+  const original = await agents.editor("SOUL.md").inputValue();
+
+  // An invalid agent.yml is refused with the file, line and reason; nothing is saved.
+  await agents.editAndSave("agent.yml", "name: Broken\nmodel:\n  prefer: 3\n");
+  await expect(page.getByRole("alert")).toContainText("agent.yml: line 3: model.prefer: must be a list of strings");
+  await page.getByRole("button", { name: "Undo edits" }).click();
+
+  await agents.editAndSave("SOUL.md", "Be concise. Answer in one sentence.\n", "Shorter answers");
+  await expect(page.getByText(/^Saved SOUL\.md as [0-9a-f]{7}$/)).toBeVisible();
+
+  const versions = await agents.openHistory();
+  const latest = versions.getByRole("listitem").first();
+  await expect(latest).toContainText("Shorter answers");
+  await expect(latest).toContainText("Person");
+  const diff = page.getByRole("region", { name: "SOUL.md" });
+  await expect(diff).toContainText("+Be concise. Answer in one sentence.");
+
+  await page.getByRole("button", { name: "Revert" }).click();
+  await expect(versions.getByRole("listitem").first()).toContainText('Revert "Shorter answers"');
+  await expect(versions.getByRole("listitem").first()).toContainText("Revert");
+
+  await page
+    .getByRole("main")
+    .getByRole("link", { name: /^Editor / })
+    .click();
+  await agents.openFile("SOUL.md");
+  await expect(agents.editor("SOUL.md")).toHaveValue(original);
+  // The refused save above is the one expected failed request.
+  expect(consoleErrors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+});
+
+test("delete an agent after confirming: it leaves the list, its conversation stays readable", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const agents = new AgentsPage(page);
+  const chat = new ChatPage(page);
+  const name = `Short-lived ${test.info().workerIndex}-${Date.now() % 100_000}`;
+  await agents.open();
+  const id = await agents.create(name);
+  await agents.startConversation(name);
+  await chat.send("Remember me");
+  await chat.expectCompletedReply("Mock reply: Remember me");
+  const conversationUrl = page.url();
+
+  await page.goto(`/agents/${id}`);
+  await agents.delete(name);
+  await expect(page.getByRole("main").getByRole("link", { name, exact: true })).toHaveCount(0);
+
+  await page.goto(conversationUrl);
+  await expect(page.locator("main header")).toContainText(name);
+  await chat.expectCompletedReply("Mock reply: Remember me");
   expect(consoleErrors).toEqual([]);
 });

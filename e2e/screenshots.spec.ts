@@ -106,7 +106,7 @@ test.describe(`screenshots (${REASON})`, () => {
       await shoot(user, size.name, "06-agents");
 
       await user.goto(`/agents/${agent.id}`);
-      await expect(user.getByRole("tablist", { name: "Agent files" })).toBeVisible();
+      await expect(user.getByRole("navigation", { name: "Agent files" })).toBeVisible();
       await shoot(user, size.name, "07-agent-detail");
 
       await user.goto("/settings");

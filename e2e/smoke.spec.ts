@@ -71,7 +71,7 @@ test("every page renders with no console error or failed request", async ({
   await page.getByRole("main").getByRole("link", { name: "Default Assistant", exact: true }).click();
   await expect(page).toHaveURL(new RegExp(`/agents/${agent.id}$`));
   await visit(page, `/agents/${agent.id}`, /^Default Assistant · Cybros$/, { name: "Preferred models", level: 2 });
-  await expect(page.getByRole("tablist", { name: "Agent files" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Agent files" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Default Assistant", level: 1 })).toBeVisible();
 
   await visit(page, "/settings", /^Settings · Cybros$/, { name: "Profile", level: 2 });

@@ -33,4 +33,42 @@ export class AgentsPage {
       `Agent: ${agentName}. Choose another agent`,
     );
   }
+
+  /** The agent page's file tree. */
+  get files() {
+    return this.page.getByRole("navigation", { name: "Agent files" });
+  }
+
+  /** The editor of the file open on the agent page. */
+  editor(path: string) {
+    return this.page.getByRole("textbox", { name: `Contents of ${path}`, exact: true });
+  }
+
+  async openFile(path: string) {
+    await this.files.getByRole("button", { name: path.split("/").pop(), exact: true }).click();
+    await expect(this.editor(path)).toBeVisible();
+  }
+
+  /** Replaces the open file's text and saves it with `message` (the default message when omitted). */
+  async editAndSave(path: string, content: string, message?: string) {
+    await this.openFile(path);
+    await this.editor(path).fill(content);
+    if (message) await this.page.getByRole("textbox", { name: "Commit message" }).fill(message);
+    await this.page.getByRole("button", { name: "Save", exact: true }).click();
+  }
+
+  /** The History page of the agent open now, with its list of versions. */
+  async openHistory() {
+    await this.page.getByRole("main").getByRole("link", { name: "History" }).click();
+    await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}\/history$/);
+    return this.page.getByRole("list", { name: "Versions" });
+  }
+
+  /** On an agent's page: Delete, confirmed in the dialog; lands on the agents list. */
+  async delete(name: string) {
+    await this.page.getByRole("main").getByRole("button", { name: "Delete agent" }).click();
+    const dialog = this.page.getByRole("alertdialog", { name: `Delete ${name}?` });
+    await dialog.getByRole("button", { name: "Delete agent" }).click();
+    await expect(this.page).toHaveURL(/\/agents$/);
+  }
 }

@@ -51,6 +51,10 @@ export const router = createBrowserRouter([
                 path: "/agents/:id",
                 ...page(() => import("./agents/AgentDetailPage").then((m) => ({ Component: m.AgentDetailPage }))),
               },
+              {
+                path: "/agents/:id/history/:sha?",
+                ...page(() => import("./agents/AgentHistoryPage").then((m) => ({ Component: m.AgentHistoryPage }))),
+              },
             ],
           },
           {

@@ -80,3 +80,71 @@ export const agentDetail = z.object({
   warnings: z.array(z.string()),
 });
 export type AgentDetail = z.infer<typeof agentDetail>;
+
+/** One file of an agent's folder (.git left out). */
+export const agentFileEntry = z.object({ path: z.string(), size: z.number() });
+
+/** GET /api/agents/:id/files. `editable` is false for bundled agents: a copy is edited instead. */
+export const agentFileList = z.object({ files: z.array(agentFileEntry), editable: z.boolean() });
+export type AgentFileList = z.infer<typeof agentFileList>;
+
+/** GET /api/agents/:id/files/*path. `content` is null for a binary file. */
+export const agentFileContent = z.object({ path: z.string(), content: z.string().nullable(), editable: z.boolean() });
+export type AgentFileContent = z.infer<typeof agentFileContent>;
+
+const commitMessage = storableText({ error: "must be a string" }).trim().max(2000, "must be at most 2000 characters");
+
+/** PUT /api/agents/:id/files/*path: validated, then committed with `message` (default "Edit <path>"). */
+export const saveAgentFileInput = z.object({
+  content: storableText({ error: (i) => (i.input === undefined ? "is required" : "must be a string") }).max(
+    512 * 1024,
+    "must be at most 512 KB",
+  ),
+  message: commitMessage.optional(),
+});
+export type SaveAgentFileInput = z.infer<typeof saveAgentFileInput>;
+
+/** Who made a version: a person in the UI, the agent itself, a revert; `other` for commits made elsewhere. */
+export const agentCommitAuthor = z.enum(["person", "agent", "revert", "other"]);
+export type AgentCommitAuthor = z.infer<typeof agentCommitAuthor>;
+
+export const agentCommit = z.object({
+  sha: z.string(),
+  subject: z.string(),
+  author: agentCommitAuthor,
+  /** The git author name, for commits made outside Cybros. */
+  authorName: z.string(),
+  committedAt: z.string(),
+});
+export type AgentCommit = z.infer<typeof agentCommit>;
+
+/** GET /api/agents/:id/history: newest first. */
+export const agentHistory = z.object({ commits: z.array(agentCommit) });
+export type AgentHistory = z.infer<typeof agentHistory>;
+
+/** GET /api/agents/:id/history/:sha: the commit and its unified diff. */
+export const agentCommitDiff = z.object({ commit: agentCommit, diff: z.string(), truncated: z.boolean() });
+export type AgentCommitDiff = z.infer<typeof agentCommitDiff>;
+
+export const agentChange = z.object({
+  path: z.string(),
+  change: z.enum(["modified", "added", "deleted"]),
+});
+
+/** GET /api/agents/:id/status: changes on disk not yet committed, and the version they sit on. */
+export const agentStatus = z.object({ head: z.string().nullable(), changes: z.array(agentChange) });
+export type AgentStatus = z.infer<typeof agentStatus>;
+
+/** POST /api/agents/:id/commits: commit every change on disk. */
+export const commitAgentChangesInput = z.object({
+  message: commitMessage.min(1, "is required"),
+});
+
+/** POST /api/agents/:id/reverts: undo one commit with a new commit. */
+export const revertAgentCommitInput = z.object({
+  commit: z.string({ error: "is required" }).regex(/^[0-9a-f]{7,64}$/, "must be a commit id"),
+});
+
+/** The answer of a save, a commit or a revert: the new version (null when nothing changed). */
+export const agentCommitResult = z.object({ commit: z.string().nullable() });
+export type AgentCommitResult = z.infer<typeof agentCommitResult>;

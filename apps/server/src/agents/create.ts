@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { CreateAgentInput } from "@cybros/protocol";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { simpleGit } from "simple-git";
 import type { Account } from "../current.js";
 import { isUniqueViolation } from "../db/errors.js";
@@ -69,7 +69,13 @@ async function ensureNameFree(services: Services, account: Account, name: string
   const [taken] = await services.db
     .select({ id: agentPrograms.id })
     .from(agentPrograms)
-    .where(and(eq(agentPrograms.accountId, account.id), eq(sql`lower(${agentPrograms.name})`, name.toLowerCase())))
+    .where(
+      and(
+        eq(agentPrograms.accountId, account.id),
+        eq(sql`lower(${agentPrograms.name})`, name.toLowerCase()),
+        isNull(agentPrograms.deletedAt),
+      ),
+    )
     .limit(1);
   if (taken) throw new ValidationError({ name: NAME_TAKEN });
 }

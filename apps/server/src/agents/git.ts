@@ -73,3 +73,84 @@ export async function readHeadCommit(folder: string, signal?: AbortSignal, reads
     return null;
   }
 }
+
+/** Who made a change to an agent's files: a person in the UI, the agent through its own tools, or a revert. */
+export type AgentChangeAuthor = "person" | "agent" | "revert";
+export const AGENT_CHANGE_AUTHORS: readonly AgentChangeAuthor[] = ["person", "agent", "revert"];
+
+/** The trailer that records the author kind in every commit Cybros makes; `git log` reads it back. */
+export const AUTHOR_TRAILER = "Cybros-Author";
+
+const AUTHOR_NAMES: Record<AgentChangeAuthor, string> = {
+  person: "Cybros (person)",
+  agent: "Cybros (agent)",
+  revert: "Cybros (revert)",
+};
+
+/**
+ * Git config every Cybros git command runs with: an identity (machines and cloned repositories may have none),
+ * and no signing or hooks of the person's own, which must not stop the server from committing its files.
+ */
+export const GIT_CONFIG = [
+  "user.name=Cybros",
+  "user.email=cybros@localhost",
+  "commit.gpgsign=false",
+  "core.quotepath=off",
+];
+
+export function agentGit(folder: string) {
+  return simpleGit({ baseDir: folder, config: GIT_CONFIG, timeout: { block: 30_000 } });
+}
+
+const repoQueues = new Map<string, Promise<unknown>>();
+
+/** Runs `work` after every earlier git operation on the same folder, so two commits never race for the index. */
+export function inAgentRepo<T>(folder: string, work: () => Promise<T>): Promise<T> {
+  const previous = repoQueues.get(folder) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(work);
+  repoQueues.set(folder, next);
+  void next
+    .catch(() => undefined)
+    .finally(() => {
+      if (repoQueues.get(folder) === next) repoQueues.delete(folder);
+    });
+  return next;
+}
+
+export interface AgentChange {
+  /** Paths relative to the agent folder to commit (added, changed or deleted); "all" commits every change. */
+  paths: string[] | "all";
+  message: string;
+  author: AgentChangeAuthor;
+}
+
+/**
+ * Commits a change to an agent's folder, recording who made it (`Cybros-Author: person|agent|revert` and the
+ * author name). Answers the new commit's id, or null when there was nothing to commit. Callers validate the
+ * paths first (agents/files.ts resolveInside); this only stages and commits.
+ */
+export async function commitAgentChange(agent: { localPath: string }, change: AgentChange): Promise<string | null> {
+  return inAgentRepo(agent.localPath, () => commitChangeNow(agent.localPath, change));
+}
+
+/** commitAgentChange for a caller already inside inAgentRepo (e.g. a revert that staged its own changes). */
+export async function commitChangeNow(folder: string, change: AgentChange): Promise<string | null> {
+  const git = agentGit(folder);
+  const pathspec = change.paths === "all" ? ["."] : change.paths;
+  if (pathspec.length === 0) return null;
+  await git.raw(["add", "--all", "--", ...pathspec]);
+  const staged = await git.raw(["diff", "--cached", "--name-only", "--", ...pathspec]);
+  if (!staged.trim()) return null;
+  const message = `${change.message.trim() || "Edit"}\n\n${AUTHOR_TRAILER}: ${change.author}\n`;
+  await git.raw([
+    "commit",
+    "--no-verify",
+    "--quiet",
+    `--author=${AUTHOR_NAMES[change.author]} <cybros@localhost>`,
+    "-m",
+    message,
+    "--",
+    ...pathspec,
+  ]);
+  return (await git.revparse(["HEAD"])).trim();
+}

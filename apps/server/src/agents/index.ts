@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { AgentProfile, AgentSummary } from "@cybros/protocol";
-import { and, asc, desc, eq, ilike, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Config } from "../config.js";
 import type { Account } from "../current.js";
@@ -45,7 +45,7 @@ export async function listAgentPrograms(db: Db, account: Account, q?: string): P
   return db
     .select()
     .from(agentPrograms)
-    .where(and(eq(agentPrograms.accountId, account.id), search))
+    .where(and(eq(agentPrograms.accountId, account.id), isNull(agentPrograms.deletedAt), search))
     .orderBy(desc(agentPrograms.bundled), asc(sql`lower(${agentPrograms.name})`), asc(agentPrograms.id));
 }
 
@@ -55,7 +55,7 @@ export async function findAgentProgram(db: Db, account: Account, id: string): Pr
   const [program] = await db
     .select()
     .from(agentPrograms)
-    .where(and(eq(agentPrograms.accountId, account.id), eq(agentPrograms.id, id)));
+    .where(and(eq(agentPrograms.accountId, account.id), eq(agentPrograms.id, id), isNull(agentPrograms.deletedAt)));
   if (!program) throw new NotFoundError("Agent");
   return program;
 }

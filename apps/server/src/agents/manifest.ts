@@ -81,15 +81,24 @@ function fieldPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".") || "(top level)";
 }
 
+export function parseYaml(source: string): YAML.Document {
+  return YAML.parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+}
+
+/** A YAML document's first syntax error as "line 3: reason", or null when it parsed. */
+export function yamlSyntaxError(document: YAML.Document): string | null {
+  const [error] = document.errors;
+  if (!error) return null;
+  const line = error.linePos?.[0]?.line;
+  const reason = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  return line ? `line ${line}: ${reason}` : reason;
+}
+
 /** Parses agent.yml text; errors name the file and the field. Answers the manifest and warnings. */
 export function parseManifest(source: string): { manifest: AgentManifest; warnings: string[] } {
-  const document = YAML.parseDocument(source, { prettyErrors: true, uniqueKeys: true });
-  const [yamlError] = document.errors;
-  if (yamlError) {
-    const line = yamlError.linePos?.[0]?.line;
-    const reason = yamlError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw new AgentProgramError(line ? `line ${line}: ${reason}` : reason, { file: MANIFEST_FILE });
-  }
+  const document = parseYaml(source);
+  const yamlError = yamlSyntaxError(document);
+  if (yamlError) throw new AgentProgramError(yamlError, { file: MANIFEST_FILE });
   const raw = document.toJS({ maxAliasCount: 100 }) ?? {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw new AgentProgramError("must be a mapping of keys to values", { file: MANIFEST_FILE });

@@ -64,7 +64,13 @@ export async function createConversation(
   const [agent] = await services.db
     .select()
     .from(agentPrograms)
-    .where(and(eq(agentPrograms.id, input.agentProgramId), eq(agentPrograms.accountId, current.account.id)));
+    .where(
+      and(
+        eq(agentPrograms.id, input.agentProgramId),
+        eq(agentPrograms.accountId, current.account.id),
+        isNull(agentPrograms.deletedAt),
+      ),
+    );
   if (!agent) throw new ValidationError({ agentProgramId: "does not name an agent of this account" });
   const now = new Date();
   const row: ConversationRow = {

@@ -113,10 +113,16 @@ export const agentPrograms = pgTable(
     bundled: boolean("bundled").notNull().default(false),
     args: jsonb("args").$type<Record<string, unknown>>().notNull().default({}),
     activePersona: text("active_persona"),
+    /** Set when the person deleted the agent: its folder is gone, its conversations still show its name. */
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("agent_programs_account_name_idx").on(t.accountId, sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex("agent_programs_account_name_idx")
+      .on(t.accountId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+  ],
 );
 
 // ── Conversations ───────────────────────────────────────────────────────────────────────────────────────────

@@ -19,6 +19,7 @@ export async function runDetail(services: Services, run: RunRow) {
       nodeId: call.nodeId,
       provider: call.providerName,
       model: call.model,
+      agentProgramId: call.agentProgramId,
       agentCommit: call.agentCommit,
       sections: call.sections,
       messageCount: call.messageCount,

@@ -1,16 +1,27 @@
 import type { AgentDetail, ModelResolution } from "@cybros/protocol";
-import { AlertTriangle, Bot, FileCode2, FileText, GitCommitHorizontal, MessageSquarePlus } from "lucide-react";
-import { type KeyboardEvent, useId, useMemo, useRef, useState } from "react";
-import { Link, useParams } from "react-router";
-import { CodeBlock, Markdown } from "../chat/Markdown";
+import { AlertTriangle, Bot, GitCommitHorizontal, History, MessageSquarePlus, Trash2 } from "lucide-react";
+import { useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
 import { newConversationPath } from "../conversations/agentChoice";
 import { ApiError, errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
-import { Badge, ButtonLink, Card, cn, EmptyState, LoadError, Section, Skeleton, StatusDot } from "../ui";
-import { useAgent } from "./queries";
+import {
+  Badge,
+  Button,
+  ButtonLink,
+  Card,
+  ConfirmDialog,
+  EmptyState,
+  LoadError,
+  Skeleton,
+  StatusDot,
+  useToast,
+} from "../ui";
+import { AgentFiles } from "./AgentFiles";
+import { useAgent, useDeleteAgent } from "./queries";
 
-/** /agents/:id — read-only: what the agent is made of and whether its models can be served. */
+/** /agents/:id — what the agent is made of, its files to edit, and whether its models can be served. */
 export function AgentDetailPage() {
   const { id = "" } = useParams();
   const detail = useAgent(id);
@@ -57,17 +68,28 @@ export function AgentDetailPage() {
         title={agent.name}
         subtitle={agent.bundled ? "Bundled agent" : `Created from ${profile}`}
         actions={
-          data.loadError ? null : (
+          <>
             <ButtonLink
-              to={newConversationPath(agent.id)}
-              aria-label={`New conversation with ${agent.name}`}
-              variant="primary"
+              to={`/agents/${agent.id}/history`}
               size="sm"
-              icon={<MessageSquarePlus aria-hidden className="size-4" />}
+              icon={<History aria-hidden className="size-4" />}
+              aria-label="History"
             >
-              <span className="max-sm:sr-only">New conversation</span>
+              <span className="max-sm:sr-only">History</span>
             </ButtonLink>
-          )
+            {agent.bundled ? null : <DeleteAgentButton id={agent.id} name={agent.name} />}
+            {data.loadError ? null : (
+              <ButtonLink
+                to={newConversationPath(agent.id)}
+                aria-label={`New conversation with ${agent.name}`}
+                variant="primary"
+                size="sm"
+                icon={<MessageSquarePlus aria-hidden className="size-4" />}
+              >
+                <span className="max-sm:sr-only">New conversation</span>
+              </ButtonLink>
+            )}
+          </>
         }
       />
       <div className="min-h-0 flex-1 overflow-y-auto">
@@ -148,7 +170,7 @@ export function AgentDetailPage() {
             </div>
           </div>
 
-          <FilesViewer detail={data} />
+          <AgentFiles agentId={agent.id} />
         </div>
       </div>
     </>
@@ -224,101 +246,39 @@ function ModelsCard({ detail }: { detail: AgentDetail }) {
   );
 }
 
-type ViewerFile = { path: string; content: string };
-
-/** agent.yml and the program's text files as tabs; markdown rendered (sanitized), the rest as code. */
-function FilesViewer({ detail }: { detail: AgentDetail }) {
-  const files = useMemo<ViewerFile[]>(
-    () => [
-      ...(detail.manifestText !== null ? [{ path: "agent.yml", content: detail.manifestText }] : []),
-      ...detail.files,
-    ],
-    [detail.manifestText, detail.files],
-  );
-  const [selected, setSelected] = useState(0);
-  const tabs = useRef<Array<HTMLButtonElement | null>>([]);
-  const baseId = useId();
-  const current = files[Math.min(selected, files.length - 1)];
-
-  const onKeyDown = (e: KeyboardEvent) => {
-    const move = (to: number) => {
-      const next = (to + files.length) % files.length;
-      setSelected(next);
-      tabs.current[next]?.focus();
-    };
-    if (e.key === "ArrowRight" || e.key === "ArrowDown") move(selected + 1);
-    else if (e.key === "ArrowLeft" || e.key === "ArrowUp") move(selected - 1);
-    else if (e.key === "Home") move(0);
-    else if (e.key === "End") move(files.length - 1);
-    else return;
-    e.preventDefault();
-  };
-
+/** Deletes after a confirmation; conversations with the agent stay readable under its name. */
+function DeleteAgentButton({ id, name }: { id: string; name: string }) {
+  const [open, setOpen] = useState(false);
+  const remove = useDeleteAgent(id);
+  const navigate = useNavigate();
+  const toast = useToast();
   return (
-    <Section id="files" title="Files" description="What the agent is made of. Read-only for now.">
-      {files.length === 0 || !current ? (
-        <p className="text-sm text-fg-subtle">No files could be read.</p>
-      ) : (
-        <div className="@container">
-          <Card className="overflow-hidden @2xl:grid @2xl:grid-cols-[220px_1fr]">
-            <div
-              role="tablist"
-              aria-label="Agent files"
-              aria-orientation="vertical"
-              onKeyDown={onKeyDown}
-              className="flex gap-1 overflow-x-auto border-b border-line bg-sidebar p-2 @2xl:flex-col @2xl:overflow-visible @2xl:border-r @2xl:border-b-0"
-            >
-              {files.map((file, index) => {
-                const Icon = file.path.endsWith(".md") ? FileText : FileCode2;
-                const active = file === current;
-                return (
-                  <button
-                    key={file.path}
-                    ref={(el) => {
-                      tabs.current[index] = el;
-                    }}
-                    type="button"
-                    role="tab"
-                    id={`${baseId}-tab-${index}`}
-                    aria-selected={active}
-                    aria-controls={`${baseId}-panel`}
-                    tabIndex={active ? 0 : -1}
-                    onClick={() => setSelected(index)}
-                    className={cn(
-                      "flex shrink-0 items-center gap-2 rounded-md px-2.5 py-1.5 text-left text-sm whitespace-nowrap transition-colors",
-                      active ? "bg-surface-3 font-medium text-fg" : "text-fg-muted hover:bg-surface-3/60 hover:text-fg",
-                    )}
-                  >
-                    <Icon aria-hidden className="size-4 shrink-0 opacity-70" />
-                    <span className="truncate" title={file.path}>
-                      {file.path}
-                    </span>
-                  </button>
-                );
-              })}
-            </div>
-            <div
-              role="tabpanel"
-              id={`${baseId}-panel`}
-              aria-labelledby={`${baseId}-tab-${files.indexOf(current)}`}
-              className="min-w-0 p-4 @2xl:p-6"
-            >
-              {current.path.endsWith(".md") ? (
-                <Markdown text={current.content} />
-              ) : (
-                <CodeBlock lang={languageOf(current.path)} code={current.content} />
-              )}
-            </div>
-          </Card>
-        </div>
-      )}
-    </Section>
+    <>
+      <Button
+        size="sm"
+        onClick={() => setOpen(true)}
+        icon={<Trash2 aria-hidden className="size-4" />}
+        aria-label="Delete agent"
+      >
+        <span className="max-sm:sr-only">Delete</span>
+      </Button>
+      <ConfirmDialog
+        open={open}
+        title={`Delete ${name}?`}
+        description="Its files and history are removed from the agent list. Conversations with it stay readable, but it will not answer in them again."
+        confirmLabel="Delete agent"
+        busy={remove.isPending}
+        error={remove.error ? errorMessage(remove.error) : null}
+        onCancel={() => setOpen(false)}
+        onConfirm={() =>
+          remove.mutate(undefined, {
+            onSuccess: () => {
+              toast.show(`${name} deleted`);
+              navigate("/agents", { replace: true });
+            },
+          })
+        }
+      />
+    </>
   );
-}
-
-function languageOf(path: string): string {
-  if (path.endsWith(".yml") || path.endsWith(".yaml")) return "yaml";
-  if (path.endsWith(".liquid")) return "liquid";
-  if (path.endsWith(".json")) return "json";
-  return "text";
 }

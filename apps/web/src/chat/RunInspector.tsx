@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
+import { Link } from "react-router";
 import { errorMessage } from "../lib/api";
 import { Badge, LoadError, Spinner, type Tone } from "../ui";
 import { chatApi, type RunDetail } from "./api";
@@ -82,6 +83,16 @@ export function RunInspector({ runId, run }: { runId: string; run: RunView | nul
           <Row label="Model">
             <code className="text-xs">{call.model ?? "—"}</code>
           </Row>
+          {call.agentCommit && call.agentProgramId ? (
+            <Row label="Agent version">
+              <Link
+                to={`/agents/${call.agentProgramId}/history/${call.agentCommit}`}
+                className="font-mono text-xs text-accent-text underline underline-offset-2"
+              >
+                {call.agentCommit.slice(0, 10)}
+              </Link>
+            </Row>
+          ) : null}
           {call.ttftMs !== null ? <Row label="First token">{formatDuration(call.ttftMs)}</Row> : null}
           {call.durationMs !== null ? <Row label="Duration">{formatDuration(call.durationMs)}</Row> : null}
           <Row label="Tokens">

@@ -34,6 +34,8 @@ export interface RunDetail {
     nodeId: string | null;
     provider: string | null;
     model: string | null;
+    agentProgramId?: string | null;
+    /** The agent version the call ran with; links to it in the agent's history. */
     agentCommit?: string | null;
     sections: PromptSection[] | null;
     messageCount?: number | null;
