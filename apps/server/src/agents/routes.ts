@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../http/session.js";
 import { jsonBody, queryParams } from "../http/validate.js";
 import type { Services } from "../services.js";
-import { createAgentFromProfile } from "./create.js";
+import { createAgent } from "./create.js";
 import { describeAgentProgram } from "./detail.js";
 import { findAgentProgram, listAgentPrograms, listProfiles, presentAgent } from "./index.js";
 
@@ -11,7 +11,8 @@ import { findAgentProgram, listAgentPrograms, listProfiles, presentAgent } from 
  * Mounted at /api/agents.
  * GET  /agents?q=        → {agents: AgentSummary[]} bundled first, then by name
  * GET  /agents/profiles  → {profiles: AgentProfile[]} bundled programs new agents can be created from
- * POST /agents           CreateAgentInput → 201 AgentSummary (422 on name or profile)
+ * POST /agents           {name, profile} | {name, gitUrl} | {name, blank: true} → 201 AgentSummary
+ *                         (422 on name, profile, or gitUrl: not cloneable, or not a valid agent program)
  * GET  /agents/:id       → AgentDetail, with loadError instead of a failure when the program does not load
  */
 export function agentRoutes(services: Services) {
@@ -27,7 +28,7 @@ export function agentRoutes(services: Services) {
     })
     .post("/", async (c) => {
       const input = await jsonBody(c, createAgentInput);
-      const program = await createAgentFromProfile(services, c.var.current!.account, input);
+      const program = await createAgent(services, c.var.current!.account, input);
       return c.json(presentAgent(program), 201);
     })
     .get("/:id", async (c) => {
