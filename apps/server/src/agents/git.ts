@@ -73,3 +73,61 @@ export async function readHeadCommit(folder: string, signal?: AbortSignal, reads
     return null;
   }
 }
+
+/** Who made a change in an agent's repository, as its commits record it (the author). */
+export const CHANGE_AUTHORS = {
+  person: { name: "Person", email: "person@cybros.local" },
+  agent: { name: "Agent", email: "agent@cybros.local" },
+  revert: { name: "Revert", email: "revert@cybros.local" },
+} as const;
+export type ChangeAuthor = keyof typeof CHANGE_AUTHORS;
+
+const GIT_TIMEOUT_MS = 30_000;
+
+/** simple-git on an agent's own folder; signing never runs for the server's commits (they pass --no-verify too). */
+export function agentGit(agent: { localPath: string }) {
+  return simpleGit({
+    baseDir: agent.localPath,
+    timeout: { block: GIT_TIMEOUT_MS },
+    config: ["commit.gpgsign=false"],
+  });
+}
+
+/**
+ * Commits the given paths (or every change, `all`) of an agent's repository as `author`; answers the new commit,
+ * or null when there was nothing to commit.
+ */
+export async function commitAgentChange(
+  agent: { localPath: string },
+  change: { paths?: string[]; all?: boolean; message: string; author: ChangeAuthor },
+): Promise<string | null> {
+  const git = agentGit(agent);
+  await git.add(change.all || !change.paths ? ["--all", "."] : ["--all", "--", ...change.paths]);
+  const staged = (await git.raw(["diff", "--cached", "--name-only"])).trim();
+  if (!staged) return null;
+  const who = CHANGE_AUTHORS[change.author];
+  await git.commit(change.message, undefined, {
+    "--no-verify": null,
+    "--author": `${who.name} <${who.email}>`,
+  });
+  return (await git.revparse(["HEAD"])).trim();
+}
+
+/** Undoes `commit` with a new commit authored "revert"; answers the new commit. The work tree must be clean. */
+export async function revertAgentCommit(agent: { localPath: string }, commit: string, why: string): Promise<string> {
+  const git = agentGit(agent);
+  const who = CHANGE_AUTHORS.revert;
+  const subject = (await git.raw(["log", "-1", "--format=%s", commit])).trim();
+  try {
+    await git.raw(["revert", "--no-edit", "--no-commit", commit]);
+  } catch (error) {
+    await git.raw(["revert", "--abort"]).catch(() => {});
+    throw error;
+  }
+  await git.commit(`Revert "${subject}"\n\n${why}\nThis reverts commit ${commit}.`, undefined, {
+    "--no-verify": null,
+    "--allow-empty": null,
+    "--author": `${who.name} <${who.email}>`,
+  });
+  return (await git.revparse(["HEAD"])).trim();
+}
