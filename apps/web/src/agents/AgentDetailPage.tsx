@@ -8,6 +8,7 @@ import { ApiError, errorMessage } from "../lib/api";
 import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
 import { Badge, ButtonLink, Card, cn, EmptyState, LoadError, Section, Skeleton, StatusDot } from "../ui";
+import { agentOrigin } from "./origin";
 import { useAgent } from "./queries";
 
 /** /agents/:id — read-only: what the agent is made of and whether its models can be served. */
@@ -49,13 +50,13 @@ export function AgentDetailPage() {
 
   const data = detail.data;
   const { agent } = data;
-  const profile = agent.profileSource.split(":")[1] ?? agent.profileSource;
+  const origin = agentOrigin(agent);
   return (
     <>
       <PageHeader
         newConversation={false}
         title={agent.name}
-        subtitle={agent.bundled ? "Bundled agent" : `Created from ${profile}`}
+        subtitle={agent.bundled ? "Bundled agent" : origin ? `Created from ${origin}` : "Created blank"}
         actions={
           data.loadError ? null : (
             <ButtonLink
