@@ -91,7 +91,7 @@ export function CreateAgentDialog({ onClose, initialProfile }: { onClose: () => 
                 key={option.id}
                 title={option.hint}
                 className={cn(
-                  "cursor-pointer rounded-md px-2 py-1.5 text-center text-sm font-medium transition-colors has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-ring",
+                  "relative cursor-pointer rounded-md px-2 py-1.5 text-center text-sm font-medium transition-colors has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-ring",
                   source === option.id ? "bg-surface text-fg shadow-sm" : "text-fg-muted hover:text-fg",
                 )}
               >
@@ -106,7 +106,7 @@ export function CreateAgentDialog({ onClose, initialProfile }: { onClose: () => 
                     clear("gitUrl");
                     clear("blank");
                   }}
-                  className="sr-only"
+                  className="absolute inset-0 size-full cursor-pointer appearance-none rounded-md"
                 />
                 {option.label}
               </label>
