@@ -115,10 +115,10 @@ async function refusePrivateHost(url: URL, allowlist: readonly string[]): Promis
   }
 }
 
-/** git's own last "fatal:" line, credentials removed; the whole of stderr is not shown (it may be long). */
+/** git's first "fatal:" line (the cause; later ones are generic), credentials removed; the whole of stderr is not shown (it may be long). */
 function gitFailure(stderr: string): string {
   const lines = stderr.split("\n").map((line) => line.trim());
-  const fatal = lines.findLast((line) => line.startsWith("fatal:")) ?? lines.findLast(Boolean) ?? "git failed";
+  const fatal = lines.find((line) => line.startsWith("fatal:")) ?? lines.findLast(Boolean) ?? "git failed";
   return fatal
     .replace(/^fatal:\s*/, "")
     .replace(/\/\/[^/@\s]+@/g, "//")

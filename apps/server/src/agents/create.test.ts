@@ -104,7 +104,7 @@ describe("creating an agent from a Git URL", () => {
       ["--upload-pack=touch /tmp/pwned", "must be an https:// or file:// URL"],
       ["https://127.0.0.1/x.git", "points to a private, loopback or link-local address (127.0.0.1)"],
       ["https://[::1]/x.git", "points to a private, loopback or link-local address (::1)"],
-      [`file://${scratch}/missing.git`, "could not be cloned:"],
+      [`file://${scratch}/missing.git`, "does not appear to be a git repository"],
     ];
     for (const [gitUrl, reason] of cases) {
       const response = await client.post("/api/agents", { name: "Nope", gitUrl });
