@@ -4,6 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { settingsOf } from "../accounts/index.js";
+import { checkAgentHealth } from "../agents/health.js";
 import { agentPrograms } from "../db/schema.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { toolContextFor } from "../testing/tool-context.js";
@@ -15,6 +17,7 @@ import { agentReadSelfTool } from "./agent-read-self.js";
 import { agentRevertTool } from "./agent-revert.js";
 import { agentWriteSelfTool } from "./agent-write-self.js";
 import { runTool, type Tool, type ToolContext } from "./define.js";
+import { availableToolNames } from "./registry.js";
 
 let server: TestServer;
 let client: TestClient;
@@ -183,5 +186,19 @@ describe("agent self-modification tools", () => {
       "The health check then failed (load): prompts/system.md.liquid",
     );
     expect(git(folder, "status", "--porcelain")).toBe("");
+  });
+
+  it("fails the health check when the test turn cannot be answered, and reverts", async () => {
+    const { context, folder } = await blankAgent("Unanswered");
+    const noModel = { ...context.account, settings: { ...settingsOf(context.account), defaultModel: "no-such-model" } };
+    const check = await checkAgentHealth(server.services, noModel, { localPath: folder }, availableToolNames());
+    expect(check).toMatchObject({ ok: false, step: "test_turn" });
+    expect((check as { failure: string }).failure).toMatch(/^the test turn failed: .*no-such-model/);
+
+    await run(agentWriteSelfTool, { path: "USER.md", content: "Prefers short answers.\n" }, context);
+    const result = await run(agentCommitTool, { message: "Note a preference" }, { ...context, account: noModel });
+    expect(result.isError).toBe(true);
+    expect(result.output).toContain("The health check then failed (test_turn): the test turn failed:");
+    expect(fs.readFileSync(path.join(folder, "USER.md"), "utf8")).toBe("# About the user\n\nNothing known yet.\n");
   });
 });
