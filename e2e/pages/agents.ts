@@ -21,6 +21,23 @@ export class AgentsPage {
     return new URL(this.page.url()).pathname.split("/").pop()!;
   }
 
+  /** New agent → Git URL or Blank → name it → lands on the new agent's page; returns its id. */
+  async createFrom(source: { gitUrl: string } | { blank: true }, name: string): Promise<string> {
+    await this.page.getByRole("button", { name: "New agent" }).click();
+    const dialog = this.page.getByRole("dialog", { name: "New agent" });
+    if ("gitUrl" in source) {
+      await dialog.getByRole("radio", { name: "Git URL" }).check();
+      await dialog.getByRole("textbox", { name: "Git URL" }).fill(source.gitUrl);
+    } else {
+      await dialog.getByRole("radio", { name: "Blank" }).check();
+    }
+    await dialog.getByLabel("Name").fill(name);
+    await dialog.getByRole("button", { name: "Create agent" }).click();
+    await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}$/);
+    await expect(this.page.locator("main header").getByText(name, { exact: true })).toBeVisible();
+    return new URL(this.page.url()).pathname.split("/").pop()!;
+  }
+
   /** On an agent's page: New conversation opens the composer with this agent chosen (nothing is created yet). */
   async startConversation(agentName: string) {
     await expect(this.page).toHaveURL(/\/agents\/[0-9a-f-]{36}$/);

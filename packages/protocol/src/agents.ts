@@ -4,20 +4,43 @@ import { storableText } from "./text.js";
 
 const requiredText = storableText({ error: (i) => (i.input === undefined ? "is required" : "must be a string") });
 
-/** POST /api/agents: a new agent program copied from a bundled profile. */
-export const createAgentInput = z.object({
-  name: requiredText
-    .trim()
-    .min(1, "is required")
-    .max(80, "must be at most 80 characters")
-    .regex(/^[^\p{Cc}]*$/u, "must not contain control characters"),
-  profile: requiredText.trim().min(1, "is required"),
-  /** Replaces the profile's description in the new agent.yml when given. */
-  description: storableText({ error: "must be a string" })
-    .trim()
-    .max(1000, "must be at most 1000 characters")
-    .optional(),
-});
+const agentName = requiredText
+  .trim()
+  .min(1, "is required")
+  .max(80, "must be at most 80 characters")
+  .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+
+/** Git URLs agents may be cloned from: https (public hosts) and file:// (the server's own disk). */
+const gitUrl = requiredText
+  .trim()
+  .min(1, "is required")
+  .max(2000, "must be at most 2000 characters")
+  .regex(/^(?:https|file):\/\/\S+$/i, "must be an https:// or file:// URL");
+
+/**
+ * POST /api/agents: a new agent program, from exactly one source — a bundled `profile`, a `gitUrl` to clone, or
+ * `blank: true` (a minimal program). A flat object checked for "exactly one" rather than z.discriminatedUnion:
+ * the sources have no shared literal key, and the flat form keeps errors per field ("gitUrl: …").
+ */
+export const createAgentInput = z
+  .object({
+    name: agentName,
+    profile: requiredText.trim().min(1, "is required").optional(),
+    gitUrl: gitUrl.optional(),
+    blank: z.literal(true, { error: "must be true" }).optional(),
+    /** Replaces the source's description in the new agent.yml when given. */
+    description: storableText({ error: "must be a string" })
+      .trim()
+      .max(1000, "must be at most 1000 characters")
+      .optional(),
+  })
+  .superRefine((input, ctx) => {
+    const given = (["profile", "gitUrl", "blank"] as const).filter((key) => input[key] !== undefined);
+    if (given.length === 0) ctx.addIssue({ code: "custom", path: ["profile"], message: "is required" });
+    for (const extra of given.slice(1)) {
+      ctx.addIssue({ code: "custom", path: [extra], message: `cannot be combined with ${given[0]}` });
+    }
+  });
 export type CreateAgentInput = z.infer<typeof createAgentInput>;
 
 export const agentListQuery = z.object({
@@ -30,7 +53,7 @@ export const agentSummary = z.object({
   description: z.string(),
   /** Shipped in the app's agents/ folder (read-only) rather than created by the user. */
   bundled: z.boolean(),
-  /** "bundled:<profile>" or "copy:<profile>". */
+  /** "bundled:<profile>", "copy:<profile>", "git:<url without credentials>" or "blank". */
   profileSource: z.string(),
   createdAt: z.string(),
 });

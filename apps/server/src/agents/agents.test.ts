@@ -173,7 +173,9 @@ describe("creating an agent from a profile", () => {
 
   it("validates the input field by field", async () => {
     const cases: [unknown, Record<string, string>][] = [
-      [{}, { name: "is required", profile: "is required" }],
+      [{}, { name: "is required" }],
+      [{ name: "A" }, { profile: "is required" }],
+      [{ name: "A", profile: "default-assistant", blank: true }, { blank: "cannot be combined with profile" }],
       [{ name: " ", profile: "default-assistant" }, { name: "is required" }],
       [{ name: "x".repeat(81), profile: "default-assistant" }, { name: "must be at most 80 characters" }],
       [{ name: "A\u0007B", profile: "default-assistant" }, { name: "must not contain control characters" }],

@@ -154,3 +154,26 @@ export async function commitChangeNow(folder: string, change: AgentChange): Prom
   ]);
   return (await git.revparse(["HEAD"])).trim();
 }
+
+/**
+ * Undoes `sha` with a new commit authored "revert", for a caller already inside inAgentRepo; the work tree must be
+ * clean. A conflict leaves the folder as it was and throws. Answers the new commit.
+ */
+export async function revertCommitNow(folder: string, sha: string, why?: string): Promise<string> {
+  const git = agentGit(folder);
+  const subject = (await git.raw(["log", "-1", "--format=%s", sha])).trim();
+  try {
+    await git.raw(["revert", "--no-commit", "--no-edit", sha]);
+  } catch (error) {
+    await git.raw(["revert", "--abort"]).catch(() => git.raw(["reset", "--hard", "--quiet", "HEAD"]));
+    throw error;
+  }
+  const message = `Revert "${subject}"${why ? `\n\n${why}` : ""}`;
+  const commit = await commitChangeNow(folder, { paths: "all", message, author: "revert" });
+  return commit ?? (await git.revparse(["HEAD"])).trim();
+}
+
+/** revertCommitNow in the folder's queue of git operations. */
+export function revertInAgentRepo(folder: string, sha: string, why?: string): Promise<string> {
+  return inAgentRepo(folder, () => revertCommitNow(folder, sha, why));
+}

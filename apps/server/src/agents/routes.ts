@@ -10,7 +10,7 @@ import type { Account } from "../current.js";
 import type { AppEnv } from "../http/session.js";
 import { jsonBody, queryParams } from "../http/validate.js";
 import type { Services } from "../services.js";
-import { createAgentFromProfile } from "./create.js";
+import { createAgent } from "./create.js";
 import { describeAgentProgram } from "./detail.js";
 import { findAgentProgram, listAgentPrograms, listProfiles, presentAgent } from "./index.js";
 import {
@@ -30,7 +30,8 @@ import {
  * Mounted at /api/agents.
  * GET  /agents?q=        → {agents: AgentSummary[]} bundled first, then by name
  * GET  /agents/profiles  → {profiles: AgentProfile[]} bundled programs new agents can be created from
- * POST /agents           CreateAgentInput → 201 AgentSummary (422 on name or profile)
+ * POST /agents           {name, profile} | {name, gitUrl} | {name, blank: true} → 201 AgentSummary
+ *                         (422 on name, profile, or gitUrl: not cloneable, or not a valid agent program)
  * GET  /agents/:id       → AgentDetail, with loadError instead of a failure when the program does not load
  * DELETE /agents/:id     → 204; its conversations stay readable (403 for a bundled agent)
  * GET  /agents/:id/files[/<path>]  → AgentFileList | AgentFileContent
@@ -55,7 +56,7 @@ export function agentRoutes(services: Services) {
     })
     .post("/", async (c) => {
       const input = await jsonBody(c, createAgentInput);
-      const program = await createAgentFromProfile(services, c.var.current!.account, input);
+      const program = await createAgent(services, c.var.current!.account, input);
       return c.json(presentAgent(program), 201);
     })
     .get("/:id", async (c) => {

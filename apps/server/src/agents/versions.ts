@@ -22,8 +22,8 @@ import {
   AUTHOR_TRAILER,
   agentGit,
   commitAgentChange,
-  commitChangeNow,
   inAgentRepo,
+  revertCommitNow,
 } from "./git.js";
 import type { AgentProgram } from "./index.js";
 import { loadAgentProgram, renderSystemPrompt } from "./loader.js";
@@ -272,12 +272,10 @@ export async function revertAgentCommit(program: AgentProgram, sha: string): Pro
     const parents = (await git.raw(["rev-list", "--parents", "-n1", commit.sha])).trim().split(" ").length - 1;
     if (parents !== 1) throw new ConflictError("not_revertible", "The first version cannot be reverted");
     try {
-      await git.raw(["revert", "--no-commit", "--no-edit", commit.sha]);
+      return await revertCommitNow(root, commit.sha);
     } catch {
-      await git.raw(["revert", "--abort"]).catch(() => git.raw(["reset", "--hard", "--quiet", "HEAD"]));
       throw new ConflictError("revert_conflict", "Later versions changed the same lines; this one cannot be reverted");
     }
-    return commitChangeNow(root, { paths: "all", message: `Revert "${commit.subject}"`, author: "revert" });
   });
 }
 

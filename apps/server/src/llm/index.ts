@@ -26,6 +26,8 @@ export async function completeOnce(options: {
   provider: LlmProviderTarget;
   model: string;
   prompt?: string;
+  /** A system message before the prompt (a health check's test turn sends the agent's own). */
+  system?: string;
   /** Default 1. */
   maxOutputTokens?: number;
   signal?: AbortSignal;
@@ -37,7 +39,10 @@ export async function completeOnce(options: {
       {
         provider: options.provider,
         model: options.model,
-        messages: [{ role: "user", content: options.prompt ?? "ping" }],
+        messages: [
+          ...(options.system ? [{ role: "system" as const, content: options.system }] : []),
+          { role: "user" as const, content: options.prompt ?? "ping" },
+        ],
         maxOutputTokens: options.maxOutputTokens ?? 1,
       },
       signal,

@@ -1,3 +1,10 @@
+import { agentCommitTool } from "./agent-commit.js";
+import { agentDiffTool } from "./agent-diff.js";
+import { agentEditSelfTool } from "./agent-edit-self.js";
+import { agentLogTool } from "./agent-log.js";
+import { agentReadSelfTool } from "./agent-read-self.js";
+import { agentRevertTool } from "./agent-revert.js";
+import { agentWriteSelfTool } from "./agent-write-self.js";
 import type { Tool } from "./define.js";
 import { memoryForgetTool } from "./memory-forget.js";
 import { memorySearchTool } from "./memory-search.js";
@@ -18,6 +25,13 @@ const builtIn: Tool[] = [
   skillsReadFileTool,
   webSearchTool,
   webFetchTool,
+  agentReadSelfTool,
+  agentWriteSelfTool,
+  agentEditSelfTool,
+  agentDiffTool,
+  agentCommitTool,
+  agentRevertTool,
+  agentLogTool,
 ] as Tool[];
 
 const byName = new Map(builtIn.map((tool) => [tool.name, tool]));

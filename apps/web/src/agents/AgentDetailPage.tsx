@@ -19,6 +19,7 @@ import {
   useToast,
 } from "../ui";
 import { AgentFiles } from "./AgentFiles";
+import { agentOrigin } from "./origin";
 import { useAgent, useDeleteAgent } from "./queries";
 
 /** /agents/:id — what the agent is made of, its files to edit, and whether its models can be served. */
@@ -60,13 +61,13 @@ export function AgentDetailPage() {
 
   const data = detail.data;
   const { agent } = data;
-  const profile = agent.profileSource.split(":")[1] ?? agent.profileSource;
+  const origin = agentOrigin(agent);
   return (
     <>
       <PageHeader
         newConversation={false}
         title={agent.name}
-        subtitle={agent.bundled ? "Bundled agent" : `Created from ${profile}`}
+        subtitle={agent.bundled ? "Bundled agent" : origin ? `Created from ${origin}` : "Created blank"}
         actions={
           <>
             <ButtonLink

@@ -8,6 +8,7 @@ import { useTitle } from "../lib/useTitle";
 import { PageHeader } from "../shell/PageHeader";
 import { Badge, Button, EmptyState, iconButtonClass, LoadError, Skeleton } from "../ui";
 import { CreateAgentDialog } from "./CreateAgentDialog";
+import { agentOrigin } from "./origin";
 import { useAgents } from "./queries";
 
 /** /agents — every agent program, bundled and created, with search and a way to make a new one. */
@@ -106,7 +107,7 @@ function AgentGroup({ title, agents, compact }: { title: string; agents: AgentSu
 }
 
 function AgentCard({ agent }: { agent: AgentSummary }) {
-  const profile = agent.profileSource.split(":")[1] ?? agent.profileSource;
+  const origin = agentOrigin(agent);
   return (
     <li className="group relative flex items-start gap-3 rounded-xl border border-line bg-surface p-4 shadow-xs transition hover:border-line-strong hover:shadow-sm">
       <span className="flex size-9 shrink-0 items-center justify-center rounded-lg bg-accent-soft text-accent-text">
@@ -120,7 +121,7 @@ function AgentCard({ agent }: { agent: AgentSummary }) {
           >
             {agent.name}
           </Link>
-          {agent.bundled ? <Badge>Bundled</Badge> : <Badge tone="accent">From {profile}</Badge>}
+          {agent.bundled ? <Badge>Bundled</Badge> : <Badge tone="accent">{origin ? `From ${origin}` : "Blank"}</Badge>}
         </div>
         <p className="mt-1 line-clamp-2 text-sm text-fg-muted">{agent.description || "No description."}</p>
       </div>
