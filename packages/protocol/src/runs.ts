@@ -31,16 +31,18 @@ export const runError = z.object({
 export type RunError = z.infer<typeof runError>;
 
 /** What one step of a run does: call the model, run a tool, or wait on something outside the run. */
-export const stepKind = z.enum([
+export const stepKinds = [
   "model_call",
   "tool_call",
   "await_approval",
   "await_directive",
   "await_run",
   "await_hook",
-]);
+] as const;
+export const stepKind = z.enum(stepKinds);
 export type StepKind = z.infer<typeof stepKind>;
 
 /** A step is pending, then running (or waiting, for the await_* kinds), then ends one of four ways. */
-export const stepState = z.enum(["pending", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"]);
+export const stepStates = ["pending", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"] as const;
+export const stepState = z.enum(stepStates);
 export type StepState = z.infer<typeof stepState>;

@@ -1,4 +1,11 @@
-import { directiveStates, facilityKinds, outputStreams, territoryStatuses } from "@cybros/protocol";
+import {
+  directiveStates,
+  facilityKinds,
+  outputStreams,
+  stepKinds,
+  stepStates,
+  territoryStatuses,
+} from "@cybros/protocol";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -268,20 +275,10 @@ export const conversationRuns = pgTable(
   ],
 );
 
-export const stepKinds = [
-  "model_call",
-  "tool_call",
-  "await_approval",
-  "await_directive",
-  "await_run",
-  "await_hook",
-] as const;
 /**
  * pending → running → succeeded | failed | canceled | interrupted. A tool call that waits on something is
  * `waiting` beside its await step, which is `waiting` until resolveWait; then the tool call is pending again.
  */
-export const stepStates = ["pending", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"] as const;
-
 /** A run as an ordered list of steps: what it did, what it does now, what it waits on (runs/store.ts). */
 export const runSteps = pgTable(
   "run_steps",
