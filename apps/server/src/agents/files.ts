@@ -76,6 +76,19 @@ export function isInside(parent: string, child: string): boolean {
   return relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
+/**
+ * Where a write of `relative` (already free of ".." and absolute parts) may go under the real folder `root`: the
+ * nearest part of the path that exists must resolve inside `root`, and the file itself must not be a link (a
+ * write would follow it elsewhere). Null when it would land outside. Check before creating anything.
+ */
+export async function writableInside(root: string, relative: string): Promise<string | null> {
+  const full = path.join(root, relative);
+  if ((await fs.lstat(full).catch(missingAsNull))?.isSymbolicLink()) return null;
+  let existing = full;
+  while (!(await fs.lstat(existing).catch(missingAsNull))) existing = path.dirname(existing);
+  return isInside(root, await fs.realpath(existing)) ? full : null;
+}
+
 export async function openProgramFolder(
   localPath: string,
   signal?: AbortSignal,

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { agentCommitDiff, agentFileList, agentHistory, agentStatus } from "@cybros/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -77,14 +78,28 @@ describe("agent files", () => {
     expect(git("status", "--porcelain")).toBe("");
   });
 
-  it("refuses paths that leave the folder or touch .git", async () => {
-    fs.symlinkSync("/etc", path.join(folder, "outside"));
-    for (const bad of ["..%2Fescape.md", ".git%2Fconfig", "outside%2Fpasswd", "a%2F..%2F..%2Fb.md"]) {
-      const read = await client.get(api(`/files/${bad}`));
-      const write = await client.put(api(`/files/${bad}`), { content: "x" });
-      expect([read.status, write.status], bad).toEqual([422, 422]);
+  it("refuses paths that leave the folder or touch .git, and writes nothing outside it", async () => {
+    // A folder of the test's own stands for the rest of the machine: a failed refusal must not write into /etc.
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-outside-"));
+    try {
+      fs.writeFileSync(path.join(outside, "passwd"), "original\n");
+      fs.symlinkSync(outside, path.join(folder, "outside"));
+      fs.symlinkSync(path.join(outside, "passwd"), path.join(folder, "linked.md"));
+      const bad = ["..%2Fescape.md", ".git%2Fconfig", "outside%2Fpasswd", "outside%2Fnew%2Fx.md", "a%2F..%2F..%2Fb.md"];
+      for (const name of bad) {
+        const read = await client.get(api(`/files/${name}`));
+        const write = await client.put(api(`/files/${name}`), { content: "x" });
+        // A path that does not exist outside is simply not found; no write is ever let through.
+        expect([[404, 422].includes(read.status), write.status], name).toEqual([true, 422]);
+      }
+      const linked = await client.put(api("/files/linked.md"), { content: "x" });
+      expect(linked.status).toBe(422);
+      expect(fs.readFileSync(path.join(outside, "passwd"), "utf8")).toBe("original\n");
+      expect(fs.readdirSync(outside)).toEqual(["passwd"]);
+      expect(fs.existsSync(path.join(folder, "..", "escape.md"))).toBe(false);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
     }
-    expect(fs.existsSync(path.join(folder, "..", "escape.md"))).toBe(false);
   });
 
   it("leaves bundled agents read-only", async () => {

@@ -15,7 +15,7 @@ import { agentPrograms } from "../db/schema.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Services } from "../services.js";
 import { AgentProgramError } from "./errors.js";
-import { isInside, MAX_PROGRAM_FILE_BYTES, normalizeText, resolveInside } from "./files.js";
+import { MAX_PROGRAM_FILE_BYTES, normalizeText, resolveInside, writableInside } from "./files.js";
 import {
   AGENT_CHANGE_AUTHORS,
   type AgentChangeAuthor,
@@ -124,10 +124,10 @@ export async function saveAgentFile(
   const file = checkedPath(relative);
   const root = await realFolder(program);
   const content = normalizeText(input.content);
+  // Checked before anything is written, here or in the scratch copy (whose links lead where the folder's do).
+  const target = await writableInside(root, file);
+  if (!target) throw new ValidationError({ path: "points outside its folder" });
   await validateWith(services, program, root, file, content);
-  const target = (await resolveFile(root, file)) ?? path.join(root, file);
-  const parent = (await resolveFile(root, path.posix.dirname(file))) ?? path.dirname(target);
-  if (!isInside(root, parent)) throw new ValidationError({ path: "points outside its folder" });
   await fs.mkdir(path.dirname(target), { recursive: true });
   await fs.writeFile(target, content);
   return commitAgentChange(program, { paths: [file], message: input.message || `Edit ${file}`, author: "person" });
@@ -153,8 +153,10 @@ async function loadWithChange(root: string, scratch: string, file: string, conte
   await fs.rm(scratch, { recursive: true, force: true });
   await fs.cp(root, scratch, { recursive: true, filter: (source) => path.basename(source) !== ".git" });
   try {
-    await fs.mkdir(path.dirname(path.join(scratch, file)), { recursive: true });
-    await fs.writeFile(path.join(scratch, file), content);
+    const target = await writableInside(scratch, file);
+    if (!target) throw new ValidationError({ path: "points outside its folder" });
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.writeFile(target, content);
     const definition = await loadAgentProgram(scratch);
     renderSystemPrompt(definition, {});
   } catch (error) {
