@@ -45,6 +45,8 @@ test("server restart and crash mid-stream: the cut reply stays marked interrupte
       // The directive is in the message, so the repeat after the restart streams the same reply.
       const message = "/mock long kb=4 chunk_size=64 delay=50";
       await chat.send(message);
+      // The new reply's own text: the one before it (two per earlier turn: cut and whole) holds "00020:" too.
+      await expect(chat.replies).toHaveCount(turn * 2 + 1);
       await expect(chat.lastReply).toContainText("00020:");
       await expect(chat.lastReply).toHaveAttribute("data-indicator", "streaming");
       if (how === "restart") {
