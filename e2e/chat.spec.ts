@@ -1,5 +1,4 @@
 import { expect, OWNER, test } from "./fixtures";
-import { Instance } from "./instance";
 import { AuthPages } from "./pages/auth";
 import { ChatPage } from "./pages/chat";
 import { Shell } from "./pages/shell";
@@ -12,46 +11,39 @@ import { Shell } from "./pages/shell";
 test("a fresh install: setup lands on the composer; the first send opens one conversation with its reply", async ({
   page,
   consoleErrors,
+  freshInstance: instance,
 }) => {
-  test.setTimeout(180_000); // includes a first start on an empty data folder
-  const instance = await new Instance().start();
-  try {
-    const shell = new Shell(page);
-    const chat = new ChatPage(page);
-    await page.goto(instance.url);
-    await new AuthPages(page).completeSetup(OWNER.email, OWNER.password);
-    await expect(page).toHaveURL(/\/conversations$/);
-    await expect(page.getByRole("heading", { name: "What can I help with?" })).toBeVisible();
-    await expect(shell.agentSwitcher).toHaveAccessibleName("Agent: Default Assistant. Choose another agent");
-    await expect(shell.conversationList.getByRole("link")).toHaveCount(0);
+  const shell = new Shell(page);
+  const chat = new ChatPage(page);
+  await page.goto(instance.url);
+  await new AuthPages(page).completeSetup(OWNER.email, OWNER.password);
+  await expect(page).toHaveURL(/\/conversations$/);
+  await expect(page.getByRole("heading", { name: "What can I help with?" })).toBeVisible();
+  await expect(shell.agentSwitcher).toHaveAccessibleName("Agent: Default Assistant. Choose another agent");
+  await expect(shell.conversationList.getByRole("link")).toHaveCount(0);
 
-    await chat.recordReplyPhases();
-    // A loading state between the send and the open conversation would be a flash: note any that appears.
-    await page.evaluate(() => {
-      const seen = window as unknown as { __loadingShown: string | null };
-      seen.__loadingShown = null;
-      new MutationObserver(() => {
-        const statuses = document.querySelectorAll('[role="status"], [aria-busy="true"]');
-        const loading = Array.from(statuses).find((e) => /Loading (messages|conversation)/.test(e.textContent ?? ""));
-        if (loading) seen.__loadingShown ??= `${location.pathname}: ${loading.outerHTML.slice(0, 300)}`;
-      }).observe(document.body, { subtree: true, childList: true });
-    });
-    await chat.send("/mock echo chunk_size=4 delay=40\nPlan a picnic for Saturday");
-    await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
-    await expect(chat.userMessages).toHaveCount(1);
-    await chat.expectCompletedReply("Mock reply: Plan a picnic for Saturday");
-    // It streamed in place: seen growing, and the page never went back to a loading state.
-    const phases = await chat.phases();
-    expect(phases.filter((p) => p.phase === "streaming").length, JSON.stringify(phases)).toBeGreaterThan(1);
-    expect(await page.evaluate(() => (window as unknown as { __loadingShown: string | null }).__loadingShown)).toBe(
-      null,
-    );
-    await expect(shell.conversationList.getByRole("link")).toHaveCount(1);
-    await expect(page.locator("main header")).toContainText("Default Assistant");
-    expect(consoleErrors).toEqual([]);
-  } finally {
-    await instance.dispose();
-  }
+  await chat.recordReplyPhases();
+  // A loading state between the send and the open conversation would be a flash: note any that appears.
+  await page.evaluate(() => {
+    const seen = window as unknown as { __loadingShown: string | null };
+    seen.__loadingShown = null;
+    new MutationObserver(() => {
+      const statuses = document.querySelectorAll('[role="status"], [aria-busy="true"]');
+      const loading = Array.from(statuses).find((e) => /Loading (messages|conversation)/.test(e.textContent ?? ""));
+      if (loading) seen.__loadingShown ??= `${location.pathname}: ${loading.outerHTML.slice(0, 300)}`;
+    }).observe(document.body, { subtree: true, childList: true });
+  });
+  await chat.send("/mock echo chunk_size=4 delay=40\nPlan a picnic for Saturday");
+  await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+  await expect(chat.userMessages).toHaveCount(1);
+  await chat.expectCompletedReply("Mock reply: Plan a picnic for Saturday");
+  // It streamed in place: seen growing, and the page never went back to a loading state.
+  const phases = await chat.phases();
+  expect(phases.filter((p) => p.phase === "streaming").length, JSON.stringify(phases)).toBeGreaterThan(1);
+  expect(await page.evaluate(() => (window as unknown as { __loadingShown: string | null }).__loadingShown)).toBe(null);
+  await expect(shell.conversationList.getByRole("link")).toHaveCount(1);
+  await expect(page.locator("main header")).toContainText("Default Assistant");
+  expect(consoleErrors).toEqual([]);
 });
 
 test("a first send that fails keeps the typed text and creates nothing", async ({

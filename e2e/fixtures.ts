@@ -4,12 +4,18 @@ import { Instance } from "./instance";
 export const OWNER = { email: "owner@example.com", password: "correct horse battery" };
 
 type WorkerFixtures = { instance: Instance };
-type TestFixtures = { signedIn: Page; consoleErrors: string[]; apiRequest: APIRequestContext };
+type TestFixtures = {
+  signedIn: Page;
+  consoleErrors: string[];
+  apiRequest: APIRequestContext;
+  freshInstance: Instance;
+};
 
 /**
  * `instance`: one fresh Cybros process per worker. `signedIn`: a page whose context has a session (setup runs
  * through the API the first time). `consoleErrors`: console errors and failed requests seen by the page.
  * `apiRequest`: the API with the signed-in page's session, for setting up and checking what pages show.
+ * `freshInstance`: a process of the test's own on an empty data folder, before its first-run setup.
  */
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   instance: [
@@ -21,6 +27,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker", timeout: 180_000 },
   ],
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies by destructuring
+  freshInstance: async ({}, use, testInfo) => {
+    testInfo.setTimeout(testInfo.timeout + 120_000); // a first start on an empty data folder
+    const instance = await new Instance().start();
+    await use(instance);
+    await instance.dispose();
+  },
   baseURL: async ({ instance }, use) => {
     await use(instance.url);
   },

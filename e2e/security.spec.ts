@@ -1,6 +1,5 @@
 import type { Page } from "@playwright/test";
 import { expect, OWNER, test } from "./fixtures";
-import { Instance } from "./instance";
 import { AuthPages } from "./pages/auth";
 import { ChatPage } from "./pages/chat";
 
@@ -29,39 +28,34 @@ async function watchPolicyViolations(page: Page): Promise<() => Promise<string[]
 test("the app runs under its Content-Security-Policy: setup, chat, sign-out and sign-in break no rule", async ({
   page,
   consoleErrors,
+  freshInstance: instance,
 }) => {
-  test.setTimeout(180_000); // includes a first start on an empty data folder
-  const instance = await new Instance().start();
-  try {
-    const violations = await watchPolicyViolations(page);
-    const landing = await page.goto(instance.url);
-    const headers = await landing!.allHeaders();
-    expect(headers["content-security-policy"]).toContain("script-src 'self'");
-    expect(headers["x-content-type-options"]).toBe("nosniff");
-    await expect(page).toHaveURL(/\/setup$/);
-    expect(await violations()).toEqual([]);
+  const violations = await watchPolicyViolations(page);
+  const landing = await page.goto(instance.url);
+  const headers = await landing!.allHeaders();
+  expect(headers["content-security-policy"]).toContain("script-src 'self'");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  await expect(page).toHaveURL(/\/setup$/);
+  expect(await violations()).toEqual([]);
 
-    const auth = new AuthPages(page);
-    await auth.completeSetup(OWNER.email, OWNER.password);
-    await expect(page).toHaveURL(/\/conversations/);
-    // Setup lands on this instance's composer (Shell.startConversation would open the worker's): the first send
-    // creates the conversation.
-    const chat = new ChatPage(page);
-    await chat.send("Is **markdown** with `code` fine?");
-    await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
-    await chat.expectCompletedReply(/Mock reply: Is markdown with code fine\?/);
-    expect(await violations()).toEqual([]);
+  const auth = new AuthPages(page);
+  await auth.completeSetup(OWNER.email, OWNER.password);
+  await expect(page).toHaveURL(/\/conversations/);
+  // Setup lands on this instance's composer (Shell.startConversation would open the worker's): the first send
+  // creates the conversation.
+  const chat = new ChatPage(page);
+  await chat.send("Is **markdown** with `code` fine?");
+  await expect(page).toHaveURL(/\/conversations\/[0-9a-f-]{36}$/);
+  await chat.expectCompletedReply(/Mock reply: Is markdown with code fine\?/);
+  expect(await violations()).toEqual([]);
 
-    await auth.signOut();
-    await expect(page).toHaveURL(/\/login/);
-    await auth.signIn(OWNER.email, OWNER.password);
-    await expect(page).toHaveURL(/\/conversations/);
-    expect(await violations()).toEqual([]);
-    // Signing out ends the session under queries still mounted: their 401s are expected (as in auth.spec.ts).
-    expect(consoleErrors.filter((e) => !/401/.test(e))).toEqual([]);
-  } finally {
-    await instance.dispose();
-  }
+  await auth.signOut();
+  await expect(page).toHaveURL(/\/login/);
+  await auth.signIn(OWNER.email, OWNER.password);
+  await expect(page).toHaveURL(/\/conversations/);
+  expect(await violations()).toEqual([]);
+  // Signing out ends the session under queries still mounted: their 401s are expected (as in auth.spec.ts).
+  expect(consoleErrors.filter((e) => !/401/.test(e))).toEqual([]);
 });
 
 test("another host name is refused, on pages and on the API", async ({ playwright, instance }) => {
