@@ -84,9 +84,14 @@ export function isInside(parent: string, child: string): boolean {
 export async function writableInside(root: string, relative: string): Promise<string | null> {
   const full = path.join(root, relative);
   if ((await fs.lstat(full).catch(missingAsNull))?.isSymbolicLink()) return null;
+  return (await existingPartInside(root, full)) ? full : null;
+}
+
+/** Whether the nearest part of `full` that exists resolves inside the real folder `root` (links followed). */
+export async function existingPartInside(root: string, full: string): Promise<boolean> {
   let existing = full;
   while (!(await fs.lstat(existing).catch(missingAsNull))) existing = path.dirname(existing);
-  return isInside(root, await fs.realpath(existing)) ? full : null;
+  return isInside(root, await fs.realpath(existing));
 }
 
 export async function openProgramFolder(

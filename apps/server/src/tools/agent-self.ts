@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { existingPartInside } from "../agents/files.js";
 import { agentGit, revertInAgentRepo } from "../agents/git.js";
 import { checkAgentHealth } from "../agents/health.js";
 import { agentPrograms } from "../db/schema.js";
@@ -60,13 +61,7 @@ export async function resolveSelfPath(root: string, relative: string, options: {
   const stat = await fs.lstat(full).catch(() => null);
   if (options.write && stat?.isSymbolicLink())
     throw new ToolError(`${relative}: is a symbolic link; it cannot be written.`);
-  // The nearest part of the path that exists must really be inside the folder.
-  let existing = full;
-  while (!(await fs.lstat(existing).catch(() => null))) existing = path.dirname(existing);
-  const real = await fs.realpath(existing);
-  if (real !== root && !real.startsWith(root + path.sep)) {
-    throw new ToolError(`${relative}: leads outside your folder.`);
-  }
+  if (!(await existingPartInside(root, full))) throw new ToolError(`${relative}: leads outside your folder.`);
   return full;
 }
 
