@@ -78,6 +78,7 @@ export async function createConversation(
     accountId: current.account.id,
     userId: current.user.id,
     agentProgramId: agent.id,
+    workspaceFacilityId: null,
     title: input.title || DEFAULT_TITLE,
     titleSource: input.title ? "person" : "auto",
     lastSeq: 0,

@@ -8,6 +8,7 @@ import {
 } from "@cybros/protocol";
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   customType,
@@ -122,6 +123,10 @@ export const agentPrograms = pgTable(
     activePersona: text("active_persona"),
     /** Set when the person deleted the agent: its folder is gone, its conversations still show its name. */
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    /** The agent's default workspace for coding tools, when it was told to keep one. */
+    workspaceFacilityId: uuid("workspace_facility_id").references((): AnyPgColumn => facilities.id, {
+      onDelete: "set null",
+    }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -162,6 +167,10 @@ export const conversations = pgTable(
     archivedAt: timestamp("archived_at", { withTimezone: true }),
     /** When the last message was sent (creation until then): lists sort by it, so renames never reorder them. */
     lastMessageAt: timestamp("last_message_at", { withTimezone: true }).notNull().defaultNow(),
+    /** Where coding tools run in this conversation (workspace_set); unset → the agent's, then a scratch one. */
+    workspaceFacilityId: uuid("workspace_facility_id").references((): AnyPgColumn => facilities.id, {
+      onDelete: "set null",
+    }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -444,9 +453,15 @@ export const territories = pgTable(
     heartbeatIntervalSeconds: integer("heartbeat_interval_seconds").notNull(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** The Nexus `npm start` runs beside the server (conduits/local-nexus.ts); at most one per account. */
+    local: boolean("local").notNull().default(false),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("territories_token_hash_idx").on(t.tokenHash), index("territories_account_idx").on(t.accountId)],
+  (t) => [
+    uniqueIndex("territories_token_hash_idx").on(t.tokenHash),
+    index("territories_account_idx").on(t.accountId),
+    uniqueIndex("territories_one_local_idx").on(t.accountId).where(sql`${t.local}`),
+  ],
 );
 
 /** A workspace on one territory: `root` is the absolute path for kind `path`, else the Nexus places it. */
@@ -465,7 +480,13 @@ export const facilities = pgTable(
     repoUrl: text("repo_url"),
     createdAt: createdAt(),
   },
-  (t) => [index("facilities_territory_idx").on(t.territoryId)],
+  (t) => [
+    index("facilities_territory_idx").on(t.territoryId),
+    // One facility per folder of a territory, so finding a workspace by its path never makes a second one.
+    uniqueIndex("facilities_territory_root_idx")
+      .on(t.territoryId, t.root)
+      .where(sql`${t.root} is not null`),
+  ],
 );
 
 /**
@@ -503,8 +524,10 @@ export const directives = pgTable(
     result: jsonb("result").$type<Record<string, unknown>>(),
     diff: text("diff"),
     resultHash: text("result_hash"),
-    /** Why the server ended it itself (lease lost, timeout), when it did. */
+    /** Why the server ended it itself (lease lost, timeout, rejected), when it did. */
     endReason: text("end_reason"),
+    /** Why policy asked a person before it runs (state awaiting_approval until the answer). */
+    approvalReasons: jsonb("approval_reasons").$type<string[]>(),
     nexusVersion: text("nexus_version"),
     queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
     leasedAt: timestamp("leased_at", { withTimezone: true }),
@@ -536,4 +559,49 @@ export const directiveLogChunks = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.directiveId, t.stream, t.seq] })],
+);
+
+/**
+ * Rules for what directives may do, at one level: the account (agentId and facilityId null), one agent, or one
+ * facility. Levels merge most-restrictive-wins (conduits/policy.ts); `rules` is `policyRules` in the protocol.
+ */
+export const policies = pgTable(
+  "policies",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    agentProgramId: uuid("agent_program_id").references(() => agentPrograms.id, { onDelete: "cascade" }),
+    facilityId: uuid("facility_id").references(() => facilities.id, { onDelete: "cascade" }),
+    rules: jsonb("rules").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("policies_level_idx").on(
+      t.accountId,
+      sql`coalesce(${t.agentProgramId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+      sql`coalesce(${t.facilityId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+    ),
+  ],
+);
+
+/** A person's answer to a directive that waited for approval; one per directive. */
+export const approvals = pgTable(
+  "approvals",
+  {
+    id: uuid("id").primaryKey(),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    directiveId: uuid("directive_id")
+      .notNull()
+      .references(() => directives.id, { onDelete: "cascade" }),
+    decision: text("decision", { enum: ["approved", "rejected", "withdrawn"] }).notNull(),
+    reason: text("reason"),
+    decidedBy: uuid("decided_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("approvals_directive_idx").on(t.directiveId)],
 );

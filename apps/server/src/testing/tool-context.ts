@@ -3,7 +3,7 @@ import { defaultAccount } from "../accounts/index.js";
 import { agentPrograms, conversations, users } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
 import type { Embedder } from "../memory/embedder.js";
-import type { ToolContext } from "../tools/define.js";
+import { isRunDirective, runTool, type Tool, type ToolContext } from "../tools/define.js";
 import type { TestServer } from "./harness.js";
 
 /**
@@ -42,4 +42,11 @@ export async function toolContextFor(
     signal: new AbortController().signal,
     embedder: options.embedder,
   };
+}
+
+/** Runs an in-process tool through the one wrapper; a tool that answers with a directive fails the test. */
+export async function runToolHere(tool: Tool, args: unknown, context: ToolContext) {
+  const answer = await runTool(tool, args, context);
+  if (isRunDirective(answer)) throw new Error(`${tool.name} answered with a directive, not a result`);
+  return answer;
 }

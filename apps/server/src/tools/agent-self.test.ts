@@ -8,7 +8,7 @@ import { settingsOf } from "../accounts/index.js";
 import { checkAgentHealth } from "../agents/health.js";
 import { agentPrograms } from "../db/schema.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
-import { toolContextFor } from "../testing/tool-context.js";
+import { runToolHere, toolContextFor } from "../testing/tool-context.js";
 import { agentCommitTool } from "./agent-commit.js";
 import { agentDiffTool } from "./agent-diff.js";
 import { agentEditSelfTool } from "./agent-edit-self.js";
@@ -16,7 +16,7 @@ import { agentLogTool } from "./agent-log.js";
 import { agentReadSelfTool } from "./agent-read-self.js";
 import { agentRevertTool } from "./agent-revert.js";
 import { agentWriteSelfTool } from "./agent-write-self.js";
-import { runTool, type Tool, type ToolContext } from "./define.js";
+import type { Tool, ToolContext } from "./define.js";
 import { availableToolNames } from "./registry.js";
 
 let server: TestServer;
@@ -49,7 +49,7 @@ async function blankAgent(name: string): Promise<{ context: ToolContext; folder:
 }
 
 async function run(tool: Tool, args: unknown, context: ToolContext) {
-  return runTool(tool, args, context);
+  return runToolHere(tool, args, context);
 }
 
 describe("agent self-modification tools", () => {

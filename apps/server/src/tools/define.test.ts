@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { defineTool, runTool, type ToolContext } from "./define.js";
+import { runToolHere } from "../testing/tool-context.js";
+import { defineTool, type ToolContext } from "./define.js";
 
 /** The wrapper alone: this tool touches nothing of its context. */
 const context = {} as ToolContext;
@@ -18,7 +19,7 @@ const echo = defineTool("echo", {
 
 describe("runTool", () => {
   it("hands the tool storable arguments and returns a storable result", async () => {
-    const result = await runTool(echo, { text: "a\u0000b\ud800" }, context);
+    const result = await runToolHere(echo, { text: "a\u0000b\ud800" }, context);
     expect(result).toMatchObject({
       summary: "Echo ab\ufffd",
       output: "\ufffdab\ufffd",

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as memory from "../memory/index.js";
 import { embedText } from "../mock-llm/embeddings.js";
 import { startSignedIn, type TestServer } from "../testing/harness.js";
-import { toolContextFor } from "../testing/tool-context.js";
-import { runTool, type ToolContext, toolJsonSchema } from "./define.js";
+import { runToolHere, toolContextFor } from "../testing/tool-context.js";
+import { type ToolContext, toolJsonSchema } from "./define.js";
 import { memoryForgetTool } from "./memory-forget.js";
 import { memorySearchTool } from "./memory-search.js";
 import { memoryStoreTool } from "./memory-store.js";
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 async function storeVia(context: ToolContext, content: string, metadata?: Record<string, unknown>) {
-  const result = await runTool(memoryStoreTool, { content, metadata }, context);
+  const result = await runToolHere(memoryStoreTool, { content, metadata }, context);
   expect(result.isError).toBeFalsy();
   return result.metadata!.id as string;
 }
@@ -35,7 +35,7 @@ describe("memory tools", () => {
     ["without an embedder", undefined],
   ])("store then search round trip, %s", async (_label, embedder) => {
     const context = await toolContextFor(server, { embedder });
-    const stored = await runTool(memoryStoreTool, { content: "The user's cat is named Miso" }, context);
+    const stored = await runToolHere(memoryStoreTool, { content: "The user's cat is named Miso" }, context);
     expect(memoryStoreTool.title({ content: "x" })).toBe("Saved to memory");
     expect(stored.summary).toBe("The user's cat is named Miso");
     expect(stored.isError).toBeFalsy();
@@ -44,7 +44,7 @@ describe("memory tools", () => {
     expect(stored.output).toBe(`Stored memory ${id}.`);
     await storeVia(context, "The user works as a nurse");
 
-    const found = await runTool(memorySearchTool, { query: "what is the cat called?" }, context);
+    const found = await runToolHere(memorySearchTool, { query: "what is the cat called?" }, context);
     expect(found.summary).toMatch(/^\d memor(y|ies) found$/);
     expect(found.output.split("\n\n")[0]).toMatch(
       new RegExp(`^\\[1\\] id=${id} · saved \\d{4}-\\d{2}-\\d{2}\\nThe user's cat is named Miso$`),
@@ -59,7 +59,7 @@ describe("memory tools", () => {
     const context = await toolContextFor(server, { embedder: hashing });
     await storeVia(context, "Prefers window seats on flights", { kind: "preference" });
     await storeVia(context, "Flight to Lisbon on 3 June", { kind: "event" });
-    const result = await runTool(
+    const result = await runToolHere(
       memorySearchTool,
       { query: "flights", metadataFilter: { kind: "preference" }, limit: 5 },
       context,
@@ -73,26 +73,26 @@ describe("memory tools", () => {
     const theirs = await toolContextFor(server, { embedder: hashing });
     const id = await storeVia(mine, "Passport expires in 2031");
 
-    const refused = await runTool(memoryForgetTool, { id }, theirs);
+    const refused = await runToolHere(memoryForgetTool, { id }, theirs);
     expect(refused).toMatchObject({ isError: true });
     expect(refused.output).toBe(`No memory with id ${id}: search again with memory_search to find the right id.`);
-    expect((await runTool(memorySearchTool, { query: "passport" }, theirs)).output).toBe("No memories matched.");
-    expect((await runTool(memorySearchTool, { query: "passport" }, mine)).metadata!.ids).toEqual([id]);
+    expect((await runToolHere(memorySearchTool, { query: "passport" }, theirs)).output).toBe("No memories matched.");
+    expect((await runToolHere(memorySearchTool, { query: "passport" }, mine)).metadata!.ids).toEqual([id]);
 
-    const forgotten = await runTool(memoryForgetTool, { id }, mine);
+    const forgotten = await runToolHere(memoryForgetTool, { id }, mine);
     expect(forgotten).toMatchObject({ output: `Forgot memory ${id}.` });
-    expect((await runTool(memorySearchTool, { query: "passport" }, mine)).output).toBe("No memories matched.");
+    expect((await runToolHere(memorySearchTool, { query: "passport" }, mine)).output).toBe("No memories matched.");
   });
 
   it("answers argument errors the model can fix", async () => {
     const context = await toolContextFor(server);
-    expect((await runTool(memoryStoreTool, { content: "  " }, context)).output).toBe(
+    expect((await runToolHere(memoryStoreTool, { content: "  " }, context)).output).toBe(
       "Invalid arguments: content: must not be empty",
     );
-    expect((await runTool(memorySearchTool, { query: "x", limit: 21 }, context)).output).toMatch(
+    expect((await runToolHere(memorySearchTool, { query: "x", limit: 21 }, context)).output).toMatch(
       /^Invalid arguments: limit: .*20/,
     );
-    expect((await runTool(memoryForgetTool, { id: "nope" }, context)).output).toMatch(/^No memory with id nope/);
+    expect((await runToolHere(memoryForgetTool, { id: "nope" }, context)).output).toMatch(/^No memory with id nope/);
   });
 
   it("offers the model a plain schema with only the needed fields required", () => {

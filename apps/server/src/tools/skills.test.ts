@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defaultAccount } from "../accounts/index.js";
 import { startTestServer, type TestServer } from "../testing/harness.js";
-import { runTool, type Tool, type ToolContext } from "./define.js";
+import { runToolHere } from "../testing/tool-context.js";
+import type { Tool, ToolContext } from "./define.js";
 import { skillsListTool } from "./skills-list.js";
 import { skillsLoadTool } from "./skills-load.js";
 import { skillsReadFileTool } from "./skills-read-file.js";
@@ -63,7 +64,7 @@ async function context(localPath: string): Promise<ToolContext> {
 }
 
 async function run(tool: Tool, args: unknown, localPath: string) {
-  return runTool(tool, args, await context(localPath));
+  return runToolHere(tool, args, await context(localPath));
 }
 
 describe("skills_list", () => {

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultAccount, updateSettings } from "../accounts/index.js";
 import { startSignedIn, type TestServer } from "../testing/harness.js";
 import { type LocalHttpServer, startLocalHttp } from "../testing/local-http.js";
-import { toolContextFor } from "../testing/tool-context.js";
+import { runToolHere, toolContextFor } from "../testing/tool-context.js";
 import { fetchReadable } from "../web-fetch/index.js";
-import { runTool } from "./define.js";
 import { pageNotes, webFetchTool } from "./web-fetch.js";
 
 const ARTICLE = `<!doctype html><html><head><title>Release notes</title>
@@ -58,7 +57,7 @@ afterAll(async () => {
 });
 
 async function fetchTool(args: Record<string, unknown>) {
-  return runTool(webFetchTool, args, await toolContextFor(server));
+  return runToolHere(webFetchTool, args, await toolContextFor(server));
 }
 
 describe("web_fetch", () => {

@@ -4,8 +4,7 @@ import { accountSecrets } from "../db/schema.js";
 import { ValidationError } from "../errors.js";
 import { startSignedIn, type TestServer } from "../testing/harness.js";
 import { type LocalHttpServer, startLocalHttp } from "../testing/local-http.js";
-import { toolContextFor } from "../testing/tool-context.js";
-import { runTool } from "../tools/define.js";
+import { runToolHere, toolContextFor } from "../testing/tool-context.js";
 import { webSearchTool } from "../tools/web-search.js";
 import { brave, plain, searxng, tavily } from "./backends.js";
 import { NOT_CONFIGURED, saveWebSearchSettings } from "./index.js";
@@ -42,7 +41,7 @@ async function account() {
 }
 
 async function searchTool(args: Record<string, unknown>) {
-  return runTool(webSearchTool, args, await toolContextFor(server));
+  return runToolHere(webSearchTool, args, await toolContextFor(server));
 }
 
 describe("web_search", () => {

@@ -3,7 +3,7 @@ import { newNode, presentToolPart, type TaskData, type ToolCallRecord } from "..
 import { batchStatement, builtOnce, statementTemplate } from "../../db/index.js";
 import { nodes } from "../../db/schema.js";
 import { uuidv7 } from "../../ids.js";
-import { runTool, type ToolResult } from "../../tools/define.js";
+import { isRunDirective, runTool, type ToolResult } from "../../tools/define.js";
 import { type StepRow, stepWrites } from "../store.js";
 import { awaited } from "./await.js";
 import { approvalOf, needsApproval, requestApproval } from "./await-approval.js";
@@ -120,7 +120,7 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
         durationMs: 0,
       };
     } else {
-      outcome = await runTool(tool, args, {
+      const answer = await runTool(tool, args, {
         services,
         log: services.log,
         account: scope.account,
@@ -129,6 +129,9 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
         signal,
         ...(scope.embedder ? { embedder: scope.embedder } : {}),
       });
+      outcome = isRunDirective(answer)
+        ? { output: "Directive tools are not wired yet.", isError: true, durationMs: 0 }
+        : answer;
     }
   }
   if (signal.aborted) return "done";
