@@ -483,9 +483,7 @@ export const facilities = pgTable(
   (t) => [
     index("facilities_territory_idx").on(t.territoryId),
     // One facility per folder of a territory, so finding a workspace by its path never makes a second one.
-    uniqueIndex("facilities_territory_root_idx")
-      .on(t.territoryId, t.root)
-      .where(sql`${t.root} is not null`),
+    uniqueIndex("facilities_territory_root_idx").on(t.territoryId, t.root).where(sql`${t.root} is not null`),
   ],
 );
 
