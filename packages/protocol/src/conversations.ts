@@ -31,6 +31,17 @@ export const runSummary = z.object({
 export type RunSummary = z.infer<typeof runSummary>;
 
 /** A person's answer to the tool call a run is waiting to have approved. */
+/** A request for a person's approval: the command (or tool call) as they will judge it, and why it is asked. */
+export const pendingApproval = z.object({
+  id: z.string(),
+  /** The command, or for a tool the agent program asks about, its name and arguments. */
+  command: z.string(),
+  /** Where it would run; null for an in-process tool. */
+  cwd: z.string().nullable(),
+  reasons: z.array(z.string()).min(1),
+});
+export type PendingApproval = z.infer<typeof pendingApproval>;
+
 export const approvalAnswer = z.strictObject({
   approved: z.boolean({ error: "must be true or false" }),
   reason: z.string().trim().max(1000, "must be at most 1000 characters").optional(),
@@ -66,6 +77,10 @@ export const toolCallPart = z.object({
   title: z.string().optional(),
   /** One line about the result, or what failed. */
   summary: z.string().optional(),
+  /** While the call waits for a person: what to judge and the id to answer at `POST /api/approvals/:id`. */
+  approval: pendingApproval.optional(),
+  /** A call that runs as a directive on a Nexus: its output streams as `directive_output` events. */
+  directive: z.object({ id: z.string(), territory: z.string() }).optional(),
 });
 export type ToolCallPart = z.infer<typeof toolCallPart>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runSummary, toolCallPart, transcriptMessage } from "./conversations.js";
+import { pendingApproval, runSummary, toolCallPart, transcriptMessage } from "./conversations.js";
 import { directiveState, outputStream } from "./directives.js";
 import { runError, stepKind, stepState } from "./runs.js";
 
@@ -133,23 +133,17 @@ const eventDefinitions = [
       outputTruncated: z.boolean(),
     }),
   ),
-  /** The command as a person will judge it, where it runs, and why policy asks (at least one reason). */
-  defineEvent(
-    "approval_requested",
-    z.object({
-      approvalId: z.string(),
-      directiveId: z.string(),
-      command: z.string(),
-      cwd: z.string(),
-      reasons: z.array(z.string()).min(1),
-    }),
-  ),
+  /**
+   * A tool call waits for a person: `approval` is what the card shows; answer at `POST /api/approvals/:id`.
+   * `directiveId` is set when policy asked about a command (null when the agent program asks about a tool).
+   */
+  defineEvent("approval_requested", z.object({ approval: pendingApproval, directiveId: z.string().nullable() })),
   /** `withdrawn`: the run was canceled while the request waited. */
   defineEvent(
     "approval_resolved",
     z.object({
       approvalId: z.string(),
-      directiveId: z.string(),
+      directiveId: z.string().nullable(),
       decision: z.enum(["approved", "rejected", "withdrawn"]),
     }),
   ),
