@@ -16,6 +16,7 @@ import { Realtime } from "./realtime/index.js";
 import { StreamWriter } from "./realtime/stream-writer.js";
 import { recoverRuns, resumeInterruptedRuns } from "./runs/reaper.js";
 import { RunScheduler } from "./runs/scheduler.js";
+import { followDirectives } from "./runs/steps/await-directive.js";
 import { loadMasterKey, SecretBox } from "./secrets/index.js";
 import { seed } from "./seeds.js";
 import type { Services } from "./services.js";
@@ -75,6 +76,7 @@ export async function createServer(
     await seed(services);
     await realtime.start();
     await services.conduits.start();
+    followDirectives(services);
     await services.runs.start(services);
     await recoverRuns(services);
     jobs = startPeriodicTasks(services, [reapStaleRunsJob]);

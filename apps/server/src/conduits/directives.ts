@@ -1,6 +1,6 @@
 import { type DirectiveRequest, type DirectiveSpec, directiveRequest, type FacilityKind } from "@cybros/protocol";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../db/index.js";
+import { type BatchStatement, batchStatement, type Db } from "../db/index.js";
 import { directives, facilities, territories } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { parseWith } from "../http/validate.js";
@@ -31,40 +31,84 @@ export async function createFacility(
   return facility!;
 }
 
+/** What a directive row needs that the tool call and policy decide. */
+export interface DirectivePlan {
+  facility: Pick<FacilityRow, "id" | "accountId" | "territoryId" | "kind" | "root">;
+  request: DirectiveRequest;
+  runStepId?: string;
+  /** Set when policy asks a person first: the directive waits `awaiting_approval`, and these say why. */
+  approvalReasons?: string[];
+}
+
 /**
- * Enqueues a directive for a facility (the server side: the tool-call step will call this in its own
- * transaction). The facility's territory is told at once, so a held poll there claims it.
+ * A directive's row and the statement inserting it, for a caller that writes it in its own transaction (the
+ * tool-call step writes it with the step that waits on it). After the commit, call `conduits.claimable`.
  */
-export async function createDirective(
+export function directiveInsert(
   services: Services,
-  input: { facilityId: string; request: DirectiveRequest; runStepId?: string },
-): Promise<DirectiveRow> {
-  const request = parseWith(directiveRequest, input.request);
-  const [facility] = await services.db.select().from(facilities).where(eq(facilities.id, input.facilityId));
-  if (!facility) throw new NotFoundError("Facility");
+  plan: DirectivePlan,
+): { row: DirectiveRow; statement: BatchStatement } {
+  const request = parseWith(directiveRequest, plan.request);
+  const { facility } = plan;
   const id = uuidv7();
   const spec: DirectiveSpec = {
     ...request,
     directive_id: id,
     facility: { id: facility.id, kind: facility.kind, root: facility.root },
   };
-  const [directive] = await services.db
-    .insert(directives)
-    .values({
-      id,
-      accountId: facility.accountId,
-      facilityId: facility.id,
-      territoryId: facility.territoryId,
-      runStepId: input.runStepId ?? null,
-      state: "queued",
-      driver: request.driver,
-      spec,
-      timeoutSeconds: request.timeout_seconds,
-      outputCapBytes: request.output_cap_bytes,
-    })
-    .returning();
+  const row: DirectiveRow = {
+    ...EMPTY_DIRECTIVE,
+    id,
+    accountId: facility.accountId,
+    facilityId: facility.id,
+    territoryId: facility.territoryId,
+    runStepId: plan.runStepId ?? null,
+    state: plan.approvalReasons?.length ? "awaiting_approval" : "queued",
+    approvalReasons: plan.approvalReasons?.length ? plan.approvalReasons : null,
+    driver: request.driver,
+    spec,
+    timeoutSeconds: request.timeout_seconds,
+    outputCapBytes: request.output_cap_bytes,
+    queuedAt: new Date(),
+  };
+  return { row, statement: batchStatement(services.db.insert(directives).values(row)) };
+}
+
+const EMPTY_DIRECTIVE = {
+  tokenHash: null,
+  leaseExpiresAt: null,
+  cancelRequestedAt: null,
+  outputBytes: 0,
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  diffTruncated: false,
+  exitCode: null,
+  result: null,
+  diff: null,
+  resultHash: null,
+  endReason: null,
+  nexusVersion: null,
+  leasedAt: null,
+  startedAt: null,
+  heartbeatAt: null,
+  finishedAt: null,
+} satisfies Partial<DirectiveRow>;
+
+/** Enqueues a directive for a facility on its own. The facility's territory is told at once, so a held poll claims it. */
+export async function createDirective(
+  services: Services,
+  input: { facilityId: string; request: DirectiveRequest; runStepId?: string },
+): Promise<DirectiveRow> {
+  const [facility] = await services.db.select().from(facilities).where(eq(facilities.id, input.facilityId));
+  if (!facility) throw new NotFoundError("Facility");
+  const { row, statement } = directiveInsert(services, {
+    facility,
+    request: input.request,
+    runStepId: input.runStepId,
+  });
+  await services.database.batch([statement]);
   services.conduits.claimable(facility.territoryId);
-  return directive!;
+  return row;
 }
 
 /**

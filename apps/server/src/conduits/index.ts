@@ -1,4 +1,4 @@
-import type { NexusConfig } from "@cybros/protocol";
+import type { NexusConfig, OutputStream } from "@cybros/protocol";
 import { MAX_LOG_CHUNK_BYTES, MAX_POLL_WAIT_SECONDS } from "@cybros/protocol";
 import type { Database } from "../db/index.js";
 import type { directives } from "../db/schema.js";
@@ -12,6 +12,13 @@ import type { Logger } from "../log.js";
 
 export type DirectiveRow = typeof directives.$inferSelect;
 export type DirectiveFinishedListener = (directive: DirectiveRow) => Promise<void> | void;
+/** Output a Nexus reported, as stored (cut to the directive's cap). */
+export type DirectiveOutputListener = (output: {
+  directive: DirectiveRow;
+  stream: OutputStream;
+  seq: number;
+  bytes: Buffer;
+}) => void;
 
 export const HEARTBEAT_INTERVAL_SECONDS = 30;
 /** A territory silent for this many heartbeat intervals is offline. */
@@ -39,6 +46,7 @@ const CLAIMABLE_CHANNEL = "cybros_directives";
 export class Conduits {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly finishedListeners = new Set<DirectiveFinishedListener>();
+  private readonly outputListeners = new Set<DirectiveOutputListener>();
   private unlisten: (() => Promise<void>) | undefined;
   private stopped = false;
 
@@ -129,6 +137,22 @@ export class Conduits {
         await listener(directive);
       } catch (error) {
         this.log.error({ err: error, directiveId: directive.id }, "directive finished listener failed");
+      }
+    }
+  }
+
+  /** The hook a directive's live view hangs on: called once per stored chunk of output. */
+  onOutput(listener: DirectiveOutputListener): () => void {
+    this.outputListeners.add(listener);
+    return () => this.outputListeners.delete(listener);
+  }
+
+  outputArrived(output: Parameters<DirectiveOutputListener>[0]): void {
+    for (const listener of this.outputListeners) {
+      try {
+        listener(output);
+      } catch (error) {
+        this.log.error({ err: error, directiveId: output.directive.id }, "directive output listener failed");
       }
     }
   }

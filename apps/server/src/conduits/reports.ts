@@ -112,7 +112,7 @@ export async function appendLogChunk(
     accepted_bytes: accepted,
     truncated,
   });
-  return services.db.transaction(async (tx) => {
+  const stored = await services.db.transaction(async (tx) => {
     const [current] = await tx.select().from(directives).where(eq(directives.id, directive.id)).for("update");
     if (!current) throw new NotFoundError("Directive");
     if (current.state === "leased") throw new ConflictError("invalid_state", "Report `started` before output");
@@ -150,6 +150,15 @@ export async function appendLogChunk(
       .where(eq(directives.id, directive.id));
     return answer(false, accepted, truncated);
   });
+  if (!stored.duplicate && stored.accepted_bytes > 0) {
+    services.conduits.outputArrived({
+      directive,
+      stream: chunk.stream,
+      seq: chunk.seq,
+      bytes: bytes.subarray(0, stored.accepted_bytes),
+    });
+  }
+  return stored;
 }
 
 /**

@@ -2,6 +2,7 @@ import type {
   ConversationSummary,
   MessagePart,
   MessageState,
+  PendingApproval,
   RunError,
   RunSummary,
   ToolCallPart,
@@ -53,6 +54,10 @@ export interface TaskData {
   metadata?: Record<string, unknown>;
   isError?: boolean;
   durationMs?: number;
+  /** Set while the call waits for a person's answer. */
+  approval?: PendingApproval;
+  /** The directive the call runs as, on which territory. */
+  directive?: { id: string; territory: string };
 }
 
 export function presentConversation(row: ConversationRow, agentName: string): ConversationSummary {
@@ -119,6 +124,8 @@ export function presentToolPart(task: NodeRow): ToolCallPart {
     ...(data.isError ? { error: data.output ?? task.error?.message ?? "failed" } : {}),
     ...(task.state !== "finished" && task.error ? { error: task.error.message } : {}),
     ...(data.durationMs !== undefined ? { durationMs: data.durationMs } : {}),
+    ...(data.approval && task.state === "running" ? { approval: data.approval } : {}),
+    ...(data.directive ? { directive: data.directive } : {}),
   };
 }
 

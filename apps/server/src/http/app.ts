@@ -12,7 +12,7 @@ import { NotFoundError } from "../errors.js";
 import { mockLlmInspectionRoutes, mockLlmRoutes } from "../mock-llm/index.js";
 import { providerRoutes } from "../providers/routes.js";
 import { remoteImageRoutes } from "../remote-images/routes.js";
-import { runRoutes } from "../runs/routes.js";
+import { approvalRoutes, directiveRoutes, runRoutes } from "../runs/routes.js";
 import type { Services } from "../services.js";
 import { version } from "../version.js";
 import { errorResponder } from "./errors.js";
@@ -53,6 +53,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.route("/agents", agentRoutes(services));
   api.route("/conversations", conversationRoutes(services));
   api.route("/runs", runRoutes(services));
+  api.route("/approvals", approvalRoutes(services));
+  api.route("/directives", directiveRoutes(services));
   api.route("/remote-image", remoteImageRoutes());
   api.route("/territories", territoryRoutes(services));
   api.all("*", (c) => {

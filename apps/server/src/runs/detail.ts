@@ -1,8 +1,11 @@
 import { asc, desc, eq } from "drizzle-orm";
+import { directiveOutputSoFar } from "../conduits/outcome.js";
+import { findOwned } from "../conversations/index.js";
 import type { RunRow } from "../conversations/present.js";
 import { presentRun, presentToolPart } from "../conversations/present.js";
 import type { Current } from "../current.js";
-import { conversationRuns, conversations, llmCalls, nodes } from "../db/schema.js";
+import { conversationRuns, conversations, directives, llmCalls, nodes, runSteps } from "../db/schema.js";
+import { NotFoundError } from "../errors.js";
 import type { Services } from "../services.js";
 
 /** What the inspector shows for a run: each provider call (model, prompt sections, usage, timings) and tool calls. */
@@ -53,4 +56,17 @@ export async function latestRun(services: Services, current: Current) {
     conversation: { id: latest.run.conversationId, title: latest.title },
     ...(await runDetail(services, latest.run)),
   };
+}
+
+/** What a tool call's directive printed so far; visible through the conversation of the run that waits on it. */
+export async function directiveOutputOf(services: Services, current: Current, directiveId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(directiveId)) throw new NotFoundError("Directive");
+  const [directive] = await services.db.select().from(directives).where(eq(directives.id, directiveId));
+  const [wait] = directive?.runStepId
+    ? await services.db.select({ runId: runSteps.runId }).from(runSteps).where(eq(runSteps.id, directive.runStepId))
+    : [];
+  if (!directive || !wait || directive.accountId !== current.account.id) throw new NotFoundError("Directive");
+  const [run] = await services.db.select().from(conversationRuns).where(eq(conversationRuns.id, wait.runId));
+  await findOwned(services, current, run!.conversationId);
+  return directiveOutputSoFar(services, directive);
 }

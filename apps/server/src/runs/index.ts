@@ -1,11 +1,11 @@
-import type { ApprovalAnswer, RunSummary } from "@cybros/protocol";
+import type { RunSummary } from "@cybros/protocol";
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import { presentRun, type RunRow } from "../conversations/present.js";
-import { conversationRuns, nodes, runSteps } from "../db/schema.js";
+import { conversationRuns, nodes } from "../db/schema.js";
 import { ConflictError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import type { Services } from "../services.js";
-import { abandonedRuns, endRun, findRun, resolveWait } from "./store.js";
+import { abandonedRuns, endRun, findRun } from "./store.js";
 
 export { endRun, findRun, resolveWait } from "./store.js";
 
@@ -27,17 +27,6 @@ export async function cancelRun(services: Services, run: RunRow): Promise<RunSum
   const latest = ended ?? (await findRun(services, run.id));
   await services.runs.kick(run.conversationId);
   return presentRun(latest);
-}
-
-/** Answers the approval a run waits for: approved, the tool runs; rejected, the model is told so. Either way the run goes on. */
-export async function answerApproval(services: Services, run: RunRow, answer: ApprovalAnswer): Promise<RunSummary> {
-  const [waiting] = await services.db
-    .select({ waitKey: runSteps.waitKey })
-    .from(runSteps)
-    .where(and(eq(runSteps.runId, run.id), eq(runSteps.kind, "await_approval"), eq(runSteps.state, "waiting")));
-  const resolved = waiting?.waitKey ? await resolveWait(services, waiting.waitKey, answer) : [];
-  if (resolved.length === 0) throw new ConflictError("no_approval_pending", "The run is not waiting for an approval");
-  return presentRun(await findRun(services, run.id));
 }
 
 const MAX_ATTEMPTS_PER_TURN = 10;

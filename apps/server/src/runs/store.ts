@@ -6,7 +6,7 @@ import { conversationEvents, conversationRuns, nodes, runSteps } from "../db/sch
 import { NotFoundError } from "../errors.js";
 import type { EventDraft } from "../realtime/index.js";
 import type { Services } from "../services.js";
-import { cancelChildRuns } from "./steps/await-run.js";
+import { withdrawWaits } from "./steps/withdraw.js";
 
 /**
  * Run and step rows: claiming a run with a lease, its steps, its waits and the one way it ends. A run that holds
@@ -343,12 +343,11 @@ export async function endRun(
           },
     ];
     const events = await services.realtime.record(tx, drafts);
-    const children = closedSteps.filter((step) => step.kind === "await_run").map((step) => step.waitKey);
-    return { ended, events, children };
+    return { ended, events, waits: closedSteps.map((step) => step.waitKey) };
   });
   if (!result) return undefined;
   services.realtime.publish(result.events);
-  await cancelChildRuns(services, result.children);
+  await withdrawWaits(services, result.waits);
   return result.ended;
 }
 

@@ -1,5 +1,9 @@
+import type { PendingApproval } from "@cybros/protocol";
+import type { TaskData } from "../../conversations/present.js";
+import { uuidv7 } from "../../ids.js";
 import type { StepRow } from "../store.js";
 import { awaited, waitOn } from "./await.js";
+import { cardDraft, patchTask } from "./await-directive.js";
 import type { RunScope } from "./scope.js";
 
 /** A person's answer to an approval request, as resolveWait gets it. */
@@ -18,7 +22,24 @@ export function approvalOf(scope: RunScope, toolStep: StepRow): ApprovalAnswer |
   return awaited(scope, toolStep, "await_approval")?.output as ApprovalAnswer | undefined;
 }
 
-/** Asks for approval: the run waits (an await_approval step keyed `await_approval:<its id>`) holding nothing. */
-export function requestApproval(scope: RunScope, toolStep: StepRow, request: { name: string; args: unknown }) {
-  return waitOn(scope, toolStep, { kind: "await_approval", input: { name: request.name, args: request.args } });
+/**
+ * Asks for approval: the run waits (an await_approval step keyed `await_approval:<its id>`) holding nothing; the
+ * card shows the request, answered at `POST /api/approvals/<the step's id>`.
+ */
+export function requestApproval(scope: RunScope, toolStep: StepRow, task: TaskData) {
+  const id = uuidv7();
+  const approval: PendingApproval = {
+    id,
+    command: `${task.name} ${JSON.stringify(task.args ?? {})}`,
+    cwd: null,
+    reasons: [`${scope.definition.manifest.name} asks before each ${task.name} call (tools.approval in agent.yml)`],
+  };
+  const card = cardDraft(scope, toolStep, { ...task, approval });
+  return waitOn(scope, toolStep, {
+    kind: "await_approval",
+    id,
+    input: { name: task.name, args: task.args },
+    alongside: [patchTask(scope.services, toolStep.nodeId!, { approval })],
+    announce: [card, { ...card, kind: "approval_requested", payload: { approval, directiveId: null } }],
+  });
 }

@@ -1,5 +1,6 @@
-import { batchStatement } from "../../db/index.js";
+import { type BatchStatement, batchStatement } from "../../db/index.js";
 import { uuidv7 } from "../../ids.js";
+import type { EventDraft } from "../../realtime/index.js";
 import { type StepRow, stepWrites } from "../store.js";
 import { noteStep, type RunScope, stepRow } from "./scope.js";
 
@@ -14,10 +15,18 @@ export type AwaitKind = Extract<StepRow["kind"], `await_${string}`>;
 export async function waitOn(
   scope: RunScope,
   toolStep: StepRow,
-  request: { kind: AwaitKind; key?: string; input: Record<string, unknown> },
-): Promise<void> {
+  request: {
+    kind: AwaitKind;
+    id?: string;
+    key?: string;
+    input: Record<string, unknown>;
+    /** Written in the same transaction: what is awaited (a directive), the card's new state. */
+    alongside?: BatchStatement[];
+    announce?: EventDraft[];
+  },
+): Promise<boolean> {
   const { services, run } = scope;
-  const id = uuidv7();
+  const id = request.id ?? uuidv7();
   const wait = stepRow(scope, {
     id,
     kind: request.kind,
@@ -28,6 +37,7 @@ export async function waitOn(
   const waiting: StepRow = { ...toolStep, state: "waiting" };
   const writes = stepWrites(services.db);
   const announcement = services.realtime.recording([
+    ...(request.announce ?? []),
     {
       conversationId: run.conversationId,
       turnId: run.turnId,
@@ -41,12 +51,14 @@ export async function waitOn(
     writes.save(wait),
     writes.save(waiting),
     writes.releaseLease({ runId: run.id, workerId: scope.workerId }),
+    ...(request.alongside ?? []),
     batchStatement(announcement.query),
   ]);
-  if (!written.ok) return; // the run ended meanwhile
+  if (!written.ok) return false; // the run ended meanwhile: nothing was written
   noteStep(scope, wait);
   noteStep(scope, waiting);
   services.realtime.publish(announcement.envelopes(written.results.at(-1)!.rows));
+  return true;
 }
 
 /** The outcome of the wait a tool call's step was waiting on, once it ended. */

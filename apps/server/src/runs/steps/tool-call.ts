@@ -3,10 +3,18 @@ import { newNode, presentToolPart, type TaskData, type ToolCallRecord } from "..
 import { batchStatement, builtOnce, statementTemplate } from "../../db/index.js";
 import { nodes } from "../../db/schema.js";
 import { uuidv7 } from "../../ids.js";
-import { isRunDirective, runTool, type ToolResult } from "../../tools/define.js";
+import {
+  type DirectiveOutcome,
+  finishTool,
+  isRunDirective,
+  runTool,
+  type ToolContext,
+  type ToolResult,
+} from "../../tools/define.js";
 import { type StepRow, stepWrites } from "../store.js";
 import { awaited } from "./await.js";
 import { approvalOf, needsApproval, requestApproval } from "./await-approval.js";
+import { runAsDirective } from "./await-directive.js";
 import { createNode, noteStep, type RunScope } from "./scope.js";
 
 export const MAX_TOOL_CALLS_PER_RESPONSE = 20;
@@ -107,10 +115,12 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
     // Work done elsewhere (a child run, a directive): what the wait ended with is the result.
     const elsewhere = awaited(scope, step);
     const approval = approvalOf(scope, step);
-    if (elsewhere && elsewhere.kind !== "await_approval") {
+    if (elsewhere?.kind === "await_directive") {
+      outcome = await finishTool(tool, elsewhere.output as unknown as DirectiveOutcome, args, toolContext(scope));
+    } else if (elsewhere && elsewhere.kind !== "await_approval") {
       outcome = resultOf(elsewhere);
     } else if (needsApproval(scope, tool.name) && !approval) {
-      await requestApproval(scope, running, { name: tool.name, args });
+      await requestApproval(scope, running, { callId: call.callId, name: call.name, argsText: call.argsText, args });
       return "waiting";
     } else if (approval && !approval.approved) {
       outcome = {
@@ -120,22 +130,21 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
         durationMs: 0,
       };
     } else {
-      const answer = await runTool(tool, args, {
-        services,
-        log: services.log,
-        account: scope.account,
-        agent: { id: scope.agent.id, name: scope.definition.manifest.name, localPath: scope.agent.localPath },
-        conversationId: run.conversationId,
-        signal,
-        ...(scope.embedder ? { embedder: scope.embedder } : {}),
-      });
-      outcome = isRunDirective(answer)
-        ? { output: "Directive tools are not wired yet.", isError: true, durationMs: 0 }
-        : answer;
+      const answer = await runTool(tool, args, toolContext(scope));
+      if (isRunDirective(answer)) {
+        const task: TaskData = { callId: call.callId, name: call.name, argsText: call.argsText, args };
+        const started = await runAsDirective(scope, running, task, answer.directive);
+        if (started === "waiting") return "waiting";
+        outcome = started;
+      } else {
+        outcome = answer;
+      }
     }
   }
   if (signal.aborted) return "done";
+  const ranAs = awaited(scope, step, "await_directive")?.input.directive as TaskData["directive"];
   const data: TaskData = {
+    ...(ranAs ? { directive: ranAs } : {}),
     callId: call.callId,
     name: call.name,
     argsText: call.argsText,
@@ -186,6 +195,20 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
   noteStep(scope, { ...running, state: "succeeded", finishedAt });
   services.realtime.publish(result.envelopes(written.results.at(-1)!.rows));
   return "done";
+}
+
+/** What a tool may touch while this run's step runs it. */
+function toolContext(scope: RunScope): ToolContext {
+  const { services, run } = scope;
+  return {
+    services,
+    log: services.log,
+    account: scope.account,
+    agent: { id: scope.agent.id, name: scope.definition.manifest.name, localPath: scope.agent.localPath },
+    conversationId: run.conversationId,
+    signal: scope.signal,
+    ...(scope.embedder ? { embedder: scope.embedder } : {}),
+  };
 }
 
 /** A wait's output as a tool result: `{ output, summary?, isError? }`, or any JSON, shown as is. */
