@@ -56,6 +56,16 @@ export const conversationDetail = z.object({
   modelWarning: z
     .object({ code: z.literal("no_provider_for_model"), message: z.string(), models: z.array(z.string()) })
     .nullable(),
+  /** Where coding tools run in this conversation (set with workspace_set); null until one is set or made. */
+  workspace: z
+    .object({
+      territory: z.string(),
+      /** The folder; null for a scratch folder the machine's Nexus keeps. */
+      path: z.string().nullable(),
+      online: z.boolean(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ConversationDetail = z.infer<typeof conversationDetail>;
 

@@ -5,7 +5,7 @@ import {
   type OutputStream,
 } from "@cybros/protocol";
 import { asc, eq } from "drizzle-orm";
-import { directiveLogChunks } from "../db/schema.js";
+import { directiveLogChunks, territories } from "../db/schema.js";
 import type { Services } from "../services.js";
 import type { DirectiveOutcome } from "../tools/define.js";
 import type { DirectiveRow } from "./index.js";
@@ -44,6 +44,10 @@ export async function directiveOutcome(services: Services, directive: DirectiveR
   const stdout = keepEnds(text.stdout.text);
   const stderr = keepEnds(text.stderr.text);
   const started = directive.startedAt ?? directive.queuedAt;
+  const [territory] = await services.db
+    .select({ id: territories.id, name: territories.name })
+    .from(territories)
+    .where(eq(territories.id, directive.territoryId));
   return {
     state: directive.state as FinalDirectiveState,
     exitCode: directive.exitCode,
@@ -55,6 +59,7 @@ export async function directiveOutcome(services: Services, directive: DirectiveR
     diff: directive.diff,
     endReason: directive.endReason,
     durationMs: directive.finishedAt ? Math.max(0, directive.finishedAt.getTime() - started.getTime()) : 0,
+    territory: territory ?? { id: directive.territoryId, name: "a removed machine" },
   };
 }
 

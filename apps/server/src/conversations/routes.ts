@@ -11,6 +11,7 @@ import type { AppEnv } from "../http/session.js";
 import { jsonBody, queryParams } from "../http/validate.js";
 import { eventRoutes } from "../realtime/routes.js";
 import type { Services } from "../services.js";
+import { workspaceShown } from "../workspaces/index.js";
 import {
   activeRun,
   appendUserMessage,
@@ -55,6 +56,7 @@ export function conversationRoutes(services: Services) {
         conversation: await present(services, row),
         activeRun: await activeRun(services, row.id),
         modelWarning: await modelWarningFor(services, c.var.current!.account, row.agentProgramId),
+        workspace: await workspaceShown(services, row),
       };
       return c.json(detail);
     })

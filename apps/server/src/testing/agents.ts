@@ -15,3 +15,16 @@ export function agentsRequiringApproval(tools: string[]): string {
   fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace("tools:\n", approval));
   return dir;
 }
+
+/**
+ * A private copy of the bundled agents (for CYBROS_AGENTS_DIR) whose default assistant is also offered `tools`
+ * (built-ins its agent.yml does not list). The caller removes the folder.
+ */
+export function agentsAllowing(tools: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
+  fs.cpSync(path.join(repoRoot, "agents"), dir, { recursive: true });
+  const manifest = path.join(dir, "default-assistant/agent.yml");
+  const allow = `  allow:\n${tools.map((tool) => `    - ${tool}\n`).join("")}`;
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace("  allow:\n", allow));
+  return dir;
+}

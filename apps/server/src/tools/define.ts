@@ -55,6 +55,8 @@ export interface DirectiveOutcome {
   /** Why it ended without running to completion: "rejected" by a person, "forbidden" by policy, a timeout… */
   endReason: string | null;
   durationMs: number;
+  /** The machine it ran on. */
+  territory: { id: string; name: string };
 }
 
 export interface Tool<P extends z.ZodType = z.ZodType> {

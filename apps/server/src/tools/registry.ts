@@ -14,6 +14,7 @@ import { skillsLoadTool } from "./skills-load.js";
 import { skillsReadFileTool } from "./skills-read-file.js";
 import { webFetchTool } from "./web-fetch.js";
 import { webSearchTool } from "./web-search.js";
+import { workspaceSetTool } from "./workspace-set.js";
 
 /** Every built-in tool by name. An agent is offered the ones its agent.yml allows that exist here. */
 const builtIn: Tool[] = [
@@ -32,6 +33,7 @@ const builtIn: Tool[] = [
   agentCommitTool,
   agentRevertTool,
   agentLogTool,
+  workspaceSetTool,
 ] as Tool[];
 
 const byName = new Map(builtIn.map((tool) => [tool.name, tool]));

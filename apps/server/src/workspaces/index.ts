@@ -1,4 +1,4 @@
-import type { FacilityKind } from "@cybros/protocol";
+import type { ConversationDetail, FacilityKind } from "@cybros/protocol";
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { agentPrograms, conversations, facilities, territories } from "../db/schema.js";
@@ -125,6 +125,36 @@ export async function facilityWorkspace(db: Db, facilityId: string): Promise<Wor
       status: territory.status,
     },
   };
+}
+
+/** The workspace a conversation's header shows: the one it has, or its agent's; nothing is made to show it. */
+export async function workspaceShown(
+  services: Services,
+  conversation: { workspaceFacilityId: string | null; agentProgramId: string },
+): Promise<ConversationDetail["workspace"]> {
+  let facilityId = conversation.workspaceFacilityId;
+  if (!facilityId) {
+    const [agent] = await services.db
+      .select({ facilityId: agentPrograms.workspaceFacilityId })
+      .from(agentPrograms)
+      .where(eq(agentPrograms.id, conversation.agentProgramId));
+    facilityId = agent?.facilityId ?? null;
+  }
+  const workspace = facilityId ? await facilityWorkspace(services.db, facilityId) : undefined;
+  if (!workspace) return null;
+  return { territory: workspace.territory.name, path: workspace.root, online: workspace.territory.status === "online" };
+}
+
+/**
+ * A territory's own scratch folder (kind empty, its id the territory's): where a command that belongs to no
+ * workspace runs, such as checking a folder before it becomes one. Made once.
+ */
+export async function scratchFacility(db: Db, territory: { id: string; accountId: string }): Promise<string> {
+  await db
+    .insert(facilities)
+    .values({ id: territory.id, accountId: territory.accountId, territoryId: territory.id, kind: "empty" })
+    .onConflictDoNothing();
+  return territory.id;
 }
 
 /** The account's embedded local territory, unless revoked. */
