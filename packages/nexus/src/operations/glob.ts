@@ -12,8 +12,8 @@ export async function glob(
 ): Promise<GlobResult> {
   const folder = resolveInFacility(facility, operation.path ?? ".");
   const stat = await fs.stat(folder.real).catch(() => undefined);
-  if (!stat) throw new OperationError(`${operation.path} does not exist`);
-  if (!stat.isDirectory()) throw new OperationError(`${operation.path} is a file, not a folder`);
+  if (!stat) throw new OperationError(`${operation.path ?? "."} does not exist`);
+  if (!stat.isDirectory()) throw new OperationError(`${operation.path ?? "."} is a file, not a folder`);
   const matches = globMatcher(operation.pattern);
   const prefix = folder.relative === "." ? "" : `${folder.relative}/`;
   const files = (await listFiles(folder.real, signal)).filter(matches).sort();

@@ -39,7 +39,7 @@ export async function grep(
 ): Promise<GrepResult> {
   const target = resolveInFacility(facility, operation.path ?? ".");
   const stat = await fs.stat(target.real).catch(() => undefined);
-  if (!stat) throw new OperationError(`${operation.path} does not exist`);
+  if (!stat) throw new OperationError(`${operation.path ?? "."} does not exist`);
   const found =
     engine === "ripgrep"
       ? await withRipgrep(operation, facility, target.real, signal)
