@@ -65,10 +65,14 @@ export function notRun(outcome: DirectiveOutcome): ToolResult | undefined {
   // Failed without an exit code: the Nexus could not start it; its reason is the result's error.
   const error = operationError.safeParse(outcome.result);
   const why = error.success ? error.data.error : (NOT_RUN[reason] ?? outcome.stderr.trim());
-  return { summary: "Could not run", output: `It could not run: ${why || "no reason given"}.`, isError: true };
+  return {
+    summary: "Could not run",
+    output: `It could not run: ${why.replace(/\.$/, "") || "no reason given"}.`,
+    isError: true,
+  };
 }
 
-/** "rejected: too risky" → "Reason: too risky." */
+/** "rejected: too risky" → "Reason: too risky" */
 function detail(reason: string): string {
   const text = reason.replace(/^(rejected|forbidden)[:\s-]*/, "").trim();
   return text ? `Reason: ${text}` : "";
