@@ -1,6 +1,7 @@
 import path from "node:path";
 import {
   type ClaimedDirective,
+  type DirectiveFinishedRequest,
   type DriverName,
   MAX_LOG_CHUNK_BYTES,
   type OutputStream,
@@ -9,6 +10,7 @@ import {
 import { type ConduitsClient, ConduitsError, withRetries } from "./client.js";
 import { bwrapWorks, runDirective } from "./drivers.js";
 import { FinishedJournal, type JournalEntry } from "./journal.js";
+import { performOperation } from "./operations/index.js";
 
 export const NEXUS_VERSION = "0.1.0";
 const POLL_BACKOFF_MAX_MS = 30_000;
@@ -21,7 +23,7 @@ export interface NexusOptions {
 
 /**
  * The daemon: keeps the territory's heartbeat, long-polls for directives while a slot is free, and runs each
- * with the host driver, reporting start, output, heartbeats and the end.
+ * with its driver (or performs its coding operation), reporting start, output, heartbeats and the end.
  */
 export class Nexus {
   private readonly running = new Map<string, Promise<void>>();
@@ -122,18 +124,31 @@ export class Nexus {
       spec.facility.kind === "path" && spec.facility.root
         ? spec.facility.root
         : path.join(this.options.dir, "facilities", spec.facility.id);
-    const outcome = await runDirective(spec, facilityRoot, { onOutput, cancel: cancel.signal });
+    // A coding operation is the Nexus's own work (no process); everything else runs with its driver.
+    const report =
+      "operation" in spec.command
+        ? await performOperation(spec, facilityRoot, cancel.signal).then(
+            (outcome): DirectiveFinishedRequest => ({
+              status: outcome.status,
+              exit_code: outcome.exitCode,
+              result: outcome.result,
+            }),
+          )
+        : await runDirective(spec, facilityRoot, { onOutput, cancel: cancel.signal }).then(
+            (outcome): DirectiveFinishedRequest => ({
+              status: outcome.status,
+              exit_code: outcome.exitCode,
+              result: outcome.error ? { error: outcome.error } : null,
+              ...(outcome.diff
+                ? { diff_base64: outcome.diff.bytes.toString("base64"), diff_truncated: outcome.diff.truncated }
+                : {}),
+            }),
+          );
     clearInterval(heartbeat);
     await sending;
     await this.reportFinished({
       directive,
-      report: {
-        status: outcome.status,
-        exit_code: outcome.exitCode,
-        stdout_truncated: truncated.stdout,
-        stderr_truncated: truncated.stderr,
-        result: outcome.error ? { error: outcome.error } : null,
-      },
+      report: { ...report, stdout_truncated: truncated.stdout, stderr_truncated: truncated.stderr },
     });
   }
 

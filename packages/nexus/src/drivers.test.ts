@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -76,6 +77,44 @@ describe("host driver", () => {
     );
     expect(outcome).toEqual({ status: "canceled", exitCode: 143 });
     expect(output.join("")).toBe("started\n");
+  });
+});
+
+describe("the facility's git diff", () => {
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd });
+
+  it("comes with the outcome when the facility is a repository, and not otherwise", async () => {
+    const repo = path.join(scratch, "repo");
+    fs.mkdirSync(repo);
+    git(repo, "init", "-q");
+    fs.writeFileSync(path.join(repo, "tracked.txt"), "one\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-qm", "first");
+    const changed = await runDirective(specOf({ command: { shell: "echo two >> tracked.txt; exit 1" } }), repo, {
+      onOutput: () => {},
+      cancel: new AbortController().signal,
+    });
+    expect(changed).toMatchObject({ status: "failed", exitCode: 1, diff: { truncated: false } });
+    expect(changed.diff!.bytes.toString()).toContain(
+      "--- a/tracked.txt\n+++ b/tracked.txt\n@@ -1 +1,2 @@\n one\n+two\n",
+    );
+
+    const clean = await runDirective(specOf({ command: { shell: "git checkout -q -- ." } }), repo, {
+      onOutput: () => {},
+      cancel: new AbortController().signal,
+    });
+    expect(clean.diff).toEqual({ bytes: Buffer.alloc(0), truncated: false });
+
+    // A folder the repository ignores is not a repository of its own.
+    fs.writeFileSync(path.join(repo, ".gitignore"), "scratch/\n");
+    const ignored = await runDirective(specOf({ command: { argv: ["true"] } }), path.join(repo, "scratch"), {
+      onOutput: () => {},
+      cancel: new AbortController().signal,
+    });
+    expect(ignored).toEqual({ status: "succeeded", exitCode: 0 });
+    const plain = await run({ command: { argv: ["true"] } });
+    expect(plain.outcome).toEqual({ status: "succeeded", exitCode: 0 });
   });
 });
 

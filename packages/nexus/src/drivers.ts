@@ -2,7 +2,8 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { DirectiveSpec, FinalDirectiveState, OutputStream } from "@cybros/protocol";
+import { type DirectiveSpec, type FinalDirectiveState, MAX_DIFF_BYTES, type OutputStream } from "@cybros/protocol";
+import { facilityDiff } from "./git.js";
 
 /** How a run ended, as the driver saw it. */
 export interface DriverOutcome {
@@ -10,6 +11,8 @@ export interface DriverOutcome {
   /** The process's code; 124 after a timeout; 128+N when a signal ended it. */
   exitCode: number | null;
   error?: string;
+  /** `git diff` of the facility after the command, when it is a repository; cut at MAX_DIFF_BYTES. */
+  diff?: { bytes: Buffer; truncated: boolean };
 }
 
 export interface DriverRun {
@@ -46,9 +49,13 @@ const SANDBOX_WORKSPACE = "/workspace";
  * Runs a directive with its driver. `host`: the command runs in its own process group in the facility. `bwrap`:
  * the same inside bubblewrap, with the system read-only, only the facility writable (at /workspace), and no
  * network unless the spec asks for it. A timeout or a cancel sends SIGTERM to the whole group, then SIGKILL after
- * a grace; a timeout reports exit 124.
+ * a grace; a timeout reports exit 124. When the facility is a git repository, its diff after the command comes
+ * with the outcome.
  */
 export async function runDirective(spec: DirectiveSpec, facilityRoot: string, run: DriverRun): Promise<DriverOutcome> {
+  if ("operation" in spec.command) {
+    return { status: "failed", exitCode: null, error: "an operation is performed by the Nexus, not by a driver" };
+  }
   let cwd: string;
   try {
     cwd = facilityCwd(facilityRoot, spec.cwd);
@@ -124,10 +131,12 @@ export async function runDirective(spec: DirectiveSpec, facilityRoot: string, ru
   signalGroup(child.pid, "SIGKILL");
 
   if (ended.error) return { status: "failed", exitCode: null, error: ended.error.message };
-  if (stoppedBy === "timeout") return { status: "timed_out", exitCode: 124 };
+  const diff = await facilityDiff(root, MAX_DIFF_BYTES);
+  const withDiff = diff ? { diff } : {};
+  if (stoppedBy === "timeout") return { status: "timed_out", exitCode: 124, ...withDiff };
   const exitCode = ended.signal ? 128 + (SIGNALS[ended.signal] ?? 0) : ended.code;
-  if (stoppedBy === "cancel") return { status: "canceled", exitCode };
-  return { status: exitCode === 0 ? "succeeded" : "failed", exitCode };
+  if (stoppedBy === "cancel") return { status: "canceled", exitCode, ...withDiff };
+  return { status: exitCode === 0 ? "succeeded" : "failed", exitCode, ...withDiff };
 }
 
 /**

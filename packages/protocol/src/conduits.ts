@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { directiveState, outputStream } from "./directives.js";
+import { codingOperation } from "./operations.js";
 
 /**
  * The Conduits control plane (`/conduits/v1`): what a Nexus sends and what the server answers, defined once.
@@ -76,9 +77,11 @@ export const facilityPath = z
   .refine((value) => !value.startsWith("/") && !value.startsWith("\\"), "must be relative to the facility")
   .refine((value) => !value.split(/[\\/]/).includes(".."), "must stay inside the facility");
 
+/** A program and its arguments, a `/bin/sh` script, or a coding operation the Nexus performs itself. */
 export const directiveCommand = z.union([
   z.object({ argv: z.array(z.string().max(32_768)).min(1, "needs at least the program").max(1024) }),
   z.object({ shell: z.string().min(1, "is required").max(65_536) }),
+  z.object({ operation: codingOperation }),
 ]);
 export type DirectiveCommand = z.infer<typeof directiveCommand>;
 

@@ -5,6 +5,16 @@ import { agentLogTool } from "./agent-log.js";
 import { agentReadSelfTool } from "./agent-read-self.js";
 import { agentRevertTool } from "./agent-revert.js";
 import { agentWriteSelfTool } from "./agent-write-self.js";
+import { bashTool } from "./coding/bash.js";
+import { editFileTool } from "./coding/edit-file.js";
+import { gitCommitTool } from "./coding/git-commit.js";
+import { gitDiffTool } from "./coding/git-diff.js";
+import { gitLogTool } from "./coding/git-log.js";
+import { gitStatusTool } from "./coding/git-status.js";
+import { globTool } from "./coding/glob.js";
+import { grepTool } from "./coding/grep.js";
+import { readFileTool } from "./coding/read-file.js";
+import { writeFileTool } from "./coding/write-file.js";
 import type { Tool } from "./define.js";
 import { memoryForgetTool } from "./memory-forget.js";
 import { memorySearchTool } from "./memory-search.js";
@@ -34,6 +44,16 @@ const builtIn: Tool[] = [
   agentRevertTool,
   agentLogTool,
   workspaceSetTool,
+  readFileTool,
+  writeFileTool,
+  editFileTool,
+  globTool,
+  grepTool,
+  bashTool,
+  gitStatusTool,
+  gitDiffTool,
+  gitCommitTool,
+  gitLogTool,
 ] as Tool[];
 
 const byName = new Map(builtIn.map((tool) => [tool.name, tool]));

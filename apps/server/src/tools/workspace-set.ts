@@ -6,6 +6,7 @@ import { defineTool, ToolError } from "./define.js";
 
 /** Prints the folder's real path (~/ is the home folder there), then its repository's top folder if any. */
 const CHECK_FOLDER = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
   'case "$1" in "~/"*) set -- "$HOME/${1#"~/"}";; esac',
   'cd -- "$1" 2>/dev/null || { echo "not a folder: $1" >&2; exit 3; }',
   "pwd -P",
