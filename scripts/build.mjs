@@ -17,7 +17,11 @@ export async function buildAll() {
   });
   const pkg = JSON.parse(fs.readFileSync(path.join(serverDir, "package.json"), "utf8"));
   // Workspace packages are bundled (they ship TypeScript); registry packages stay external.
-  const external = Object.keys(pkg.dependencies).filter((name) => !name.startsWith("@cybros/"));
+  const readName = (dir) => JSON.parse(fs.readFileSync(path.join(root, dir, "package.json"), "utf8")).name;
+  const workspaces = new Set(
+    JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).workspaces.map(readName),
+  );
+  const external = Object.keys(pkg.dependencies).filter((name) => !workspaces.has(name));
   // Chunk names carry a hash: start empty so no earlier build's chunks linger.
   fs.rmSync(path.join(serverDir, "dist"), { recursive: true, force: true });
   await build({

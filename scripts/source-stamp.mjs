@@ -7,6 +7,7 @@ const SOURCES = [
   "apps/web/index.html",
   "apps/web/public",
   "packages/protocol/src",
+  "packages/nexus/src",
   "package-lock.json",
 ];
 

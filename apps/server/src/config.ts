@@ -14,6 +14,7 @@ const envSchema = z.object({
     .optional(),
   CYBROS_SECRET_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   CYBROS_MOCK_LLM: z.enum(["on", "off"]).default("on"),
+  CYBROS_LOCAL_NEXUS: z.enum(["on", "off"]).default("on"),
   CYBROS_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
   CYBROS_ALLOWED_HOSTS: z
     .string()
@@ -49,6 +50,8 @@ export interface Config {
   databaseUrl?: string;
   secretKey?: string;
   mockLlm: boolean;
+  /** Run a Nexus inside this process for the account's "This computer" territory (conduits/local-nexus.ts). */
+  localNexus: boolean;
   /** Host names (lower-case, no port) requests may address; anything else is refused (DNS rebinding). */
   allowedHosts: string[];
   /** A session unused this long, or this old, is refused and deleted. */
@@ -100,6 +103,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL,
     secretKey: env.CYBROS_SECRET_KEY,
     mockLlm: env.CYBROS_MOCK_LLM === "on",
+    localNexus: env.CYBROS_LOCAL_NEXUS === "on",
     allowedHosts: allowedHostsFrom(env),
     sessionIdleMs: env.CYBROS_SESSION_IDLE_DAYS * DAY_MS,
     sessionMaxAgeMs: env.CYBROS_SESSION_MAX_DAYS * DAY_MS,

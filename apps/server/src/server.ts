@@ -1,6 +1,8 @@
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
+import { defaultAccount } from "./accounts/index.js";
 import { Conduits } from "./conduits/index.js";
+import { type LocalNexus, prepareLocalNexus } from "./conduits/local-nexus.js";
 import { type Config, createDataFolder } from "./config.js";
 import { type Database, openDatabase } from "./db/index.js";
 import type { StartedPglite } from "./db/pglite-open.js";
@@ -27,6 +29,8 @@ const IDLE_CONNECTION_MS = 65_000;
 export interface Server {
   services: Services;
   app: Hono<AppEnv>;
+  /** The embedded Nexus of the default account's local territory, when CYBROS_LOCAL_NEXUS is on. */
+  localNexus?: LocalNexus;
   /** Starts accepting HTTP connections; resolves with the bound URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -80,16 +84,21 @@ export async function createServer(
     await services.runs.start(services);
     await recoverRuns(services);
     jobs = startPeriodicTasks(services, [reapStaleRunsJob]);
+    const localNexus = config.localNexus
+      ? await prepareLocalNexus(services, (await defaultAccount(database.db)).id)
+      : undefined;
     const app = createApp(services);
     let httpServer: ReturnType<typeof serve> | undefined;
 
     return {
       services,
       app,
+      localNexus,
       listen: () =>
         new Promise((resolve, reject) => {
           httpServer = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
             services.self.url = reachableSelfUrl(info.address, info.port);
+            localNexus?.start(services.self.url);
             resumeInterruptedRuns(services).catch((error) => log.error({ err: error }, "resuming runs failed"));
             resolve(`http://${info.address.includes(":") ? `[${info.address}]` : info.address}:${info.port}`);
           });
@@ -101,6 +110,8 @@ export async function createServer(
           server.headersTimeout = IDLE_CONNECTION_MS + 1_000;
         }),
       close: async () => {
+        // The local Nexus reports what it cancels while the HTTP server still answers.
+        await localNexus?.stop();
         // Held Nexus polls answer now rather than being cut off.
         await services.conduits.stop();
         if (httpServer) {

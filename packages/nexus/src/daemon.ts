@@ -16,9 +16,17 @@ export const NEXUS_VERSION = "0.1.0";
 const POLL_BACKOFF_MAX_MS = 30_000;
 
 export interface NexusOptions {
+  /** Holds the finished-report journal, and the facilities unless `workspacesDir` says otherwise. */
   dir: string;
+  /** Where facilities of kinds empty and repo live (`<dir>/facilities` by default), one folder per facility. */
+  workspacesDir?: string;
   slots: number;
   log: (message: string) => void;
+  /**
+   * On stop, cancel running directives (their process groups get SIGTERM, then SIGKILL) instead of letting them
+   * finish: a Nexus inside the server must not leave commands behind when the server exits.
+   */
+  cancelOnStop?: boolean;
 }
 
 /**
@@ -27,20 +35,28 @@ export interface NexusOptions {
  */
 export class Nexus {
   private readonly running = new Map<string, Promise<void>>();
+  private readonly cancels = new Map<string, AbortController>();
   private slotFreed: (() => void) | undefined;
   private readonly drivers: DriverName[] = ["host"];
   private readonly journal: FinishedJournal;
+  private stopSignal: AbortSignal | undefined;
 
   constructor(
     private readonly client: ConduitsClient,
     private readonly options: NexusOptions,
   ) {
     this.journal = new FinishedJournal(options.dir);
-    if (bwrapWorks().ok) this.drivers.push("bwrap");
   }
 
-  /** Runs until `stop` aborts; then stops polling and lets running directives finish. */
+  /** Runs until `stop` aborts; then stops polling and lets running directives finish (or cancels them). */
   async run(stop: AbortSignal): Promise<void> {
+    this.stopSignal = stop;
+    if ((await bwrapWorks()).ok) this.drivers.push("bwrap");
+    if (this.options.cancelOnStop) {
+      stop.addEventListener("abort", () => {
+        for (const cancel of this.cancels.values()) cancel.abort();
+      });
+    }
     const heartbeats = await this.keepTerritoryHeartbeat(stop);
     for (const entry of this.journal.pending()) {
       await this.reportFinished(entry).catch((error) => this.options.log(`replay failed: ${(error as Error).message}`));
@@ -79,6 +95,7 @@ export class Nexus {
       .catch((error) => this.options.log(`directive ${directive.directive_id}: ${(error as Error).message}`))
       .finally(() => {
         this.running.delete(directive.directive_id);
+        this.cancels.delete(directive.directive_id);
         this.slotFreed?.();
         this.slotFreed = undefined;
       });
@@ -89,6 +106,8 @@ export class Nexus {
     const { spec } = directive;
     await withRetries(() => this.client.started(directive, NEXUS_VERSION));
     const cancel = new AbortController();
+    this.cancels.set(directive.directive_id, cancel);
+    if (this.options.cancelOnStop && this.stopSignal?.aborted) cancel.abort();
     const heartbeat = setInterval(() => {
       this.client
         .directiveHeartbeat(directive)
@@ -123,7 +142,7 @@ export class Nexus {
     const facilityRoot =
       spec.facility.kind === "path" && spec.facility.root
         ? spec.facility.root
-        : path.join(this.options.dir, "facilities", spec.facility.id);
+        : path.join(this.options.workspacesDir ?? path.join(this.options.dir, "facilities"), spec.facility.id);
     // A coding operation is the Nexus's own work (no process); everything else runs with its driver.
     const report =
       "operation" in spec.command

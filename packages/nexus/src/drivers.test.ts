@@ -127,7 +127,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const bwrap = bwrapWorks();
+const bwrap = await bwrapWorks();
 if (!bwrap.ok) console.info(`drivers.test.ts: bwrap tests not run: ${bwrap.detail}`);
 
 describe.runIf(bwrap.ok)("bwrap driver", () => {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -157,16 +157,26 @@ export function sandboxArgs(facilityRoot: string, cwd: string, network: boolean)
   return args;
 }
 
-/** Whether bubblewrap can start a sandbox here (installed, and user namespaces allowed); why not otherwise. */
-export function bwrapWorks(): { ok: boolean; detail: string } {
-  const probe = spawnSync("bwrap", [...sandboxArgs(os.tmpdir(), SANDBOX_WORKSPACE, false), "--", "true"], {
-    stdio: "pipe",
-    timeout: 10_000,
+/**
+ * Whether bubblewrap can start a sandbox here (installed, and user namespaces allowed); why not otherwise.
+ * Asynchronous, so a Nexus running inside the server never blocks its event loop on the probe.
+ */
+export function bwrapWorks(): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const probe = spawn("bwrap", [...sandboxArgs(os.tmpdir(), SANDBOX_WORKSPACE, false), "--", "true"], {
+      stdio: ["ignore", "ignore", "pipe"],
+      timeout: 10_000,
+    });
+    let stderr = "";
+    probe.stderr.on("data", (data: Buffer) => {
+      stderr += data.toString();
+    });
+    probe.once("error", (error) => resolve({ ok: false, detail: `bubblewrap is not installed (${error.message})` }));
+    probe.once("close", (code) => {
+      if (code !== 0) resolve({ ok: false, detail: `bubblewrap cannot start a sandbox: ${stderr.trim()}` });
+      else resolve({ ok: true, detail: "a read-only system, the facility writable, no network by default" });
+    });
   });
-  if (probe.error) return { ok: false, detail: `bubblewrap is not installed (${probe.error.message})` };
-  if (probe.status !== 0)
-    return { ok: false, detail: `bubblewrap cannot start a sandbox: ${probe.stderr.toString().trim()}` };
-  return { ok: true, detail: "a read-only system, the facility writable, no network by default" };
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -4,6 +4,7 @@ import { ConduitsClient } from "./client.js";
 import { defaultDir, readConfig, writeConfig } from "./config.js";
 import { NEXUS_VERSION, Nexus } from "./daemon.js";
 import { bwrapWorks } from "./drivers.js";
+import { nexusPlatform } from "./index.js";
 
 const USAGE = `cybros-nexus ${NEXUS_VERSION}: runs Cybros directives on this machine
 
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
       const enrolled = await ConduitsClient.enroll(values.server, {
         enroll_token: values.token,
         name: values.name ?? os.hostname(),
-        platform: `${process.platform}-${process.arch}`,
+        platform: nexusPlatform(),
         labels: {},
         capacity: slots,
       });
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
         check("credential", false, (error as Error).message);
       }
       check("driver host", process.platform !== "win32", "a process group per directive (POSIX)");
-      const bwrap = bwrapWorks();
+      const bwrap = await bwrapWorks();
       console.log(`${bwrap.ok ? "ok  " : "no  "} driver bwrap: ${bwrap.detail}`);
       return healthy ? 0 : 1;
     }

@@ -217,8 +217,13 @@ export const territorySummary = z.object({
   capacity: z.number().int(),
   running: z.number().int(),
   lastSeenAt: z.string().nullable(),
+  /** The server's own embedded Nexus ("This computer"): not enrolled, not revocable. */
+  local: z.boolean(),
 });
 export type TerritorySummary = z.infer<typeof territorySummary>;
+
+export const territoryList = z.object({ territories: z.array(territorySummary) });
+export type TerritoryList = z.infer<typeof territoryList>;
 
 export const enrollmentTokenCreated = z.object({
   token: z.string(),

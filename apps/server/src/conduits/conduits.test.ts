@@ -598,5 +598,17 @@ describe("/api/territories, for System settings", () => {
     expect((await nexus.call("/polls", { wait_seconds: 0 })).status).toBe(403);
     const unknown = await client.post("/api/territories/01900000-0000-7000-8000-000000000000/revocation");
     expect(unknown.status).toBe(404);
+    expect((await client.post("/api/territories/not-an-id/revocation")).status).toBe(404);
+  });
+
+  it("names the public URL in the enrollment command when one is set", async () => {
+    const behindProxy = await startSignedIn({ env: { CYBROS_PUBLIC_URL: "https://cybros.example.com/" } });
+    try {
+      const created = await behindProxy.client.post("/api/territories/enrollment-tokens");
+      const { token, command } = enrollmentTokenCreated.parse(await created.json());
+      expect(command).toBe(`npx cybros-nexus enroll --server https://cybros.example.com --token ${token}`);
+    } finally {
+      await behindProxy.server.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { TerritoryHeartbeatRequest, TerritoryHeartbeatResponse, TerritorySu
 import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/index.js";
 import { directives, territories } from "../db/schema.js";
-import { NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import type { Services } from "../services.js";
 import { SILENT_INTERVALS_OFFLINE } from "./index.js";
 
@@ -29,7 +29,8 @@ export async function territoryHeartbeat(
 }
 
 /**
- * Refuses the territory's token from now on. Directives of its facilities that have not started are canceled
+ * Refuses the territory's token from now on. The local territory cannot be revoked: its Nexus is the server's
+ * own (CYBROS_LOCAL_NEXUS=off stops it). Directives of its facilities that have not started are canceled
  * (nothing else may run them); running ones time out once their leases lapse, as their heartbeats are refused.
  */
 export async function revokeTerritory(
@@ -37,12 +38,32 @@ export async function revokeTerritory(
   territoryId: string,
   accountId?: string,
 ): Promise<TerritoryRow> {
+  if (!/^[0-9a-f-]{36}$/i.test(territoryId)) throw new NotFoundError("Territory");
   const [revoked] = await services.db
     .update(territories)
     .set({ status: "revoked", revokedAt: sql`coalesce(${territories.revokedAt}, now())` })
-    .where(and(eq(territories.id, territoryId), accountId ? eq(territories.accountId, accountId) : undefined))
+    .where(
+      and(
+        eq(territories.id, territoryId),
+        accountId ? eq(territories.accountId, accountId) : undefined,
+        eq(territories.local, false),
+      ),
+    )
     .returning();
-  if (!revoked) throw new NotFoundError("Territory");
+  if (!revoked) {
+    // Not found, or the local territory the update left alone.
+    const [local] = await services.db
+      .select({ id: territories.id })
+      .from(territories)
+      .where(and(eq(territories.id, territoryId), accountId ? eq(territories.accountId, accountId) : undefined));
+    if (local) {
+      throw new ConflictError(
+        "territory_local",
+        "This computer runs the server's own Nexus; turn it off with CYBROS_LOCAL_NEXUS=off instead",
+      );
+    }
+    throw new NotFoundError("Territory");
+  }
   const canceled = await services.db
     .update(directives)
     .set({ state: "canceled", endReason: "territory_revoked", finishedAt: sql`now()`, tokenHash: null })
@@ -75,6 +96,7 @@ export function presentTerritory(territory: TerritoryRow): TerritorySummary {
     capacity: territory.capacity,
     running: territory.running,
     lastSeenAt: territory.lastSeenAt?.toISOString() ?? null,
+    local: territory.local,
   };
 }
 

@@ -14,7 +14,9 @@ export function territoryRoutes(services: Services) {
     })
     .post("/enrollment-tokens", async (c) => {
       const { token, expiresAt } = await createEnrollmentToken(services.db, c.var.current!.account.id);
-      const command = `npx cybros-nexus enroll --server ${new URL(c.req.url).origin} --token ${token}`;
+      // The address another machine reaches this server at: the public URL when set, else the one asked.
+      const server = services.config.env.CYBROS_PUBLIC_URL?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
+      const command = `npx cybros-nexus enroll --server ${server} --token ${token}`;
       return c.json({ token, expiresAt: expiresAt.toISOString(), command } satisfies EnrollmentTokenCreated, 201);
     })
     .post("/:id/revocation", async (c) => {

@@ -67,6 +67,11 @@ export interface TestServerOptions {
   databaseUrl?: string;
   /** Open this PGlite folder instead of a throwaway in-memory database. */
   pgliteDir?: string;
+  /**
+   * Run the embedded local Nexus ("This computer", conduits/local-nexus.ts) so directives really run; the server
+   * then listens at once. Off by default (CYBROS_LOCAL_NEXUS=off), as most tests drive the Conduits API themselves.
+   */
+  localNexus?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -80,6 +85,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     CYBROS_DATA_DIR: dataDir,
     PORT: "0",
     LOG_LEVEL: "debug",
+    CYBROS_LOCAL_NEXUS: options.localNexus ? "on" : "off",
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   });
@@ -89,6 +95,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const pooled = databaseUrl || options.pgliteDir ? undefined : await takePgliteDatabase(log);
   const server = await createServer(config, log, { database: pooled });
   let baseUrl: string | undefined;
+  // The local Nexus starts once the server knows its own address.
+  if (config.localNexus) baseUrl = await server.listen();
   return {
     ...server,
     config,

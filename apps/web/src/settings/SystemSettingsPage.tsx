@@ -3,9 +3,10 @@ import { useTitle } from "../lib/useTitle";
 import { ProvidersSection } from "../providers/ProvidersSection";
 import { PageHeader } from "../shell/PageHeader";
 import { SettingsBody } from "../shell/SettingsLayout";
+import { TerritoriesSection } from "../territories/TerritoriesSection";
 import { AccountSettingsSection } from "./AccountSettingsSection";
 
-/** /system/settings — what the whole installation uses: providers, agent programs, account defaults. */
+/** /system/settings — what the whole installation uses: providers, agent programs, territories, account defaults. */
 export function SystemSettingsPage() {
   useTitle("System settings");
   return (
@@ -14,6 +15,7 @@ export function SystemSettingsPage() {
       <SettingsBody>
         <ProvidersSection />
         <AgentProgramsSection />
+        <TerritoriesSection />
         <AccountSettingsSection />
       </SettingsBody>
     </>

@@ -20,6 +20,7 @@ const PAGES = [
     sections: [
       { id: "providers", label: "LLM providers" },
       { id: "agent-programs", label: "Agent programs" },
+      { id: "territories", label: "Territories" },
       { id: "account", label: "Account defaults" },
     ],
   },
