@@ -6,6 +6,7 @@ export * from "./conversations.js";
 export * from "./directives.js";
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./policies.js";
 export * from "./providers.js";
 export * from "./runs.js";
 export * from "./text.js";
