@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import {
   type ClaimedDirective,
@@ -143,9 +144,12 @@ export class Nexus {
       spec.facility.kind === "path" && spec.facility.root
         ? spec.facility.root
         : path.join(this.options.workspacesDir ?? path.join(this.options.dir, "facilities"), spec.facility.id);
+    // A folder named as a workspace must exist: making it would hide a mistyped path.
+    const missingFolder = spec.facility.kind === "path" && !fs.existsSync(facilityRoot);
     // A coding operation is the Nexus's own work (no process); everything else runs with its driver.
-    const report =
-      "operation" in spec.command
+    const report: DirectiveFinishedRequest = missingFolder
+      ? { status: "failed", exit_code: null, result: { error: `the workspace folder ${facilityRoot} does not exist` } }
+      : "operation" in spec.command
         ? await performOperation(spec, facilityRoot, cancel.signal).then(
             (outcome): DirectiveFinishedRequest => ({
               status: outcome.status,

@@ -7,6 +7,7 @@ export * from "./directives.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./operations.js";
+export * from "./policies.js";
 export * from "./providers.js";
 export * from "./runs.js";
 export * from "./text.js";

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from "../errors.js";
 import { parseWith } from "../http/validate.js";
 import { uuidv7 } from "../ids.js";
 import type { Services } from "../services.js";
+import { recordApproval } from "./approvals.js";
 import type { DirectiveRow } from "./index.js";
 
 export type FacilityRow = typeof facilities.$inferSelect;
@@ -116,11 +117,22 @@ export async function createDirective(
  * reads `cancel_requested` on its next heartbeat and reports `canceled`). An ended one is a conflict.
  */
 export async function cancelDirective(services: Services, directiveId: string): Promise<DirectiveRow> {
-  const [ended] = await services.db
-    .update(directives)
-    .set({ state: "canceled", finishedAt: sql`now()`, endReason: "canceled_before_start" })
-    .where(and(eq(directives.id, directiveId), inArray(directives.state, ["queued", "awaiting_approval"])))
-    .returning();
+  const ended = await services.db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ state: directives.state })
+      .from(directives)
+      .where(and(eq(directives.id, directiveId), inArray(directives.state, ["queued", "awaiting_approval"])))
+      .for("update");
+    if (!current) return undefined;
+    const [row] = await tx
+      .update(directives)
+      .set({ state: "canceled", finishedAt: sql`now()`, endReason: "canceled_before_start" })
+      .where(eq(directives.id, directiveId))
+      .returning();
+    // The question it waited on is withdrawn: the approval record says so, with no one's answer.
+    if (current.state === "awaiting_approval") await recordApproval(tx, row!, { decision: "withdrawn" });
+    return row;
+  });
   if (ended) {
     await services.conduits.directiveFinished(ended);
     return ended;

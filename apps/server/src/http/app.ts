@@ -4,6 +4,7 @@ import { every } from "hono/combine";
 import { accountRoutes } from "../accounts/routes.js";
 import { agentRoutes } from "../agents/routes.js";
 import { authRoutes } from "../auth/routes.js";
+import { policyRoutes } from "../conduits/policy-routes.js";
 import { conduitsRoutes } from "../conduits/routes.js";
 import { territoryRoutes } from "../conduits/territory-routes.js";
 import { MAX_REQUEST_BODY_BYTES } from "../config.js";
@@ -57,6 +58,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.route("/directives", directiveRoutes(services));
   api.route("/remote-image", remoteImageRoutes());
   api.route("/territories", territoryRoutes(services));
+  api.route("/policies", policyRoutes(services));
   api.all("*", (c) => {
     throw new NotFoundError(`API route ${c.req.method} ${c.req.path}`);
   });

@@ -40,6 +40,7 @@ export async function answerApproval(
       approved: answer.approved,
       ...(answer.reason ? { reason: answer.reason } : {}),
       userId: current.user.id,
+      accountId: current.account.id,
     });
   } else {
     const pending = wait.kind === "await_approval" && wait.state === "waiting" && wait.waitKey;

@@ -1,17 +1,12 @@
 import { and, asc, eq, ne } from "drizzle-orm";
 import { z } from "zod";
+import { localTerritory } from "../conduits/local-nexus.js";
 import { territories } from "../db/schema.js";
-import { localTerritoryOf, scratchFacility, setWorkspace } from "../workspaces/index.js";
-import { defineTool, ToolError } from "./define.js";
+import { folderFacility, setWorkspace } from "../workspaces/index.js";
+import { type DirectiveOutcome, defineTool, ToolError } from "./define.js";
 
-/** Prints the folder's real path (~/ is the home folder there), then its repository's top folder if any. */
-const CHECK_FOLDER = [
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
-  'case "$1" in "~/"*) set -- "$HOME/${1#"~/"}";; esac',
-  'cd -- "$1" 2>/dev/null || { echo "not a folder: $1" >&2; exit 3; }',
-  "pwd -P",
-  "git rev-parse --show-toplevel 2>/dev/null || true",
-].join("\n");
+/** Prints the folder's real path, then its repository's top folder when it is in one. */
+const CHECK_FOLDER = "pwd -P; git rev-parse --show-toplevel 2>/dev/null || true";
 
 export const workspaceSetTool = defineTool("workspace_set", {
   title: ({ path, territory }) => `Set the workspace to ${path}${territory ? ` on ${territory}` : ""}`,
@@ -23,7 +18,11 @@ export const workspaceSetTool = defineTool("workspace_set", {
     "new conversations.",
   ].join(" "),
   parameters: z.object({
-    path: z.string().min(1).max(4096).describe("An absolute path (or one starting with ~/) on that machine."),
+    path: z
+      .string()
+      .max(4096)
+      .refine((value) => value.startsWith("/"), "must be an absolute path (starting with /) on that machine")
+      .describe("The folder's absolute path on that machine."),
     territory: z.string().max(200).optional().describe("The machine's name, as listed under Territories."),
     for_agent: z.boolean().optional().describe("Also make it this agent's default workspace."),
   }),
@@ -43,8 +42,8 @@ export const workspaceSetTool = defineTool("workspace_set", {
             )
             .orderBy(asc(territories.createdAt))
         )[0]
-      : await localTerritoryOf(services.db, context.account.id);
-    if (!territory) {
+      : await localTerritory(services, context.account.id);
+    if (!territory || territory.status === "revoked") {
       throw new ToolError(
         name
           ? `No machine named "${name}" is connected. The connected ones are under System settings → Territories.`
@@ -54,14 +53,12 @@ export const workspaceSetTool = defineTool("workspace_set", {
     if (territory.status === "offline") {
       throw new ToolError(`The machine "${territory.name}" is offline; it cannot check the folder now.`);
     }
+    // Checked inside the folder itself: a command there needs no approval, and a missing folder is not made.
+    const facility = await folderFacility(services.db, context.account.id, territory.id, path.replace(/(.)\/+$/, "$1"));
     return {
       directive: {
-        facilityId: await scratchFacility(services.db, territory),
-        request: {
-          command: { argv: ["sh", "-c", CHECK_FOLDER, "workspace_set", path] },
-          env_allowlist: ["HOME"],
-          timeout_seconds: 15,
-        },
+        facilityId: facility,
+        request: { command: { shell: CHECK_FOLDER }, timeout_seconds: 15 },
       },
     };
   },
@@ -70,7 +67,7 @@ export const workspaceSetTool = defineTool("workspace_set", {
       throw new ToolError(
         outcome.endReason === "rejected"
           ? "The person did not allow checking that folder."
-          : `${path} is not a folder on ${outcome.territory.name}${outcome.stderr.trim() ? ` (${outcome.stderr.trim()})` : ""}.`,
+          : `${path} is not a folder on ${outcome.territory.name}${whyNot(outcome) ? ` (${whyNot(outcome)})` : ""}.`,
       );
     }
     const [root, repoTop] = outcome.stdout.split("\n").map((line) => line.trim());
@@ -91,3 +88,8 @@ export const workspaceSetTool = defineTool("workspace_set", {
     };
   },
 });
+
+function whyNot(outcome: DirectiveOutcome): string {
+  const error = outcome.result?.error;
+  return typeof error === "string" ? error : outcome.stderr.trim();
+}

@@ -1,5 +1,6 @@
 import type { ConversationDetail, FacilityKind } from "@cybros/protocol";
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+import { localTerritory } from "../conduits/local-nexus.js";
 import type { Db } from "../db/index.js";
 import { agentPrograms, conversations, facilities, territories } from "../db/schema.js";
 import { uuidv7 } from "../ids.js";
@@ -44,8 +45,8 @@ export async function workspaceFor(services: Services, owner: WorkspaceOwner): P
     const workspace = await facilityWorkspace(services.db, facilityId);
     if (workspace && workspace.territory.status !== "revoked") return workspace;
   }
-  const local = await localTerritoryOf(services.db, owner.accountId);
-  if (!local) return { missing: NO_TERRITORY };
+  const local = await localTerritory(services, owner.accountId);
+  if (!local || local.status === "revoked") return { missing: NO_TERRITORY };
   const facilityId = uuidv7();
   await services.db.transaction(async (tx) => {
     await tx
@@ -87,13 +88,13 @@ export async function agentFolderFacility(
   services: Services,
   agent: { accountId: string; localPath: string },
 ): Promise<Workspace | undefined> {
-  const local = await localTerritoryOf(services.db, agent.accountId);
-  if (!local) return undefined;
+  const local = await localTerritory(services, agent.accountId);
+  if (!local || local.status === "revoked") return undefined;
   return facilityWorkspace(services.db, await folderFacility(services.db, agent.accountId, local.id, agent.localPath));
 }
 
 /** The facility for a folder of a territory, made once: concurrent callers get the same one. */
-async function folderFacility(db: Db, accountId: string, territoryId: string, root: string): Promise<string> {
+export async function folderFacility(db: Db, accountId: string, territoryId: string, root: string): Promise<string> {
   await db
     .insert(facilities)
     .values({ id: uuidv7(), accountId, territoryId, kind: "path", root })
@@ -143,25 +144,4 @@ export async function workspaceShown(
   const workspace = facilityId ? await facilityWorkspace(services.db, facilityId) : undefined;
   if (!workspace) return null;
   return { territory: workspace.territory.name, path: workspace.root, online: workspace.territory.status === "online" };
-}
-
-/**
- * A territory's own scratch folder (kind empty, its id the territory's): where a command that belongs to no
- * workspace runs, such as checking a folder before it becomes one. Made once.
- */
-export async function scratchFacility(db: Db, territory: { id: string; accountId: string }): Promise<string> {
-  await db
-    .insert(facilities)
-    .values({ id: territory.id, accountId: territory.accountId, territoryId: territory.id, kind: "empty" })
-    .onConflictDoNothing();
-  return territory.id;
-}
-
-/** The account's embedded local territory, unless revoked. */
-export async function localTerritoryOf(db: Db, accountId: string) {
-  const [local] = await db
-    .select()
-    .from(territories)
-    .where(and(eq(territories.accountId, accountId), eq(territories.local, true), ne(territories.status, "revoked")));
-  return local;
 }

@@ -58,7 +58,7 @@ export async function runAsDirective(
   const request: DirectiveRequest = {
     ...plan.request,
     driver: policy.driver,
-    capabilities: { ...plan.request.capabilities, network: policy.network },
+    capabilities: { network: policy.network, network_allowlist: policy.network_allowlist },
   };
   const waitId = uuidv7();
   const asks = policy.decision === "needs_approval";
@@ -134,7 +134,11 @@ export function cardDraft(scope: RunScope, toolStep: StepRow, data: TaskData) {
 }
 
 /** A command as a person reads it before approving it. */
-export function describeCommand(command: DirectiveCommand | Record<string, unknown>): string {
+export function describeCommand(command: DirectiveCommand): string {
+  if ("operation" in command) {
+    const { op, ...rest } = command.operation;
+    return "path" in rest && rest.path ? `${op} ${rest.path}` : `${op} ${JSON.stringify(rest)}`;
+  }
   if ("shell" in command && typeof command.shell === "string") return command.shell;
   if ("argv" in command && Array.isArray(command.argv)) return command.argv.map(shellQuote).join(" ");
   return JSON.stringify(command);
