@@ -1,4 +1,4 @@
-import type { EventEnvelope, MessagesPage, RunSummary } from "@cybros/protocol";
+import type { DirectiveOutput, EventEnvelope, MessagesPage, RunSummary, ToolCallPart } from "@cybros/protocol";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -10,6 +10,8 @@ function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) 
   const encoder = new TextEncoder();
   let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
   const posts: { path: string; body: unknown }[] = [];
+  const outputs = new Map<string, DirectiveOutput>();
+  const answers = { status: 200 };
   let turn = 0;
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -36,6 +38,11 @@ function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) 
           202,
         );
       }
+      if (path.startsWith("/api/approvals/")) {
+        return answers.status === 200
+          ? json({ ok: true })
+          : json({ error: { code: "conflict", message: "Already answered" } }, answers.status);
+      }
       const run = path.split("/")[3]!;
       if (path.endsWith("/cancellation")) return json(runSummary({ id: run, state: "canceled" }));
       if (path.endsWith("/retry")) return json(runSummary({ id: `${run}b`, retryOfId: run }), 202);
@@ -52,6 +59,8 @@ function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) 
     if (path === `/api/conversations/${CONVERSATION}`) {
       return json({ conversation: { id: CONVERSATION }, activeRun, modelWarning: null });
     }
+    const output = /^\/api\/directives\/([^/]+)\/output$/.exec(path);
+    if (output && outputs.has(output[1]!)) return json(outputs.get(output[1]!));
     if (path.startsWith("/api/runs/")) {
       return json({ run: runSummary({ id: path.split("/")[3]! }), llmCalls: [], toolCalls: [] });
     }
@@ -60,6 +69,8 @@ function fakeServer(initial: MessagesPage, activeRun: RunSummary | null = null) 
   return {
     fetch,
     posts,
+    outputs,
+    answers,
     /** Sends envelopes on the open event stream; assertions wait for the frame-batched flush. */
     async send(...events: EventEnvelope[]) {
       await vi.waitFor(() => expect(stream).not.toBeNull());
@@ -295,5 +306,117 @@ describe("ConversationView", { timeout: 20_000 }, () => {
     } finally {
       window.localStorage.removeItem("cybros.chat.stuckMs");
     }
+  });
+
+  describe("commands on a territory", () => {
+    const approval = { id: "d1", command: "rm -rf build", cwd: "/work/app", reasons: ["deletes files"] };
+    const bash: ToolCallPart = {
+      type: "tool_call",
+      id: "task1",
+      callId: "c1",
+      name: "bash",
+      args: { command: "rm -rf build" },
+      state: "running",
+      title: "Ran a command",
+      directive: { id: "d1", territory: "laptop" },
+    };
+    const waitingPage = (part: ToolCallPart) =>
+      page(
+        [
+          transcriptMessage({ id: "u1", turnId: "t1", role: "user", text: "clean up", runId: "r1" }),
+          transcriptMessage({ id: "a1", turnId: "t1", runId: "r1", state: "streaming", parts: [part] }),
+        ],
+        8,
+      );
+    const running = runSummary({ id: "r1", state: "running", activeNodeId: "a1" });
+    const reply = () => document.querySelector('[data-message-id="a1"]') as HTMLElement;
+    const card = () => reply().querySelector("details[data-tool-call]") as HTMLDetailsElement;
+    const fetchesOf = (path: string) =>
+      server.fetch.mock.calls.filter(([input]) => new URL(String(input), "http://localhost").pathname === path);
+
+    it("asks for approval in the card after a reload, and Approve answers it", async () => {
+      server = fakeServer(waitingPage({ ...bash, approval }), running);
+      server.outputs.set("d1", {
+        id: "d1",
+        state: "awaiting_approval",
+        exitCode: null,
+        stdout: "",
+        stderr: "",
+        stdoutSeq: -1,
+        stderrSeq: -1,
+        truncated: false,
+      });
+      vi.stubGlobal("fetch", server.fetch);
+      show();
+      const panel = await screen.findByRole("region", { name: "Approval needed" });
+      expect(card().open).toBe(true);
+      expect(panel.querySelector("pre")!.textContent).toBe("rm -rf build");
+      expect(panel.textContent).toContain("/work/app");
+      expect(panel.textContent).toContain("laptop");
+      expect(panel.textContent).toContain("deletes files");
+      // The reply says what it waits for instead of typing dots.
+      const status = within(reply()).getByText("Waiting for your approval", { selector: "[data-waiting]" });
+      expect(status.getAttribute("data-waiting")).toBe("approval");
+      expect(within(reply()).queryByRole("status", { name: "Assistant is typing" })).toBeNull();
+
+      fireEvent.click(within(panel).getByRole("button", { name: "Approve" }));
+      await vi.waitFor(() => expect(screen.queryByRole("region", { name: "Approval needed" })).toBeNull());
+      expect(server.posts).toEqual([{ path: "/api/approvals/d1", body: { approved: true } }]);
+      expect(within(reply()).getByText("Running on laptop")).toBeTruthy();
+      // The card opened mid-run asked once for what its command printed so far.
+      expect(fetchesOf("/api/directives/d1/output")).toHaveLength(1);
+    });
+
+    it("rejects with a reason, and keeps asking when the answer fails", async () => {
+      start(waitingPage({ ...bash, approval }), running);
+      server.answers.status = 409;
+      const panel = await screen.findByRole("region", { name: "Approval needed" });
+      fireEvent.click(within(panel).getByRole("button", { name: "Reject…" }));
+      fireEvent.change(within(panel).getByLabelText(/Why not/), { target: { value: "Only the cache" } });
+      fireEvent.click(within(panel).getByRole("button", { name: "Reject" }));
+      await vi.waitFor(() => expect(server.posts).toHaveLength(1));
+      expect(server.posts[0]).toEqual({
+        path: "/api/approvals/d1",
+        body: { approved: false, reason: "Only the cache" },
+      });
+      // Still asking, and the button works again.
+      const reject = await within(panel).findByRole("button", { name: "Reject" });
+      await vi.waitFor(() => expect((reject as HTMLButtonElement).disabled).toBe(false));
+      server.answers.status = 200;
+      fireEvent.click(reject);
+      await vi.waitFor(() => expect(screen.queryByRole("region", { name: "Approval needed" })).toBeNull());
+      expect(card().querySelector("[data-tool-summary]")!.textContent).toBe("Rejected");
+    });
+
+    it("streams a command's output into its card, stderr apart, then how it ended", async () => {
+      start(waitingPage(bash), running);
+      await vi.waitFor(() => expect(card()?.open).toBe(true));
+      const out = (seq: number, stream: "stdout" | "stderr", n: number, text: string) =>
+        envelope("directive_output", {
+          ...at,
+          node_id: "task1",
+          seq,
+          text,
+          payload: { directiveId: "d1", stream, seq: n },
+        });
+      await server.send(
+        out(9, "stdout", 0, "removing build\n"),
+        out(10, "stderr", 0, "warning: busy\n"),
+        out(11, "stdout", 1, "done\n"),
+        out(11, "stdout", 1, "done\n"),
+        envelope("directive_state", {
+          ...at,
+          node_id: "task1",
+          seq: 12,
+          payload: { directiveId: "d1", state: "succeeded", exitCode: 0, outputTruncated: false },
+        }),
+      );
+      const pane = () => card().querySelector('[role="log"]') as HTMLElement;
+      await vi.waitFor(() => expect(pane().textContent).toBe("removing build\nwarning: busy\ndone\n"));
+      expect(pane().querySelector('[data-stream="stderr"]')!.textContent).toBe("warning: busy\n");
+      expect(card().textContent).toContain("$ rm -rf build");
+      expect(card().querySelector("[data-directive-end]")!.textContent).toBe("Exit code 0");
+      expect(within(reply()).getByText("Running on laptop")).toBeTruthy();
+    });
   });
 });

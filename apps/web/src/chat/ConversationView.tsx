@@ -9,6 +9,7 @@ import { AssistantMessage, PendingReply, type RowActions, UserMessage } from "./
 import { RunInspector } from "./RunInspector";
 import { activeRun } from "./reconciler";
 import type { ChatSessionOptions, ChatView } from "./session";
+import { ToolHostContext } from "./toolHost";
 import { transcriptItems } from "./transcript";
 import { useChatSession } from "./useChatSession";
 import { useStickToBottom } from "./useStickToBottom";
@@ -123,26 +124,29 @@ export function ConversationView({
               <p className="mt-2 text-sm text-fg-muted">Send a message to start.</p>
             </div>
           ) : (
-            <ol aria-label="Messages" className="flex flex-col">
-              {items.map((item) => (
-                <li key={item.key}>
-                  {item.type === "pending" ? (
-                    <PendingReply run={item.run} busy={view.pending.has(item.run.id)} actions={actions} />
-                  ) : item.message.role === "user" ? (
-                    <UserMessage message={item.message} actions={actions} />
-                  ) : (
-                    <AssistantMessage
-                      message={item.message}
-                      run={item.anchor}
-                      continued={item.continued}
-                      selected={inspecting?.messageId === item.message.id}
-                      busy={item.anchor ? view.pending.has(item.anchor.id) : false}
-                      actions={actions}
-                    />
-                  )}
-                </li>
-              ))}
-            </ol>
+            // Tool cards read their live output and answer approvals through the session.
+            <ToolHostContext.Provider value={session}>
+              <ol aria-label="Messages" className="flex flex-col">
+                {items.map((item) => (
+                  <li key={item.key}>
+                    {item.type === "pending" ? (
+                      <PendingReply run={item.run} busy={view.pending.has(item.run.id)} actions={actions} />
+                    ) : item.message.role === "user" ? (
+                      <UserMessage message={item.message} actions={actions} />
+                    ) : (
+                      <AssistantMessage
+                        message={item.message}
+                        run={item.anchor}
+                        continued={item.continued}
+                        selected={inspecting?.messageId === item.message.id}
+                        busy={item.anchor ? view.pending.has(item.anchor.id) : false}
+                        actions={actions}
+                      />
+                    )}
+                  </li>
+                ))}
+              </ol>
+            </ToolHostContext.Provider>
           )}
         </div>
       </div>
@@ -165,9 +169,11 @@ export function ConversationView({
       />
       <RunAnnouncer state={current?.state ?? null} />
       {inspecting ? (
-        <Inspector open title="Reply details" onClose={() => setInspecting(null)}>
-          <RunInspector runId={inspecting.runId} run={selectedRun} />
-        </Inspector>
+        <ToolHostContext.Provider value={session}>
+          <Inspector open title="Reply details" onClose={() => setInspecting(null)}>
+            <RunInspector runId={inspecting.runId} run={selectedRun} />
+          </Inspector>
+        </ToolHostContext.Provider>
       ) : null}
     </div>
   );

@@ -1,8 +1,8 @@
-import { AlertTriangle, Info, RotateCcw, Sparkles, Square } from "lucide-react";
+import { AlertTriangle, Info, RotateCcw, ShieldAlert, Sparkles, Square, SquareTerminal } from "lucide-react";
 import { type MouseEvent, memo, type ReactNode } from "react";
 import { Link, useInRouterContext } from "react-router";
 import { Button, cn } from "../ui";
-import { isTerminalPhase } from "./indicator";
+import { isTerminalPhase, type Waiting } from "./indicator";
 import { CopyButton, Markdown } from "./Markdown";
 import type { ChatMessage, RunView } from "./reconciler";
 import { ToolCallCard } from "./ToolCallCard";
@@ -96,7 +96,12 @@ export const AssistantMessage = memo(function AssistantMessage({
         <ToolCallCard key={part.id} part={part} />
       ))}
       {live ? (
-        <LiveIndicator run={run} empty={empty} actions={actions} />
+        <LiveIndicator
+          run={run}
+          empty={empty}
+          asking={message.tools.some((t) => t.approval && t.state !== "completed" && t.state !== "error")}
+          actions={actions}
+        />
       ) : (
         <Outcome run={run} message={message} busy={busy} actions={actions} />
       )}
@@ -210,8 +215,20 @@ function Reply({
   );
 }
 
-function LiveIndicator({ run, empty, actions }: { run: RunView; empty: boolean; actions: RowActions }) {
-  const { phase, stuck } = run.indicator;
+function LiveIndicator({
+  run,
+  empty,
+  asking = false,
+  actions,
+}: {
+  run: RunView;
+  empty: boolean;
+  /** A card of this reply waits for the person's approval. */
+  asking?: boolean;
+  actions: RowActions;
+}) {
+  const { phase, stuck, waiting } = run.indicator;
+  if (waiting) return <WaitingNote waiting={asking ? { for: "approval" } : waiting} />;
   return (
     <>
       {phase === "queued" ? (
@@ -227,6 +244,32 @@ function LiveIndicator({ run, empty, actions }: { run: RunView; empty: boolean; 
       )}
       {stuck ? <StuckWarning run={run} reason={stuck} actions={actions} /> : null}
     </>
+  );
+}
+
+/** A run that handed itself back: what it waits for, in place of the typing dots (and never a stuck warning). */
+function WaitingNote({ waiting }: { waiting: Waiting }) {
+  const approval = waiting.for === "approval";
+  const text = approval
+    ? "Waiting for your approval"
+    : waiting.for === "directive"
+      ? waiting.territory
+        ? `Running on ${waiting.territory}`
+        : "Running the command"
+      : "Waiting…";
+  return (
+    <p
+      className={cn("mt-1 flex items-center gap-2 text-sm", approval ? "text-warning-text" : "text-fg-muted")}
+      role="status"
+      data-waiting={waiting.for}
+    >
+      {approval ? (
+        <ShieldAlert aria-hidden className="size-4 shrink-0" />
+      ) : (
+        <SquareTerminal aria-hidden className="size-4 shrink-0 animate-pulse" />
+      )}
+      {text}
+    </p>
   );
 }
 

@@ -1,32 +1,68 @@
-import { AlertCircle, CheckCircle2, ChevronRight, Loader2 } from "lucide-react";
-import { memo, useState } from "react";
+import { AlertCircle, CheckCircle2, ChevronRight, Loader2, ShieldAlert } from "lucide-react";
+import { memo, useEffect, useState } from "react";
 import { cn } from "../ui";
 import type { ToolPart } from "./reconciler";
+import { useDirectiveOutput, useToolHost } from "./toolHost";
+import { ApprovalPanel } from "./tools/ApprovalPanel";
+import { toolView } from "./tools/index";
+import { OutputPane } from "./tools/OutputPane";
 
 const PREVIEW_CHARS = 20_000;
 
 /**
  * A tool call as a collapsible card: what it did in words ("Searched the web for “cats”") and one line about the
- * result or what failed, at a glance; the raw arguments, result or error and the duration one click away.
+ * result or what failed, at a glance; what matters for the tool (a command and its live output, a diff, the lines
+ * read) or the raw arguments and result one click away. A call waiting for a person opens itself with Approve and
+ * Reject; a command opens itself while it runs.
  */
 export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPart }) {
+  const host = useToolHost();
+  const output = useDirectiveOutput(part.id);
+  const view = toolView(part.name);
   const title = part.title || part.name || "Tool";
   const failed = part.state === "error";
+  const done = failed || part.state === "completed";
+  const asking = !done && part.approval !== undefined;
+  const territory = part.directive?.territory;
+  const printing = !done && (output?.chunks.length ?? 0) > 0;
+  const attention = asking || printing || (!done && part.name === "bash" && part.directive !== undefined);
+  const [open, setOpen] = useState(attention);
+  useEffect(() => {
+    if (attention) setOpen(true);
+  }, [attention]);
+
+  // A card shown while its directive runs (a reload mid-run) fetches what it printed so far, once.
+  const directiveId = part.directive?.id;
+  useEffect(() => {
+    if (host && directiveId && !done) host.loadDirectiveOutput(part.id, directiveId);
+  }, [host, directiveId, done, part.id]);
+
   const state = failed
     ? { icon: <AlertCircle aria-hidden className="size-4 text-danger-text" />, label: "Failed" }
     : part.state === "completed"
       ? { icon: <CheckCircle2 aria-hidden className="size-4 text-success-text" />, label: "Done" }
-      : { icon: <Loader2 aria-hidden className="size-4 animate-spin text-fg-subtle" />, label: "Running" };
+      : asking
+        ? { icon: <ShieldAlert aria-hidden className="size-4 text-warning-text" />, label: "Needs approval" }
+        : { icon: <Loader2 aria-hidden className="size-4 animate-spin text-fg-subtle" />, label: "Running" };
   const line = failed
     ? `Failed: ${part.summary || firstLine(part.error) || "the tool did not finish"}`
     : part.state === "completed"
-      ? part.summary
-      : "Running…";
+      ? part.summary || view?.line?.(part)
+      : asking
+        ? "Waiting for your approval"
+        : part.decided?.decision === "rejected"
+          ? "Rejected"
+          : territory
+            ? `Running on ${territory}…`
+            : "Running…";
   return (
     <details
       className="group my-2 rounded-xl border border-line bg-surface text-sm"
       data-tool-call={part.id}
       data-tool-state={part.state}
+      data-approval-pending={asking || undefined}
+      open={open}
+      onToggle={(event) => setOpen(event.currentTarget.open)}
     >
       <summary className="flex cursor-pointer list-none items-start gap-2 rounded-xl px-3 py-2 select-none hover:bg-surface-2 [&::-webkit-details-marker]:hidden">
         <ChevronRight
@@ -40,7 +76,10 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
           </span>
           {line ? (
             <span
-              className={cn("block truncate text-xs", failed ? "text-danger-text" : "text-fg-muted")}
+              className={cn(
+                "block truncate text-xs",
+                failed ? "text-danger-text" : asking ? "text-warning-text" : "text-fg-muted",
+              )}
               data-tool-summary
             >
               {line}
@@ -53,19 +92,57 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
         </span>
       </summary>
       <div className="space-y-3 border-t border-line px-3 py-3">
-        <p className="font-mono text-xs text-fg-subtle">{part.name}</p>
-        <Payload label="Arguments" value={part.args} />
-        {failed ? (
-          <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
-        ) : part.result !== undefined ? (
-          <Payload label="Result" value={part.result} />
-        ) : part.state !== "completed" ? (
-          <p className="text-xs text-fg-subtle">Waiting for the result…</p>
+        {asking && part.approval ? (
+          <ApprovalPanel nodeId={part.id} approval={part.approval} territory={territory} />
         ) : null}
+        {view ? (
+          <>
+            <view.Body part={part} output={output} />
+            {failed && part.name !== "bash" ? (
+              <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
+            ) : null}
+            <RawCall part={part} />
+          </>
+        ) : (
+          <>
+            <p className="font-mono text-xs text-fg-subtle">{part.name}</p>
+            <Payload label="Arguments" value={part.args} />
+            {output && output.chunks.length > 0 ? <OutputPane part={part} view={output} /> : null}
+            {failed ? (
+              <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
+            ) : part.result !== undefined ? (
+              <Payload label="Result" value={part.result} />
+            ) : part.state !== "completed" && !asking ? (
+              <p className="text-xs text-fg-subtle">Waiting for the result…</p>
+            ) : null}
+          </>
+        )}
       </div>
     </details>
   );
 });
+
+/** The call as the model made it and what it got back, behind a button under a tool's own view. */
+function RawCall({ part }: { part: ToolPart }) {
+  const [shown, setShown] = useState(false);
+  if (!shown) {
+    return (
+      <button
+        type="button"
+        onClick={() => setShown(true)}
+        className="text-xs text-fg-subtle hover:text-fg hover:underline"
+      >
+        Show the call ({part.name})
+      </button>
+    );
+  }
+  return (
+    <div className="space-y-3">
+      <Payload label="Arguments" value={part.args} />
+      {part.result !== undefined ? <Payload label="Result" value={part.result} /> : null}
+    </div>
+  );
+}
 
 function firstLine(text: string | undefined): string {
   return text?.trim().split("\n", 1)[0] ?? "";

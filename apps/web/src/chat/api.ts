@@ -1,5 +1,7 @@
 import type {
+  ApprovalAnswer,
   ConversationDetail,
+  DirectiveOutput,
   MessagePart,
   MessagesPage,
   PostMessageResult,
@@ -16,6 +18,10 @@ export interface ChatApi {
   run(runId: string): Promise<RunDetail>;
   cancel(runId: string): Promise<RunSummary>;
   retry(runId: string): Promise<RunSummary>;
+  /** Approves or rejects what a tool call waits on (the approval's id is in its card). */
+  answerApproval(approvalId: string, answer: ApprovalAnswer): Promise<unknown>;
+  /** What a directive printed so far, for a card opened while it runs. */
+  directiveOutput(directiveId: string): Promise<DirectiveOutput>;
 }
 
 export interface PromptSection {
@@ -59,4 +65,6 @@ export const chatApi: ChatApi = {
   run: (runId) => api.get(`/api/runs/${encodeURIComponent(runId)}`),
   cancel: (runId) => api.post(`/api/runs/${encodeURIComponent(runId)}/cancellation`),
   retry: (runId) => api.post(`/api/runs/${encodeURIComponent(runId)}/retry`),
+  answerApproval: (approvalId, answer) => api.post(`/api/approvals/${encodeURIComponent(approvalId)}`, answer),
+  directiveOutput: (directiveId) => api.get(`/api/directives/${encodeURIComponent(directiveId)}/output`),
 };

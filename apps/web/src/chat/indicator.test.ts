@@ -11,7 +11,7 @@ describe("indicator state machine", () => {
     const queued = run([{ type: "queued", at: 0 }]);
     expect(queued.phase).toBe("queued");
     const streaming = step(queued, { type: "started", at: 1 });
-    expect(streaming).toEqual({ phase: "streaming", stuck: null, lastSignalAt: 1, lastProgressAt: 1 });
+    expect(streaming).toEqual({ phase: "streaming", stuck: null, lastSignalAt: 1, lastProgressAt: 1, waiting: null });
     expect(step(streaming, { type: "succeeded", at: 2 }).phase).toBe("completed");
   });
 
@@ -37,7 +37,7 @@ describe("indicator state machine", () => {
       { type: "progress", at: 5 },
       { type: "started", at: 6 },
     ]);
-    expect(state).toEqual({ phase: "streaming", stuck: null, lastSignalAt: 5, lastProgressAt: 5 });
+    expect(state).toEqual({ phase: "streaming", stuck: null, lastSignalAt: 5, lastProgressAt: 5, waiting: null });
   });
 
   it("turns stuck (silent) after total silence while streaming, never while queued", () => {
@@ -71,7 +71,51 @@ describe("indicator state machine", () => {
       stuck: null,
       lastSignalAt: 21_000,
       lastProgressAt: 21_000,
+      waiting: null,
     });
     expect(step(silent, { type: "canceled", at: 22_000 })).toMatchObject({ phase: "canceled", stuck: null });
+  });
+
+  it("waits without ever turning stuck, through heartbeats and a resync's run summary, until the run continues", () => {
+    const waiting = run([
+      { type: "started", at: 0 },
+      { type: "tick", at: 9_000 },
+      { type: "waiting", at: 9_500, waiting: { for: "approval" } },
+    ]);
+    expect(waiting).toMatchObject({ phase: "streaming", stuck: null, waiting: { for: "approval" } });
+    // Minutes of silence (a person thinking, a long build): still waiting, never stuck.
+    let state = waiting;
+    for (const input of [
+      { type: "tick", at: 600_000 },
+      { type: "heartbeat", at: 600_100 },
+      { type: "started", at: 600_200 },
+      { type: "tick", at: 1_200_000 },
+    ] as const) {
+      state = step(state, input);
+    }
+    expect(state).toMatchObject({ stuck: null, waiting: { for: "approval" } });
+    // The run continues: the stuck timers run from here again.
+    const resumed = step(state, { type: "resumed", at: 1_200_000 });
+    expect(resumed).toMatchObject({ phase: "streaming", waiting: null, lastProgressAt: 1_200_000 });
+    expect(step(resumed, { type: "tick", at: 1_210_000 }).stuck).toBe("silent");
+  });
+
+  it("clears a stuck warning when the run starts waiting, and a text chunk or the run's end ends the wait", () => {
+    const stuck = run([
+      { type: "started", at: 0 },
+      { type: "tick", at: 10_000 },
+    ]);
+    expect(stuck.stuck).toBe("silent");
+    const waiting = step(stuck, { type: "waiting", at: 11_000, waiting: { for: "directive", territory: "laptop" } });
+    expect(waiting).toMatchObject({ stuck: null, waiting: { for: "directive", territory: "laptop" } });
+    expect(step(waiting, { type: "progress", at: 12_000 }).waiting).toBeNull();
+    expect(step(waiting, { type: "canceled", at: 12_000 })).toMatchObject({ phase: "canceled", waiting: null });
+    // The same wait again changes nothing; another one replaces it.
+    expect(step(waiting, { type: "waiting", at: 13_000, waiting: { for: "directive", territory: "laptop" } })).toBe(
+      waiting,
+    );
+    expect(step(waiting, { type: "waiting", at: 13_000, waiting: { for: "approval" } }).waiting).toEqual({
+      for: "approval",
+    });
   });
 });

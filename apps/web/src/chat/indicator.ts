@@ -5,9 +5,13 @@
  *   connection is in trouble;
  * - "stalled": heartbeats keep coming but no text or tool progress for `stalledMs` — the model is hanging.
  * New progress clears it. Terminal phases are final: a retry is a new run with its own indicator.
+ * A streaming run can also be `waiting` (for a person's approval, a command on a territory…): it holds nothing and
+ * sends no heartbeats then, so silence is expected and never makes it stuck; it ends when the run continues.
  */
 export type IndicatorPhase = "idle" | "queued" | "streaming" | "completed" | "errored" | "canceled";
 export type StuckReason = "silent" | "stalled";
+/** What a waiting run waits for: a person's answer, a command running on a territory, or something else. */
+export type Waiting = { for: "approval" } | { for: "directive"; territory: string | null } | { for: "other" };
 
 export interface Indicator {
   phase: IndicatorPhase;
@@ -16,6 +20,7 @@ export interface Indicator {
   lastSignalAt: number | null;
   /** Client clock (ms) of the last text or tool progress. */
   lastProgressAt: number | null;
+  waiting: Waiting | null;
 }
 
 export type IndicatorInput =
@@ -26,6 +31,10 @@ export type IndicatorInput =
   /** A heartbeat: alive, but no progress. */
   | { type: "heartbeat"; at: number }
   | { type: "tick"; at: number }
+  /** The run handed itself back until something outside it happens. */
+  | { type: "waiting"; at: number; waiting: Waiting }
+  /** The run continues after a wait (a step started, a tool answered). */
+  | { type: "resumed"; at: number }
   | { type: "succeeded"; at: number }
   | { type: "failed"; at: number }
   | { type: "canceled"; at: number };
@@ -38,7 +47,13 @@ export interface StuckThresholds {
 /** The server heartbeats every 5 s while a run runs; 20 s of total silence means trouble. */
 export const DEFAULT_THRESHOLDS: StuckThresholds = { silentMs: 20_000, stalledMs: 60_000 };
 
-export const idleIndicator: Indicator = { phase: "idle", stuck: null, lastSignalAt: null, lastProgressAt: null };
+export const idleIndicator: Indicator = {
+  phase: "idle",
+  stuck: null,
+  lastSignalAt: null,
+  lastProgressAt: null,
+  waiting: null,
+};
 
 const terminal: ReadonlySet<IndicatorPhase> = new Set(["completed", "errored", "canceled"]);
 
@@ -57,28 +72,40 @@ export function nextIndicator(
     case "queued":
       return state.phase === "idle" ? { ...state, phase: "queued", lastSignalAt: at } : state;
     case "started":
+      // Not a sign the wait ended: a resync's run summary says `running` all through a wait.
       if (state.phase === "streaming") return state;
-      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
+      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at, waiting: null };
     case "progress":
-      if (state.phase === "streaming" && !state.stuck && state.lastProgressAt === at) return state;
-      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
+    case "resumed":
+      if (state.phase === "streaming" && !state.stuck && !state.waiting && state.lastProgressAt === at) return state;
+      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at, waiting: null };
+    case "waiting":
+      if (state.phase === "streaming" && sameWaiting(state.waiting, input.waiting) && !state.stuck) return state;
+      return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at, waiting: input.waiting };
     case "heartbeat": {
-      if (state.phase !== "streaming") return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at };
+      if (state.phase !== "streaming") {
+        return { phase: "streaming", stuck: null, lastSignalAt: at, lastProgressAt: at, waiting: null };
+      }
       // A heartbeat clears silence, not a stall.
       const stuck = state.stuck === "silent" ? null : state.stuck;
       return { ...state, stuck, lastSignalAt: at };
     }
     case "tick": {
-      if (state.phase !== "streaming" || state.stuck) return state;
+      if (state.phase !== "streaming" || state.stuck || state.waiting) return state;
       if (at - (state.lastSignalAt ?? at) >= thresholds.silentMs) return { ...state, stuck: "silent" };
       if (at - (state.lastProgressAt ?? at) >= thresholds.stalledMs) return { ...state, stuck: "stalled" };
       return state;
     }
     case "succeeded":
-      return { ...state, phase: "completed", stuck: null, lastSignalAt: at };
+      return { ...state, phase: "completed", stuck: null, lastSignalAt: at, waiting: null };
     case "failed":
-      return { ...state, phase: "errored", stuck: null, lastSignalAt: at };
+      return { ...state, phase: "errored", stuck: null, lastSignalAt: at, waiting: null };
     case "canceled":
-      return { ...state, phase: "canceled", stuck: null, lastSignalAt: at };
+      return { ...state, phase: "canceled", stuck: null, lastSignalAt: at, waiting: null };
   }
+}
+
+function sameWaiting(a: Waiting | null, b: Waiting): boolean {
+  if (!a || a.for !== b.for) return false;
+  return a.for !== "directive" || a.territory === (b as typeof a).territory;
 }

@@ -4,6 +4,7 @@ import {
   acknowledgeLocal,
   activeRun,
   addLocalMessage,
+  applyDirectiveOutput,
   applyEvent,
   applyEvents,
   applySnapshot,
@@ -11,6 +12,7 @@ import {
   emptyChatState,
   isStreamingMessage,
   orderedMessages,
+  resolveApproval,
   setLocalStatus,
   supersededRuns,
   tick,
@@ -463,5 +465,208 @@ describe("optimistic sends", () => {
     expect(s.messages.get("local:c1")!.local).toMatchObject({ status: "failed", error: "Network error" });
     s = setLocalStatus(s, "c1", "sending");
     expect(texts(s)).toEqual(["user:b", "user:a"]);
+  });
+});
+
+describe("approvals, directive output and waiting runs", () => {
+  const at = { turn_id: "t1", run_id: "r1" };
+  const approval = { id: "d1", command: "rm -rf build", cwd: "/work/app", reasons: ["deletes files"] };
+  const directive = { id: "d1", territory: "laptop" };
+  const bash = toolPart({ id: "task1", name: "bash", args: { command: "rm -rf build" }, directive });
+  const tool = (s: ChatState) => s.messages.get("a1")!.tools[0]!;
+  const waiting = (s: ChatState) => s.runs.get("r1")!.indicator.waiting;
+
+  /** A run that called bash: the card is running, as the tool_call event left it. */
+  const calling = () =>
+    applyEvents(
+      start(),
+      [
+        runEvent("run_started", { ...at, seq: 1 }),
+        created(2, "a1"),
+        envelope("tool_call", { ...at, node_id: "task1", seq: 3, payload: { messageId: "a1", part: bash } }),
+      ],
+      0,
+    );
+  const requested = (seq: number | null) =>
+    envelope("approval_requested", { ...at, node_id: "task1", seq, payload: { approval, directiveId: "d1" } });
+  const resolved = (seq: number | null, decision: "approved" | "rejected" | "withdrawn" = "approved") =>
+    envelope("approval_resolved", {
+      ...at,
+      node_id: "task1",
+      seq,
+      payload: { approvalId: "d1", directiveId: "d1", decision },
+    });
+  const output = (seq: number | null, stream: "stdout" | "stderr", n: number, text: string) =>
+    envelope("directive_output", {
+      ...at,
+      node_id: "task1",
+      seq,
+      text,
+      payload: { directiveId: "d1", stream, seq: n },
+    });
+  const waitingStep = (seq: number, kind: "await_directive" | "await_approval" = "await_directive") =>
+    envelope("run_waiting", {
+      ...at,
+      node_id: "task1",
+      seq,
+      payload: { step: { id: "s2", kind, waitKey: "directive:d1", input: {} } },
+    });
+  const shown = (s: ChatState) =>
+    s.outputs
+      .get("task1")!
+      .chunks.map((c) => `${c.stream}:${c.text}`)
+      .join("|");
+
+  it("puts the request on its card and makes the run wait for a person, then clears it when answered", () => {
+    let s = applyEvents(calling(), [requested(4), waitingStep(5)], 1000);
+    expect(tool(s).approval).toEqual(approval);
+    expect(waiting(s)).toEqual({ for: "approval" });
+    // A person can take their time: no stuck warning however long the silence.
+    s = tick(s, 3_600_000);
+    expect(s.runs.get("r1")!.indicator.stuck).toBeNull();
+    s = applyEvent(s, resolved(6), 3_600_000);
+    expect(tool(s).approval).toBeUndefined();
+    expect(tool(s).decided).toEqual({ id: "d1", decision: "approved" });
+    // Approved: the run now waits on the command, on the card's territory.
+    expect(waiting(s)).toEqual({ for: "directive", territory: "laptop" });
+    // A replay of the request (a reconnect's duplicate or a late copy) never brings the buttons back.
+    s = applyEvents(s, [requested(4), requested(null)], 3_600_000);
+    expect(tool(s).approval).toBeUndefined();
+  });
+
+  it("clears the request when the server answers the POST, before its approval_resolved event", () => {
+    let s = applyEvents(calling(), [requested(4), waitingStep(5)], 0);
+    s = resolveApproval(s, "task1", "d1", "rejected", 0);
+    expect(tool(s).approval).toBeUndefined();
+    expect(waiting(s)).toEqual({ for: "other" });
+    const after = applyEvent(s, resolved(6, "rejected"), 0);
+    expect(tool(after).approval).toBeUndefined();
+    expect(tool(after).decided).toEqual({ id: "d1", decision: "rejected" });
+  });
+
+  it("withdraws the request when its run ends, and a result ends it too", () => {
+    const s = applyEvents(calling(), [requested(4)], 0);
+    expect(tool(applyEvent(s, runEvent("run_canceled", { ...at, seq: 5 }), 0)).approval).toBeUndefined();
+    const result = { ...bash, state: "error" as const, error: "Rejected: deletes files" };
+    const done = applyEvent(
+      s,
+      envelope("tool_result", { ...at, node_id: "task1", seq: 5, payload: { messageId: "a1", part: result } }),
+      0,
+    );
+    expect(tool(done).approval).toBeUndefined();
+    expect(waiting(done)).toBeNull();
+  });
+
+  it("asks for the page when a request names a card it does not hold", () => {
+    const s = applyEvent(start(), requested(4), 0);
+    expect(s.resync).toBe(true);
+  });
+
+  it("shows a request after a reload from the page alone, and the run waits for it", () => {
+    const waitingPart = { ...bash, approval };
+    let s = applySnapshot(
+      start(),
+      page([transcriptMessage({ id: "a1", runId: "r1", state: "streaming", parts: [waitingPart] })], 9),
+      {
+        runs: [runSummary({ id: "r1", state: "running", activeNodeId: "a1" })],
+        now: 0,
+      },
+    );
+    expect(tool(s).approval).toEqual(approval);
+    expect(waiting(s)).toEqual({ for: "approval" });
+    expect(tick(s, 600_000).runs.get("r1")!.indicator.stuck).toBeNull();
+    // A page made after the answer no longer has it: the card stops asking.
+    s = applySnapshot(s, page([transcriptMessage({ id: "a1", runId: "r1", state: "streaming", parts: [bash] })], 12));
+    expect(tool(s).approval).toBeUndefined();
+  });
+
+  it("keeps a request that arrived after the page was made", () => {
+    let s = applyEvents(calling(), [requested(8)], 0);
+    s = applySnapshot(s, page([transcriptMessage({ id: "a1", runId: "r1", state: "streaming", parts: [bash] })], 6));
+    expect(tool(s).approval).toEqual(approval);
+  });
+
+  it("appends output per stream by seq, in arrival order, dropping duplicates and overlaps", () => {
+    const s = applyEvents(
+      calling(),
+      [
+        output(4, "stdout", 0, "building\n"),
+        output(5, "stderr", 0, "warning: old\n"),
+        output(null, "stdout", 1, "done\n"),
+        // The persisted copy of the live chunk above, a replayed one, and a stale stderr chunk.
+        output(6, "stdout", 1, "done\n"),
+        output(4, "stdout", 0, "building\n"),
+        output(7, "stderr", 0, "warning: old\n"),
+        output(8, "stderr", 1, "error: failed\n"),
+      ],
+      0,
+    );
+    expect(shown(s)).toBe("stdout:building\n|stderr:warning: old\n|stdout:done\n|stderr:error: failed\n");
+    expect(s.outputs.get("task1")!.lastSeq).toEqual({ stdout: 1, stderr: 1 });
+    // The output is the command's, not the run's progress: the run still waits on it.
+    expect(waiting(s)).toEqual({ for: "directive", territory: "laptop" });
+  });
+
+  it("merges the output fetched on a reload mid-run with the events around it", () => {
+    // Events after the page's cursor arrived before the fetch answered: stdout 3, stderr 2.
+    let s = applyEvents(calling(), [output(10, "stdout", 3, "three\n"), output(11, "stderr", 2, "e2\n")], 0);
+    s = applyDirectiveOutput(s, "task1", {
+      id: "d1",
+      state: "running",
+      exitCode: null,
+      stdout: "zero\none\ntwo\nthree\n",
+      stderr: "e0\ne1\n",
+      stdoutSeq: 3,
+      stderrSeq: 1,
+      truncated: false,
+    });
+    expect(shown(s)).toBe("stdout:zero\none\ntwo\nthree\n|stderr:e0\ne1\n|stderr:e2\n");
+    // Events continue above the fetched seqs; ones it already holds add nothing.
+    s = applyEvents(s, [output(12, "stdout", 2, "two\n"), output(13, "stdout", 4, "four\n")], 0);
+    expect(shown(s)).toBe("stdout:zero\none\ntwo\nthree\n|stderr:e0\ne1\n|stderr:e2\n|stdout:four\n");
+  });
+
+  it("records how the directive ended; a late state never revives it", () => {
+    const state = (seq: number, st: "running" | "succeeded" | "timed_out", exitCode: number | null) =>
+      envelope("directive_state", {
+        ...at,
+        node_id: "task1",
+        seq,
+        payload: { directiveId: "d1", state: st, exitCode, outputTruncated: st === "timed_out" },
+      });
+    const s = applyEvents(
+      calling(),
+      [state(4, "running", null), state(6, "timed_out", 124), state(5, "running", null)],
+      0,
+    );
+    expect(s.outputs.get("task1")).toMatchObject({ state: "timed_out", exitCode: 124, truncated: true });
+  });
+
+  it("waits on the command's territory until the run continues with the tool's result", () => {
+    let s = applyEvents(calling(), [waitingStep(4)], 0);
+    expect(waiting(s)).toEqual({ for: "directive", territory: "laptop" });
+    expect(tick(s, 600_000).runs.get("r1")!.indicator.stuck).toBeNull();
+    // The wait step's own start (state waiting) is not the run continuing.
+    const stepEvent = (seq: number, state: "waiting" | "running", kind: "await_directive" | "tool_call") =>
+      envelope("step_started", { ...at, seq, payload: { stepId: `s${seq}`, kind, ordinal: seq, attempt: 1, state } });
+    s = applyEvent(s, stepEvent(5, "waiting", "await_directive"), 0);
+    expect(waiting(s)).not.toBeNull();
+    s = applyEvent(s, stepEvent(6, "running", "tool_call"), 700_000);
+    expect(waiting(s)).toBeNull();
+    expect(tick(s, 700_000 + 10_000).runs.get("r1")!.indicator.stuck).toBe("silent");
+  });
+
+  it("says approval for an await_approval step, and anything but a result or a new call keeps the wait", () => {
+    let s = applyEvents(calling(), [waitingStep(4, "await_approval")], 0);
+    expect(waiting(s)).toEqual({ for: "approval" });
+    // An update of the card it waits on is not the run moving on.
+    s = applyEvent(
+      s,
+      envelope("tool_call", { ...at, node_id: "task1", seq: 5, payload: { messageId: "a1", part: bash } }),
+      0,
+    );
+    expect(waiting(s)).toEqual({ for: "approval" });
+    s = applyEvent(s, chunk(6, 0, "Done."), 0);
+    expect(waiting(s)).toBeNull();
   });
 });

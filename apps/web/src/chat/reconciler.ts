@@ -2,6 +2,7 @@ import type {
   EventEnvelope,
   EventKind,
   EventOf,
+  DirectiveOutput as FetchedOutput,
   MessageState,
   MessagesPage,
   PayloadOf,
@@ -9,9 +10,18 @@ import type {
   RunError,
   RunState,
   RunSummary,
+  StepKind,
   ToolCallPart,
   TranscriptMessage,
 } from "@cybros/protocol";
+import {
+  appendOutput,
+  type DirectiveView,
+  emptyDirectiveView,
+  finalDirectiveStates,
+  mergeFetchedOutput,
+  setDirectiveState,
+} from "./directiveOutput";
 import {
   DEFAULT_THRESHOLDS,
   type Indicator,
@@ -19,6 +29,7 @@ import {
   idleIndicator,
   nextIndicator,
   type StuckThresholds,
+  type Waiting,
 } from "./indicator";
 
 /**
@@ -28,7 +39,14 @@ import {
  * Messages are ordered by (turn, role, id) — ids and turn ids are UUIDv7 — never by arrival.
  */
 
-export type ToolPart = ToolCallPart;
+export type ApprovalDecision = PayloadOf<"approval_resolved">["decision"];
+
+export type ToolPart = ToolCallPart & {
+  /** Where `approval` came from (an event's seq, a page's cursor): a later page without it means it was answered. */
+  approvalSeq?: number | null;
+  /** The answer to the approval this call asked for; that request is never shown again. */
+  decided?: { id: string; decision: ApprovalDecision };
+};
 
 export interface LocalStatus {
   /** Send order on this page; optimistic bubbles sort after every server message, in this order. */
@@ -95,6 +113,8 @@ export interface ChatState {
   nextLocalOrder: number;
   /** Nodes replaced by a retry: gone from the transcript, and late events must not bring them back. */
   superseded: ReadonlySet<string>;
+  /** What each tool call's directive printed, by the call's task node id. */
+  outputs: ReadonlyMap<string, DirectiveView>;
   thresholds: StuckThresholds;
 }
 
@@ -118,6 +138,7 @@ export function emptyChatState(conversationId: string, thresholds: StuckThreshol
     loaded: false,
     nextLocalOrder: 1,
     superseded: new Set(),
+    outputs: new Map(),
     thresholds,
   };
 }
@@ -160,6 +181,7 @@ interface Draft {
   lastHeartbeatAt: number | null;
   nextLocalOrder: number;
   superseded: Set<string> | null;
+  outputs: Map<string, DirectiveView> | null;
 }
 
 function draft(state: ChatState): Draft {
@@ -178,6 +200,7 @@ function draft(state: ChatState): Draft {
     lastHeartbeatAt: state.lastHeartbeatAt,
     nextLocalOrder: state.nextLocalOrder,
     superseded: null,
+    outputs: null,
   };
 }
 
@@ -196,6 +219,7 @@ function finish(d: Draft, extra: Partial<ChatState> = {}): ChatState {
     lastHeartbeatAt: d.lastHeartbeatAt,
     nextLocalOrder: d.nextLocalOrder,
     superseded: d.superseded ?? d.base.superseded,
+    outputs: d.outputs ?? d.base.outputs,
     ...extra,
   };
 }
@@ -263,7 +287,9 @@ function fromTranscript(m: TranscriptMessage, origin: number | null, clientMessa
     role: m.role,
     state: m.state,
     text: m.text,
-    tools: m.parts.filter((p): p is ToolPart => p.type === "tool_call"),
+    tools: m.parts
+      .filter((p): p is ToolCallPart => p.type === "tool_call")
+      .map((p) => (p.approval ? { ...p, approvalSeq: origin } : p)),
     error: m.error,
     createdAt: m.createdAt,
     completedAt: m.completedAt,
@@ -275,18 +301,43 @@ function fromTranscript(m: TranscriptMessage, origin: number | null, clientMessa
   };
 }
 
-function mergeTools(held: readonly ToolPart[], incoming: readonly ToolPart[]): readonly ToolPart[] {
-  if (incoming.length === 0) return held;
+function mergeTools(held: readonly ToolPart[], incoming: ChatMessage): readonly ToolPart[] {
+  if (incoming.tools.length === 0) return held;
   const next = [...held];
-  for (const part of incoming) upsertTool(next, part);
+  for (const part of incoming.tools) upsertTool(next, part, incoming.origin);
   return next;
 }
 
-/** A tool part's state only moves forward: a late tool_call never undoes a result. */
-function upsertTool(tools: ToolPart[], part: ToolPart) {
+function isToolDone(part: ToolPart): boolean {
+  return toolRank[part.state] === 2;
+}
+
+/**
+ * A tool part's state only moves forward: a late tool_call never undoes a result. `page` is the seq a messages
+ * page (or a message in an event) was true at; a tool event passes null, and never takes an approval away.
+ */
+function upsertTool(tools: ToolPart[], part: ToolPart, page: number | null) {
   const index = tools.findIndex((t) => t.id === part.id);
-  if (index === -1) tools.push(part);
-  else if (toolRank[part.state] >= toolRank[tools[index]!.state]) tools[index] = { ...tools[index]!, ...part };
+  if (index === -1) {
+    tools.push(withoutStaleApproval(part));
+    return;
+  }
+  const held = tools[index]!;
+  if (toolRank[part.state] < toolRank[held.state]) return;
+  let next: ToolPart = { ...held, ...part };
+  // Held since before the page was made, and the page no longer has it: it was answered meanwhile.
+  if (!part.approval && held.approval && page !== null && (held.approvalSeq ?? -1) <= page) {
+    next = { ...next, approval: undefined, approvalSeq: undefined };
+  }
+  tools[index] = withoutStaleApproval(next);
+}
+
+/** A finished call or an answered request asks nothing more. */
+function withoutStaleApproval(part: ToolPart): ToolPart {
+  if (!part.approval) return part;
+  if (!isToolDone(part) && part.decided?.id !== part.approval.id) return part;
+  const { approval: _, approvalSeq: __, ...rest } = part;
+  return rest;
 }
 
 /**
@@ -303,7 +354,7 @@ function mergeServerMessage(held: ChatMessage, incoming: ChatMessage): ChatMessa
     origin: held.origin ?? incoming.origin,
     placeholder: false,
     clientMessageId: held.clientMessageId ?? incoming.clientMessageId,
-    tools: mergeTools(held.tools, incoming.tools),
+    tools: mergeTools(held.tools, incoming),
   };
   if (isTerminal(incoming.state)) {
     return {
@@ -426,7 +477,7 @@ function indicate(d: Draft, run: RunView, input: IndicatorInput): RunView {
   return indicator === run.indicator ? run : { ...run, indicator };
 }
 
-const inputForState: Record<RunState, IndicatorInput["type"]> = {
+const inputForState: Record<RunState, "queued" | "started" | "succeeded" | "failed" | "canceled"> = {
   queued: "queued",
   running: "started",
   succeeded: "succeeded",
@@ -448,7 +499,21 @@ function upsertRun(d: Draft, summary: Partial<RunSummary> & { id: string }, now:
   };
   if (summary.state && state === summary.state) run = indicate(d, run, { type: inputForState[state], at: now });
   setRun(d, run);
-  if (runRank[state] === 2) settleRunMessages(d, run);
+  if (runRank[state] === 2) {
+    settleRunMessages(d, run);
+    withdrawApprovals(d, run.id);
+  }
+}
+
+/** Nobody can answer for a run that ended: its cards stop asking. */
+function withdrawApprovals(d: Draft, runId: string) {
+  for (const message of d.messages.values()) {
+    if (message.runId !== runId || !message.tools.some((t) => t.approval)) continue;
+    const next = editable(d, message.id)!;
+    next.tools = next.tools.map((t) =>
+      t.approval ? withoutStaleApproval({ ...t, decided: { id: t.approval.id, decision: "withdrawn" } }) : t,
+    );
+  }
 }
 
 /** A finished run marks its active bubble: errored or canceled if it was still going, with the run's error. */
@@ -573,12 +638,50 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
     case "tool_result": {
       const message = placeholder(d, e, e.payload.messageId);
       const tools = [...message.tools];
-      upsertTool(tools, e.payload.part);
+      const known = tools.some((t) => t.id === e.payload.part.id);
+      upsertTool(tools, e.payload.part, null);
       message.tools = tools;
       if (message.state === "pending") message.state = "streaming";
-      if (e.run_id) touchRun(d, e, null, now, "progress");
+      // A result or a new call means the run moved on; an update of a call it waits on does not.
+      if (e.run_id) touchRun(d, e, null, now, e.kind === "tool_result" || !known ? "progress" : "heartbeat");
       return;
     }
+    case "approval_requested": {
+      if (!e.node_id) return;
+      const { approval } = e.payload;
+      const part = updateTool(d, e.node_id, (t) => withoutStaleApproval({ ...t, approval, approvalSeq: e.seq }));
+      // The card is not here yet (its message lies beyond what we hold): the page will carry the request.
+      if (!part) d.resync = true;
+      else if (part.approval) waitRun(d, e.run_id, e.turn_id, { for: "approval" }, now);
+      return;
+    }
+    case "approval_resolved":
+      if (e.node_id) resolve(d, e.node_id, e.payload.approvalId, e.payload.decision, now);
+      return;
+    case "directive_output": {
+      if (!e.node_id) return;
+      const { directiveId, stream, seq } = e.payload;
+      updateOutput(d, e.node_id, directiveId, (view) => appendOutput(view, { stream, seq, text: e.text }));
+      noteDirective(d, e, now);
+      return;
+    }
+    case "directive_state": {
+      if (!e.node_id) return;
+      updateOutput(d, e.node_id, e.payload.directiveId, (view) => setDirectiveState(view, e.payload));
+      if (!finalDirectiveStates.has(e.payload.state)) noteDirective(d, e, now);
+      return;
+    }
+    case "run_waiting": {
+      const { kind, waitKey } = e.payload.step;
+      waitRun(d, e.run_id, e.turn_id, waitingFor(d, e.node_id, kind, waitKey), now);
+      return;
+    }
+    case "step_started":
+      if (e.payload.state === "running") resume(d, e.run_id, now);
+      return;
+    case "step_finished":
+      if (e.payload.kind.startsWith("await_")) resume(d, e.run_id, now);
+      return;
     case "run_heartbeat":
       d.lastHeartbeatAt = now;
       if (e.run_id) touchRun(d, e, null, now, "heartbeat");
@@ -593,10 +696,108 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
       return;
     }
     default:
-      // typing_*, conversation_updated (the session refetches the title), the step, directive and approval kinds
-      // (not shown yet), and kinds from a newer server.
+      // typing_*, conversation_updated (the session refetches the title), and kinds from a newer server.
       return;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Approvals, directives and waits: all keyed by the tool call's task node (the event's node_id)
+
+/** The tool part with this id, searched from the newest message (the one waiting is almost always recent). */
+function findTool(d: Draft, nodeId: string): { message: ChatMessage; part: ToolPart } | null {
+  const order = d.order ?? d.base.order;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const message = d.messages.get(order[i]!)!;
+    const part = message.tools.find((t) => t.id === nodeId);
+    if (part) return { message, part };
+  }
+  return null;
+}
+
+function updateTool(d: Draft, nodeId: string, update: (part: ToolPart) => ToolPart): ToolPart | null {
+  const found = findTool(d, nodeId);
+  if (!found) return null;
+  const message = editable(d, found.message.id)!;
+  const next = update(found.part);
+  message.tools = message.tools.map((t) => (t.id === nodeId ? next : t));
+  return next;
+}
+
+function resolve(d: Draft, nodeId: string, approvalId: string, decision: ApprovalDecision, now: number) {
+  const found = findTool(d, nodeId);
+  if (!found) return;
+  updateTool(d, nodeId, (t) => withoutStaleApproval({ ...t, decided: { id: approvalId, decision } }));
+  const runId = found.message.runId;
+  const run = runId ? d.runs.get(runId) : undefined;
+  if (run?.indicator.waiting?.for !== "approval") return;
+  // Approved: the command runs now; a rejected one, or a tool approval, hands back to the run.
+  const waiting: Waiting =
+    decision === "approved" && found.part.directive
+      ? { for: "directive", territory: found.part.directive.territory }
+      : { for: "other" };
+  waitRun(d, run.id, run.turnId, waiting, now);
+}
+
+function updateOutput(d: Draft, nodeId: string, directiveId: string, update: (view: DirectiveView) => DirectiveView) {
+  const outputs = d.outputs ?? d.base.outputs;
+  const held = outputs.get(nodeId);
+  // A call whose directive ran again starts a fresh pane.
+  const view = held?.directiveId === directiveId ? held : emptyDirectiveView(directiveId);
+  const next = update(view);
+  if (next === held) return;
+  d.outputs ??= new Map(d.base.outputs);
+  d.outputs.set(nodeId, next);
+}
+
+/** What a run waits for: a person when the step or the card asks for one, else the card's directive. */
+function waitingFor(d: Draft, nodeId: string | null, kind: StepKind, waitKey: string | null): Waiting {
+  let part = nodeId ? findTool(d, nodeId)?.part : undefined;
+  if (!part && waitKey?.startsWith("directive:")) {
+    const directiveId = waitKey.slice("directive:".length);
+    for (const [id, view] of (d.outputs ?? d.base.outputs).entries()) {
+      if (view.directiveId === directiveId) part = findTool(d, id)?.part;
+    }
+  }
+  if (kind === "await_approval" || part?.approval) return { for: "approval" };
+  if (kind === "await_directive") return { for: "directive", territory: part?.directive?.territory ?? null };
+  return { for: "other" };
+}
+
+/** Output or a state change of a call's directive: its run is waiting on it, even if we missed run_waiting. */
+function noteDirective(d: Draft, e: EventEnvelope, now: number) {
+  if (!e.run_id || !e.node_id) return;
+  const run = d.runs.get(e.run_id);
+  const part = findTool(d, e.node_id)?.part;
+  if (!run || run.indicator.waiting || !part || isToolDone(part)) return;
+  waitRun(d, e.run_id, e.turn_id, waitingFor(d, e.node_id, "await_directive", null), now);
+}
+
+function waitRun(d: Draft, runId: string | null, turnId: string | null, waiting: Waiting, now: number) {
+  if (!runId) return;
+  let run = runFor(d, runId, turnId);
+  if (runRank[run.state] === 2) return;
+  if (run.state === "queued") run = { ...run, state: "running" };
+  setRun(d, indicate(d, run, { type: "waiting", at: now, waiting }));
+}
+
+function resume(d: Draft, runId: string | null, now: number) {
+  const run = runId ? d.runs.get(runId) : undefined;
+  if (run?.indicator.waiting) setRun(d, indicate(d, run, { type: "resumed", at: now }));
+}
+
+/** After a page: a run whose card still asks for approval or runs a directive waits (its run_waiting is older). */
+function waitingFromParts(d: Draft, runId: string): Waiting | null {
+  let waiting: Waiting | null = null;
+  for (const message of d.messages.values()) {
+    if (message.runId !== runId) continue;
+    for (const part of message.tools) {
+      if (isToolDone(part)) continue;
+      if (part.approval) return { for: "approval" };
+      if (part.directive) waiting = { for: "directive", territory: part.directive.territory };
+    }
+  }
+  return waiting;
 }
 
 /** stream_complete's `payload.state`: completed, or the node's end state when its run ended around it. */
@@ -666,6 +867,11 @@ export function applySnapshot(
       upsertRun(d, { id: message.runId, turnId: message.turnId ?? undefined, state, activeNodeId: message.id }, now);
     }
   }
+  for (const run of [...d.runs.values()]) {
+    if (runRank[run.state] === 2 || run.indicator.waiting) continue;
+    const waiting = waitingFromParts(d, run.id);
+    if (waiting) setRun(d, indicate(d, run, { type: "waiting", at: now, waiting }));
+  }
   // Gaps the page did not fill (it predates the chunks beyond them) ask for another, later resync.
   if (!options.older) d.resync = [...d.messages.values()].some((m) => m.gap);
   const olderCursor = options.older || !state.loaded ? page.olderCursor : state.olderCursor;
@@ -676,6 +882,26 @@ export function applySnapshot(
 export function applyRun(state: ChatState, run: RunSummary, now: number): ChatState {
   const d = draft(state);
   upsertRun(d, run, now);
+  return finish(d);
+}
+
+/** The answer to an approval, as the server confirmed it (before or instead of its approval_resolved event). */
+export function resolveApproval(
+  state: ChatState,
+  nodeId: string,
+  approvalId: string,
+  decision: ApprovalDecision,
+  now: number,
+): ChatState {
+  const d = draft(state);
+  resolve(d, nodeId, approvalId, decision, now);
+  return finish(d);
+}
+
+/** What `GET /api/directives/:id/output` returned for a card opened mid-run. */
+export function applyDirectiveOutput(state: ChatState, nodeId: string, output: FetchedOutput): ChatState {
+  const d = draft(state);
+  updateOutput(d, nodeId, output.id, (view) => mergeFetchedOutput(view, output));
   return finish(d);
 }
 
@@ -828,5 +1054,5 @@ export function activeRun(state: ChatState): RunView | null {
 export function isStreamingMessage(state: ChatState, message: ChatMessage): boolean {
   if (!message.runId || message.role !== "assistant") return false;
   const run = state.runs.get(message.runId);
-  return !!run && run.activeNodeId === message.id && run.indicator.phase === "streaming";
+  return !!run && run.activeNodeId === message.id && run.indicator.phase === "streaming" && !run.indicator.waiting;
 }

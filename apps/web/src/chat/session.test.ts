@@ -44,6 +44,17 @@ function fakeApi(overrides: Partial<ChatApi> = {}) {
     run: vi.fn(async (id): Promise<RunDetail> => ({ run: runSummary({ id }), llmCalls: [], toolCalls: [] })),
     cancel: vi.fn(async (id) => runSummary({ id, state: "canceled" })),
     retry: vi.fn(async (id) => runSummary({ id: `${id}-retry`, retryOfId: id })),
+    answerApproval: vi.fn(async () => ({})),
+    directiveOutput: vi.fn(async (id) => ({
+      id,
+      state: "running" as const,
+      exitCode: null,
+      stdout: "",
+      stderr: "",
+      stdoutSeq: -1,
+      stderrSeq: -1,
+      truncated: false,
+    })),
     ...overrides,
   };
   return api;

@@ -1,4 +1,4 @@
-import type { EventEnvelope, PostMessageResult, RunSummary } from "@cybros/protocol";
+import type { ApprovalAnswer, EventEnvelope, PostMessageResult, RunSummary } from "@cybros/protocol";
 import { ApiError, errorMessage } from "../lib/api";
 import { type ChatApi, chatApi } from "./api";
 import { DEFAULT_THRESHOLDS, type StuckThresholds } from "./indicator";
@@ -7,18 +7,21 @@ import {
   acknowledgeLocal,
   activeRun,
   addLocalMessage,
+  applyDirectiveOutput,
   applyEvents,
   applyRun,
   applySnapshot,
   type ChatState,
   emptyChatState,
   removeLocal,
+  resolveApproval,
   runsToSettle,
   setLocalStatus,
   tick,
   touchActiveRuns,
   unexplainedRuns,
 } from "./reconciler";
+import type { ToolHost } from "./toolHost";
 import {
   browserNetwork,
   ConversationTransport,
@@ -97,7 +100,7 @@ function defaultSchedule(flush: () => void) {
   }, wait);
 }
 
-export class ChatSession {
+export class ChatSession implements ToolHost {
   readonly conversationId: string;
   private readonly api: ChatApi;
   private readonly now: () => number;
@@ -118,6 +121,7 @@ export class ChatSession {
   private lastResyncAt = 0;
   private outbox: { clientMessageId: string; content: string }[] = [];
   private pumping = false;
+  private readonly outputsLoaded = new Set<string>();
 
   constructor(options: ChatSessionOptions) {
     this.options = options;
@@ -436,6 +440,42 @@ export class ChatSession {
       pending.delete(runId);
       if (!this.disposed) this.set({ pending });
     }
+  }
+
+  // --- Tool cards ----------------------------------------------------------------------------------------------
+
+  directiveOutput = (nodeId: string) => this.view.chat.outputs.get(nodeId);
+
+  /** Fetches a directive's output so far, once per directive: its card opened while it runs (a reload mid-run). */
+  loadDirectiveOutput(nodeId: string, directiveId: string) {
+    if (this.outputsLoaded.has(directiveId) || this.disposed) return;
+    this.outputsLoaded.add(directiveId);
+    this.api.directiveOutput(directiveId).then(
+      (output) => {
+        if (!this.disposed) this.setChat(applyDirectiveOutput(this.view.chat, nodeId, output));
+      },
+      (error: unknown) => {
+        // The live events still come; a later mount may try again.
+        this.outputsLoaded.delete(directiveId);
+        this.log.warn("output", "Could not load a command's output", { error: errorMessage(error) });
+      },
+    );
+  }
+
+  /**
+   * Approves or rejects; the card stops asking once the server confirmed (its approval_resolved event says the
+   * same). A conflict means it was answered or withdrawn meanwhile: the page is fetched again.
+   */
+  async answerApproval(nodeId: string, approvalId: string, answer: ApprovalAnswer): Promise<void> {
+    try {
+      await this.api.answerApproval(approvalId, answer);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 409 || error.status === 404)) this.requestResync();
+      throw error;
+    }
+    if (this.disposed) return;
+    const decision = answer.approved ? "approved" : "rejected";
+    this.setChat(resolveApproval(this.view.chat, nodeId, approvalId, decision, this.now()));
   }
 
   // --- Test hooks ----------------------------------------------------------------------------------------------
