@@ -87,6 +87,8 @@ export const toolCallPart = z.object({
   title: z.string().optional(),
   /** One line about the result, or what failed. */
   summary: z.string().optional(),
+  /** The tool's structured extras for its card (a diff, a file's line range, an exit code). */
+  details: z.record(z.string(), z.unknown()).optional(),
   /** While the call waits for a person: what to judge and the id to answer at `POST /api/approvals/:id`. */
   approval: pendingApproval.optional(),
   /** A call that runs as a directive on a Nexus: its output streams as `directive_output` events. */

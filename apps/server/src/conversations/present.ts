@@ -124,6 +124,7 @@ export function presentToolPart(task: NodeRow): ToolCallPart {
     ...(data.isError ? { error: data.output ?? task.error?.message ?? "failed" } : {}),
     ...(task.state !== "finished" && task.error ? { error: task.error.message } : {}),
     ...(data.durationMs !== undefined ? { durationMs: data.durationMs } : {}),
+    ...(data.metadata ? { details: data.metadata } : {}),
     ...(data.approval && task.state === "running" ? { approval: data.approval } : {}),
     ...(data.directive ? { directive: data.directive } : {}),
   };

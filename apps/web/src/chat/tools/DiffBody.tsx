@@ -1,6 +1,6 @@
 import { DiffView } from "./DiffView";
 import { diffOfEdit } from "./diff";
-import { fieldsOf, flag, text } from "./fields";
+import { fieldsOf, flag, resultFields, text } from "./fields";
 import type { ToolBodyProps } from "./index";
 import { OutputPane } from "./OutputPane";
 
@@ -10,7 +10,7 @@ import { OutputPane } from "./OutputPane";
  */
 export function DiffBody({ part, output }: ToolBodyProps) {
   const diff = diffOf(part);
-  const truncated = flag(fieldsOf(part.result), "diff_truncated", "diffTruncated");
+  const truncated = flag(resultFields(part), "diff_truncated", "diffTruncated");
   return (
     <div className="space-y-2">
       {diff !== undefined ? <DiffView diff={diff} truncated={truncated} /> : null}
@@ -20,7 +20,7 @@ export function DiffBody({ part, output }: ToolBodyProps) {
 }
 
 export function diffOf(part: ToolBodyProps["part"]): string | undefined {
-  const result = fieldsOf(part.result);
+  const result = resultFields(part);
   const found = text(result, "diff");
   if (found !== undefined) return found;
   if (part.name === "git_diff") {

@@ -9,7 +9,7 @@ import {
   visibleOutput,
 } from "../directiveOutput";
 import type { ToolPart } from "../reconciler";
-import { fieldsOf, flag, number, text } from "./fields";
+import { fieldsOf, flag, number, resultFields, text } from "./fields";
 
 /** Within this many pixels of the end counts as at the end: new output keeps the pane scrolled down. */
 const PINNED_PX = 16;
@@ -32,7 +32,7 @@ export function OutputPane({
   /** A result that is plain text is the command's output (bash); for other tools it is the card's Result. */
   resultAsOutput?: boolean;
 }) {
-  const result = fieldsOf(part.result);
+  const result = resultFields(part);
   // A failed command's output is in its error (what the model read).
   const kept = resultAsOutput && part.result === undefined ? part.error : part.result;
   const fallback = useMemo(() => fallbackChunks(kept, resultAsOutput), [kept, resultAsOutput]);

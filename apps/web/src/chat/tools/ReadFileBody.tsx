@@ -1,10 +1,10 @@
 import type { ToolPart } from "../reconciler";
-import { fieldsOf, number, text } from "./fields";
+import { fieldsOf, number, resultFields, text } from "./fields";
 import type { ToolBodyProps } from "./index";
 
 /** read_file: which file and which of its lines, then the lines themselves. */
 export function ReadFileBody({ part }: ToolBodyProps) {
-  const result = fieldsOf(part.result);
+  const result = resultFields(part);
   const content = text(result, "content") ?? (typeof part.result === "string" ? part.result : undefined);
   return (
     <div className="space-y-2">
@@ -23,7 +23,7 @@ export function ReadFileBody({ part }: ToolBodyProps) {
 /** "src/a.ts lines 1–40 of 120", from the result, else from the arguments while it runs. */
 export function readRange(part: ToolPart): string | undefined {
   const args = fieldsOf(part.args);
-  const result = fieldsOf(part.result);
+  const result = resultFields(part);
   const path = text(result, "path") ?? text(args, "path");
   if (!path) return undefined;
   const start = number(result, "start_line", "startLine") ?? number(args, "offset") ?? 1;

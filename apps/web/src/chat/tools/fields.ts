@@ -19,6 +19,12 @@ export function fieldsOf(value: unknown): Fields | null {
   }
 }
 
+/** What a finished call tells its card: the tool's structured details over its result's own fields. */
+export function resultFields(part: { result?: unknown; details?: Fields }): Fields | null {
+  const result = fieldsOf(part.result);
+  return part.details ? { ...result, ...part.details } : result;
+}
+
 /** The first of `keys` holding a string. */
 export function text(fields: Fields | null, ...keys: string[]): string | undefined {
   for (const key of keys) {
