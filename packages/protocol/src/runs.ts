@@ -46,3 +46,29 @@ export type StepKind = z.infer<typeof stepKind>;
 export const stepStates = ["pending", "running", "waiting", "succeeded", "failed", "canceled", "interrupted"] as const;
 export const stepState = z.enum(stepStates);
 export type StepState = z.infer<typeof stepState>;
+
+/** The moments an agent program's hooks (agent.yml `hooks`) run at. */
+export const hookNames = ["on_conversation_start", "before_inference", "after_tool_call"] as const;
+export const hookName = z.enum(hookNames);
+export type HookName = z.infer<typeof hookName>;
+
+/**
+ * One run of a hook, as a reply's details show it. `warning` says why the turn went on with the static config
+ * (the hook failed, timed out, printed no JSON, or could not run); null when its output was applied.
+ */
+export const hookExecution = z.object({
+  id: z.string(),
+  hook: hookName,
+  state: z.enum(["waiting", "succeeded", "failed", "timed_out", "canceled", "skipped"]),
+  directiveId: z.string().nullable(),
+  /** The tool call's task node, for after_tool_call. */
+  toolCallNodeId: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().int().nullable(),
+  /** The end of what it printed on stderr. */
+  stderr: z.string(),
+  /** The JSON it answered, as it was applied. */
+  output: z.record(z.string(), z.unknown()).nullable(),
+  warning: z.string().nullable(),
+});
+export type HookExecution = z.infer<typeof hookExecution>;

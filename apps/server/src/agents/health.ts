@@ -1,12 +1,11 @@
-import fs from "node:fs/promises";
-import path from "node:path";
-import YAML from "yaml";
+import { hookNames } from "@cybros/protocol";
 import type { Account } from "../current.js";
 import { completeOnce } from "../llm/index.js";
 import { resolveModel } from "../providers/resolve.js";
 import type { Services } from "../services.js";
 import { AgentProgramError } from "./errors.js";
 import { loadAgentProgram, renderSystemPrompt } from "./loader.js";
+import { scriptCommand } from "./scripts.js";
 
 const TEST_TURN_TIMEOUT_MS = 30_000;
 export const TEST_TURN_PROMPT = "Health check after a change to your files: reply with OK.";
@@ -16,9 +15,10 @@ export type HealthStep = "load" | "prompt" | "tools" | "hooks" | "test_turn";
 
 /**
  * Whether an agent still works after a change to its files: agent.yml validates, the system prompt renders,
- * every allowed tool exists and every declared custom tool and hook parses, and a test turn against the agent's
- * model (the account's default when it prefers none) answers. Never throws for a broken agent: the failure says
- * which step failed and why, in words for the model that made the change.
+ * every allowed tool exists, every custom tool listed parses and has an executable (and no built-in's name), every
+ * declared hook is there to run, and a test turn against the agent's model (the account's default when it prefers
+ * none) answers. Never throws for a broken agent: the failure says which step failed and why, in words for the
+ * model that made the change.
  */
 export async function checkAgentHealth(
   services: Services,
@@ -43,14 +43,22 @@ export async function checkAgentHealth(
   if (unknown.length) {
     return { ok: false, step: "tools", failure: `agent.yml: tools.allow: no such tool: ${unknown.join(", ")}` };
   }
-  for (const name of definition.manifest.tools.custom) {
-    const problem = await customToolProblem(definition.realPath, name);
-    if (problem) return { ok: false, step: "tools", failure: problem };
+  const [problem] = definition.customToolProblems;
+  if (problem) return { ok: false, step: "tools", failure: problem };
+  const clash = definition.customTools.find((tool) => knownTools.includes(tool.name));
+  if (clash) {
+    return {
+      ok: false,
+      step: "tools",
+      failure: `${clash.file}: ${clash.name} is the name of a built-in tool; name it something else`,
+    };
   }
-  for (const [hook, file] of Object.entries(definition.manifest.hooks ?? {})) {
+  for (const hook of hookNames) {
+    const file = definition.manifest.hooks?.[hook];
     if (!file) continue;
-    const problem = await hookProblem(definition.realPath, file);
-    if (problem) return { ok: false, step: "hooks", failure: `agent.yml: hooks.${hook}: ${problem}` };
+    const command = await scriptCommand(definition.realPath, file);
+    if ("problem" in command)
+      return { ok: false, step: "hooks", failure: `agent.yml: hooks.${hook}: ${command.problem}` };
   }
   try {
     const choice = await resolveModel(services, account, definition.manifest.model.prefer);
@@ -72,29 +80,4 @@ export async function checkAgentHealth(
 function describe(error: unknown): string {
   if (error instanceof AgentProgramError) return error.message;
   return error instanceof Error ? error.message : String(error);
-}
-
-async function customToolProblem(root: string, name: string): Promise<string | null> {
-  const file = `tools/${name}.yml`;
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(root, file), "utf8");
-  } catch {
-    return `${file}: is missing (declared in agent.yml tools.custom)`;
-  }
-  try {
-    const spec = YAML.parse(text) as unknown;
-    if (!spec || typeof spec !== "object" || Array.isArray(spec)) return `${file}: must be a mapping`;
-    if (typeof (spec as { description?: unknown }).description !== "string") return `${file}: description: is required`;
-  } catch (error) {
-    return `${file}: ${(error as Error).message.split("\n")[0]}`;
-  }
-  return null;
-}
-
-async function hookProblem(root: string, file: string): Promise<string | null> {
-  const full = path.resolve(root, file);
-  if (!full.startsWith(root + path.sep)) return "must be a path inside the agent's folder";
-  const stat = await fs.stat(full).catch(() => null);
-  return stat?.isFile() ? null : `${file} is missing`;
 }

@@ -1,3 +1,4 @@
+import { type CustomToolSpec, readCustomTools } from "./custom-tools.js";
 import { AgentProgramError } from "./errors.js";
 import { listProgramFolder, openProgramFolder, type ProgramFolder, ReadSet, readProgramFile } from "./files.js";
 import { readHeadCommit } from "./git.js";
@@ -21,6 +22,10 @@ export interface AgentDefinition {
   /** prompts/*.liquid compiled; null without prompts/system.md.liquid. */
   templates: PromptTemplates | null;
   skills: SkillSummary[];
+  /** The custom tools agent.yml lists (tools.custom) that are defined and runnable. */
+  customTools: CustomToolSpec[];
+  /** Why a listed custom tool is left out (missing, unparseable, nothing to run): the health check fails on them. */
+  customToolProblems: string[];
   /** Things that did not stop the load but the author should fix (unknown keys, a broken skill). */
   warnings: string[];
   /** HEAD when the folder is a git repository's root: records which version of the agent produced a reply. */
@@ -131,6 +136,7 @@ async function readProgramFresh(localPath: string, signal: AbortSignal, reads: R
     readHeadCommit(folder.realPath, signal, reads),
   ]);
   if (!manifest) throw new AgentProgramError("is missing", { file: MANIFEST_FILE });
+  const custom = await readCustomTools(folder, manifest.manifest.tools.custom);
   return {
     localPath,
     realPath: folder.realPath,
@@ -139,7 +145,14 @@ async function readProgramFresh(localPath: string, signal: AbortSignal, reads: R
     instructions: { agent, soul, user },
     templates,
     skills: skillsIndex.skills,
-    warnings: [...manifest.warnings, ...skillsIndex.warnings],
+    customTools: custom.tools,
+    customToolProblems: custom.problems,
+    warnings: [
+      ...manifest.warnings,
+      ...skillsIndex.warnings,
+      ...custom.problems.map((problem) => `${problem} (tool left out)`),
+      ...custom.warnings,
+    ],
     gitCommit,
   };
 }

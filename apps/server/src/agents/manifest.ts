@@ -16,6 +16,9 @@ const stringList = () =>
     .transform((list) => list.map((s) => s.trim()));
 
 const toolName = /^[a-z][a-z0-9_]*$/;
+/** A custom tool's name: also its file names under tools/. */
+export const customToolName = /^[a-z][a-z0-9_]{0,63}$/;
+export const DEFAULT_HOOK_TIMEOUT_SECONDS = 30;
 
 /**
  * agent.yml. Typed keys are strict about their values; unknown keys are tolerated (the roadmap adds more) and
@@ -33,8 +36,10 @@ function manifestSchema(strict: boolean) {
         allow: stringList()
           .refine((names) => names.every((n) => toolName.test(n)), "must be tool names like memory_search")
           .default([]),
-        // Phase 1: agent-defined tools, tools/<name>.yml plus an executable.
-        custom: stringList().default([]),
+        // Agent-defined tools offered with the allowed ones: tools/<name>.yml plus an executable tools/<name>.*.
+        custom: stringList()
+          .refine((names) => names.every((n) => customToolName.test(n)), "must be tool names like roll_dice")
+          .default([]),
         // Tools whose every call waits for a person's approval before it runs.
         approval: stringList()
           .refine((names) => names.every((n) => toolName.test(n)), "must be tool names like memory_search")
@@ -51,12 +56,19 @@ function manifestSchema(strict: boolean) {
       },
       { error: "must be a mapping" },
     ).optional(),
-    // Phase 1: executables under hooks/, run through Nexus.
+    // Executables in the agent's folder, run as directives on the local territory (runs/steps/hooks.ts).
     hooks: object(
       {
         before_inference: text("a path").optional(),
         after_tool_call: text("a path").optional(),
         on_conversation_start: text("a path").optional(),
+        /** How long each hook may run before the turn goes on without it. */
+        timeout_seconds: z
+          .number({ error: "must be a number of seconds" })
+          .int("must be a whole number of seconds")
+          .min(1, "must be at least 1")
+          .max(300, "must be at most 300")
+          .default(DEFAULT_HOOK_TIMEOUT_SECONDS),
       },
       { error: "must be a mapping" },
     ).optional(),

@@ -72,6 +72,13 @@ describe("agent files", () => {
       content: "description: Roll\nparameters: {\n",
     });
     expect((await badTool.json()).error.fields.content).toMatch(/^tools\/roll_dice\.yml: line \d+: /);
+    const badToolSchema = await client.put(api("/files/tools/roll_dice.yml"), {
+      content: "description: Roll\nparameters:\n  type: string\n",
+    });
+    expect(badToolSchema.status).toBe(422);
+    expect((await badToolSchema.json()).error.fields.content).toBe(
+      "tools/roll_dice.yml: parameters.type: must have type: object (the arguments are one JSON object)",
+    );
     expect(fs.existsSync(path.join(folder, "tools"))).toBe(false);
     expect(fs.readFileSync(path.join(folder, "agent.yml"), "utf8")).toBe(before);
     expect(git("rev-parse", "HEAD")).toBe(head);

@@ -14,6 +14,7 @@ import YAML from "yaml";
 import { agentPrograms } from "../db/schema.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Services } from "../services.js";
+import { isCustomToolFile, parseCustomToolDefinition } from "./custom-tools.js";
 import { AgentProgramError } from "./errors.js";
 import { MAX_PROGRAM_FILE_BYTES, normalizeText, resolveInside, writableInside } from "./files.js";
 import {
@@ -159,6 +160,8 @@ async function loadWithChange(root: string, scratch: string, file: string, conte
     await fs.writeFile(target, content);
     const definition = await loadAgentProgram(scratch);
     renderSystemPrompt(definition, {});
+    // A tool definition is checked whether or not agent.yml lists it yet (the loader leaves a broken one out).
+    if (isCustomToolFile(file)) parseCustomToolDefinition(content, file);
   } catch (error) {
     if (!(error instanceof AgentProgramError)) throw error;
     throw new ValidationError({ content: withLine(error, file === MANIFEST_FILE ? content : null) });

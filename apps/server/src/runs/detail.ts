@@ -1,4 +1,5 @@
-import { asc, desc, eq } from "drizzle-orm";
+import type { HookExecution } from "@cybros/protocol";
+import { and, asc, desc, eq } from "drizzle-orm";
 import { directiveOutputSoFar } from "../conduits/outcome.js";
 import { findOwned } from "../conversations/index.js";
 import type { RunRow } from "../conversations/present.js";
@@ -7,8 +8,12 @@ import type { Current } from "../current.js";
 import { conversationRuns, conversations, directives, llmCalls, nodes, runSteps } from "../db/schema.js";
 import { NotFoundError } from "../errors.js";
 import type { Services } from "../services.js";
+import { type HookStepInput, hookVerdict } from "./steps/hooks.js";
 
-/** What the inspector shows for a run: each provider call (model, prompt sections, usage, timings) and tool calls. */
+/**
+ * What the inspector shows for a run: each provider call (model, prompt sections, usage, timings), tool calls,
+ * and each hook it ran (with why one was not applied).
+ */
 export async function runDetail(services: Services, run: RunRow) {
   const calls = await services.db
     .select()
@@ -16,6 +21,11 @@ export async function runDetail(services: Services, run: RunRow) {
     .where(eq(llmCalls.runId, run.id))
     .orderBy(asc(llmCalls.createdAt));
   const tasks = await services.db.select().from(nodes).where(eq(nodes.runId, run.id)).orderBy(asc(nodes.position));
+  const hookSteps = await services.db
+    .select()
+    .from(runSteps)
+    .where(and(eq(runSteps.runId, run.id), eq(runSteps.kind, "await_hook")))
+    .orderBy(asc(runSteps.ordinal));
   return {
     llmCalls: calls.map((call) => ({
       id: call.id,
@@ -38,7 +48,15 @@ export async function runDetail(services: Services, run: RunRow) {
       createdAt: call.createdAt.toISOString(),
     })),
     toolCalls: tasks.filter((n) => n.kind === "task").map(presentToolPart),
+    hooks: hookSteps.map(presentHookExecution),
   };
+}
+
+/** A hook's step as a reply's details show it: how it ran, what it said on stderr, what it answered. */
+function presentHookExecution(step: typeof runSteps.$inferSelect): HookExecution {
+  const input = step.input as unknown as HookStepInput;
+  const { applied: _applied, ...verdict } = hookVerdict(step);
+  return { id: step.id, hook: input.hook, toolCallNodeId: input.toolNodeId ?? null, ...verdict };
 }
 
 /** The person's most recently queued run in any conversation (archived too), with its detail; null before any. */

@@ -9,7 +9,9 @@ import { accounts, agentPrograms, conversations, nodes, users } from "../db/sche
 import { embedderFor } from "../memory/account-embedder.js";
 import { enabledProviders, NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { Services } from "../services.js";
+import { customToolsOf } from "../tools/custom.js";
 import { toolsFor } from "../tools/registry.js";
+import { hooksBeforeModelCall } from "./steps/hooks.js";
 import { modelCall } from "./steps/model-call.js";
 import { RunEnded, RunFailure, type RunScope, toRunError } from "./steps/scope.js";
 import { type ToolCallInput, toolCall } from "./steps/tool-call.js";
@@ -75,7 +77,7 @@ export async function executeRun(
         message: `The agent program could not be loaded: ${(error as Error).message}`,
       });
     });
-    const tools = toolsFor(definition.manifest.tools.allow);
+    const tools = [...toolsFor(definition.manifest.tools.allow), ...customToolsOf(definition, services.log)];
     const [choice, embedder] = await Promise.all([
       resolveModel(services, row.account, definition.manifest.model.prefer, providers).catch((error) => {
         if (error instanceof NoProviderForModelError) {
@@ -135,9 +137,11 @@ export async function executeRun(
           });
           return;
         }
+        const prompt = await hooksBeforeModelCall(scope);
+        if (prompt === "waiting") return;
         const context = firstContext ?? contextNodes(services.db, run.conversationId, run.turnSeq);
         firstContext = undefined;
-        const outcome = await modelCall(scope, context, retry);
+        const outcome = await modelCall(scope, context, retry, prompt);
         retry = undefined;
         if (outcome.ended) {
           // The model call ended the run as succeeded; the first success names the conversation.

@@ -65,6 +65,8 @@ export interface Tool<P extends z.ZodType = z.ZodType> {
   title(args: z.infer<P>): string;
   description: string;
   parameters: P;
+  /** The arguments' JSON Schema as the model is offered it, when it was written as one (a custom tool's). */
+  inputSchema?: Record<string, unknown>;
   /**
    * Running it twice has the effect of running it once (a read, a search). A call cut short by a server restart is
    * run again only then; otherwise the run stops there as interrupted, for a person to retry.
@@ -97,6 +99,7 @@ export function defineTool<P extends z.ZodType>(
 
 /** JSON Schema for the model; stable key order so the tools section of the prompt never changes needlessly. */
 export function toolJsonSchema(tool: Tool): Record<string, unknown> {
+  if (tool.inputSchema) return tool.inputSchema;
   return z.toJSONSchema(tool.parameters, { target: "draft-7" }) as Record<string, unknown>;
 }
 

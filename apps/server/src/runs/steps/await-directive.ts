@@ -220,6 +220,7 @@ class CardCache {
     this.cards.delete(directiveId);
   }
 
+  /** A hook's directive has no card of its own: its output is not the tool call's, even when it waits in one. */
   private async lookUp(waitStepId: string): Promise<Card | undefined> {
     const result = await this.services.database.query<{
       conversation_id: string;
@@ -231,7 +232,7 @@ class CardCache {
          FROM run_steps w
          JOIN run_steps t ON t.id = (w.input->>'toolStepId')::uuid
          JOIN conversation_runs r ON r.id = w.run_id
-        WHERE w.id = $1`,
+        WHERE w.id = $1 AND w.kind = 'await_directive'`,
       [waitStepId],
     );
     const row = result.rows[0];

@@ -10,11 +10,12 @@ export type AwaitKind = Extract<StepRow["kind"], `await_${string}`>;
  * A tool call waits on something outside the run: an await step records what (its kind and wait key), the tool
  * call waits on it, and the run is handed back in the same transaction, so it holds nothing while it waits.
  * resolveWait(key, output) ends the wait; the tool call then runs again and reads the await step's output.
- * `key` defaults to `<kind>:<the await step's id>`.
+ * `key` defaults to `<kind>:<the await step's id>`. With no tool step the run itself waits (a hook before a
+ * model call): the executor reads the await step's output when it goes on.
  */
 export async function waitOn(
   scope: RunScope,
-  toolStep: StepRow,
+  toolStep: StepRow | null,
   request: {
     kind: AwaitKind;
     id?: string;
@@ -32,9 +33,9 @@ export async function waitOn(
     kind: request.kind,
     state: "waiting",
     waitKey: request.key ?? `${request.kind}:${id}`,
-    input: { ...request.input, toolStepId: toolStep.id },
+    input: toolStep ? { ...request.input, toolStepId: toolStep.id } : request.input,
   });
-  const waiting: StepRow = { ...toolStep, state: "waiting" };
+  const waiting: StepRow | null = toolStep && { ...toolStep, state: "waiting" };
   const writes = stepWrites(services.db);
   const announcement = services.realtime.recording([
     ...(request.announce ?? []),
@@ -42,21 +43,21 @@ export async function waitOn(
       conversationId: run.conversationId,
       turnId: run.turnId,
       runId: run.id,
-      nodeId: toolStep.nodeId,
+      nodeId: toolStep?.nodeId ?? null,
       kind: "run_waiting",
       payload: { step: { id, kind: wait.kind, waitKey: wait.waitKey, input: wait.input } },
     },
   ]);
   const written = await services.database.batch([
     writes.save(wait),
-    writes.save(waiting),
+    ...(waiting ? [writes.save(waiting)] : []),
     writes.releaseLease({ runId: run.id, workerId: scope.workerId }),
     ...(request.alongside ?? []),
     batchStatement(announcement.query),
   ]);
   if (!written.ok) return false; // the run ended meanwhile: nothing was written
   noteStep(scope, wait);
-  noteStep(scope, waiting);
+  if (waiting) noteStep(scope, waiting);
   services.realtime.publish(announcement.envelopes(written.results.at(-1)!.rows));
   return true;
 }

@@ -15,6 +15,7 @@ import { assemblePrompt } from "../../prompts/assemble.js";
 import type { EventDraft } from "../../realtime/index.js";
 import type { NodeStream } from "../../realtime/stream-writer.js";
 import { type StepRow, stepWrites, succeededEnding } from "../store.js";
+import type { PromptAdjustments } from "./hooks.js";
 import { createNode, noteStep, type RunScope, stepRow, toRunError } from "./scope.js";
 
 /** The statements of a model call's end, built once (decisions/0016). */
@@ -53,13 +54,14 @@ export interface ModelCallOutcome {
  * A model call step: one agent message streamed from the provider. The provider request goes out as soon as the
  * prompt is ready, while the node's row, the step's row and message_created are written: deltas that arrive before
  * message_created is published are held, so clients still see the message before its text. `previous`: the
- * interrupted attempt this one repeats.
+ * interrupted attempt this one repeats; `adjusted`: the prompt as the hooks before this call left it.
  */
 export async function modelCall(
   scope: RunScope,
   /** The conversation as this step's prompt sees it, read before the step's node is created. */
   contextRead: ReturnType<typeof contextNodes>,
   previous?: StepRow,
+  adjusted?: PromptAdjustments,
 ): Promise<ModelCallOutcome> {
   const { services, run, signal, definition, choice } = scope;
   const nodeId = uuidv7();
@@ -103,9 +105,10 @@ export async function modelCall(
     const context = await contextRead;
     prompt = assemblePrompt({
       definition,
-      variables: scope.variables,
-      tools: scope.tools,
+      variables: adjusted?.variables ?? scope.variables,
+      tools: adjusted?.tools ?? scope.tools,
       history: toPromptMessages(context, nodeId),
+      volatile: adjusted?.volatile,
     });
     scope.onStarted?.();
     result = await streamChat({

@@ -106,6 +106,17 @@ const nodeWrites = builtOnce((db) => ({
   ),
 }));
 
+/** run_started and typing_start while they are still to be announced (with the run's first write). */
+export function startDrafts(scope: RunScope): EventDraft[] {
+  if (!scope.announceStart) return [];
+  const { run } = scope;
+  const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
+  return [
+    { ...base, kind: "run_started", payload: { run: presentRun(run) } },
+    { ...base, kind: "typing_start", payload: {} },
+  ];
+}
+
 /**
  * A node of the run, made the run's active node, only while the run is still running: a cancel that finished the
  * run a moment earlier would never close a node made after it. The row lock orders this against endRun's update
@@ -129,14 +140,7 @@ export async function createNode(
     position: scope.position,
     runId: run.id,
   });
-  const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
-  const start: EventDraft[] = scope.announceStart
-    ? [
-        { ...base, kind: "run_started", payload: { run: presentRun(run) } },
-        { ...base, kind: "typing_start", payload: {} },
-      ]
-    : [];
-  const announcement = services.realtime.recording([...start, ...announce(node)]);
+  const announcement = services.realtime.recording([...startDrafts(scope), ...announce(node)]);
   const writes = nodeWrites(services.db);
   const outcome = await services.database.batch([
     writes.insertNode(node),

@@ -3,6 +3,7 @@ import { newNode, presentToolPart, type TaskData, type ToolCallRecord } from "..
 import { batchStatement, builtOnce, statementTemplate } from "../../db/index.js";
 import { nodes } from "../../db/schema.js";
 import { uuidv7 } from "../../ids.js";
+import type { EventDraft } from "../../realtime/index.js";
 import {
   type DirectiveOutcome,
   finishTool,
@@ -15,6 +16,7 @@ import { type StepRow, stepWrites } from "../store.js";
 import { awaited } from "./await.js";
 import { approvalOf, needsApproval, requestApproval } from "./await-approval.js";
 import { runAsDirective } from "./await-directive.js";
+import { afterToolCall, declaredHook, type HookStepInput, startAfterToolCall, toolHookOf } from "./hooks.js";
 import { createNode, noteStep, type RunScope } from "./scope.js";
 
 export const MAX_TOOL_CALLS_PER_RESPONSE = 20;
@@ -95,6 +97,7 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
   scope.activity.lastOutputAt = Date.now();
 
   const tool = scope.tools.find((t) => t.name === call.name);
+  let hooked = toolHookOf(scope, step);
   let outcome: Outcome;
   if (input.index >= MAX_TOOL_CALLS_PER_RESPONSE) {
     outcome = {
@@ -111,6 +114,9 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
       isError: true,
       durationMs: 0,
     };
+  } else if (hooked) {
+    // The after_tool_call hook ran on this result: the result as it was before is kept with the hook's step.
+    outcome = (hooked.input as unknown as HookStepInput).result!;
   } else {
     // Work done elsewhere (a child run, a directive): what the wait ended with is the result.
     const elsewhere = awaited(scope, step);
@@ -142,6 +148,14 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
     }
   }
   if (signal.aborted) return "done";
+  const ranTool = tool && !parseError && input.index < MAX_TOOL_CALLS_PER_RESPONSE;
+  if (ranTool && !hooked && declaredHook(scope, "after_tool_call")) {
+    const started = await startAfterToolCall(scope, running, { ...call, args }, outcome);
+    if (started === "waiting") return "waiting";
+    hooked = started;
+  }
+  let warnings: EventDraft[] = [];
+  if (hooked) ({ outcome, warnings } = afterToolCall(scope, hooked));
   const ranAs = awaited(scope, step, "await_directive")?.input.directive as TaskData["directive"];
   const data: TaskData = {
     ...(ranAs ? { directive: ranAs } : {}),
@@ -170,6 +184,7 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
     finishedAt,
   });
   const result = services.realtime.recording([
+    ...warnings,
     {
       ...base,
       nodeId: task.id,
