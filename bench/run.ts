@@ -22,6 +22,7 @@ import { round } from "./lib/stats.js";
 import { cacheScenario } from "./scenarios/cache.js";
 import { concurrencyScenario } from "./scenarios/concurrency.js";
 import { contextScenario } from "./scenarios/context.js";
+import { directivesScenario } from "./scenarios/directives.js";
 import { firstChunkScenario } from "./scenarios/first-chunk.js";
 import { latencyScenario } from "./scenarios/latency.js";
 import { memoryScenario } from "./scenarios/memory.js";
@@ -37,6 +38,7 @@ const scenarios: Scenario[] = [
   startScenario,
   cacheScenario,
   waitsScenario,
+  directivesScenario,
 ];
 
 interface Options {

@@ -21,7 +21,13 @@ let built: Promise<{ server: string; mock: string; relay: string }> | undefined;
 export function buildBundles(): Promise<{ server: string; mock: string; relay: string }> {
   built ??= (async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "apps/server/package.json"), "utf8"));
-    const external = Object.keys(pkg.dependencies).filter((name: string) => !name.startsWith("@cybros/"));
+    // Workspace packages ship TypeScript and are bundled (as scripts/build.mjs does); registry packages stay external.
+    const workspaces = new Set(
+      JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")).workspaces.map(
+        (dir: string) => JSON.parse(fs.readFileSync(path.join(repoRoot, dir, "package.json"), "utf8")).name,
+      ),
+    );
+    const external = Object.keys(pkg.dependencies).filter((name: string) => !workspaces.has(name));
     fs.rmSync(buildDir, { recursive: true, force: true });
     await build({
       entryPoints: {

@@ -96,7 +96,12 @@ export async function runDirective(spec: DirectiveSpec, facilityRoot: string, ru
       pending[stream] = [];
     }
   };
+  // Past the output cap nothing more is kept (the pipes are still drained): a command printing gigabytes costs
+  // the cap, not its output. One chunk beyond it is kept so the cut is seen and flagged.
+  let collected = 0;
   const collect = (stream: OutputStream) => (data: Buffer) => {
+    if (collected > spec.output_cap_bytes) return;
+    collected += data.length;
     pending[stream].push(data);
     flushTimer ??= setTimeout(flush, COALESCE_MS);
   };
