@@ -5,6 +5,7 @@ import {
   type OutputStream,
 } from "@cybros/protocol";
 import { asc, eq } from "drizzle-orm";
+import { artifactsOf } from "../artifacts/index.js";
 import { directiveLogChunks } from "../db/schema.js";
 import type { Services } from "../services.js";
 import type { DirectiveOutcome } from "../tools/define.js";
@@ -55,6 +56,7 @@ export async function directiveOutcome(services: Services, directive: DirectiveR
     diff: directive.diff,
     endReason: directive.endReason,
     durationMs: directive.finishedAt ? Math.max(0, directive.finishedAt.getTime() - started.getTime()) : 0,
+    artifacts: await artifactsOf(services, directive.id),
   };
 }
 

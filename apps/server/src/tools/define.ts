@@ -1,4 +1,4 @@
-import type { DirectiveRequest, FinalDirectiveState } from "@cybros/protocol";
+import type { ArtifactRef, DirectiveRequest, FinalDirectiveState } from "@cybros/protocol";
 import { toStorableJson, toStorableText } from "@cybros/protocol";
 import { z } from "zod";
 import type { Account } from "../current.js";
@@ -55,6 +55,8 @@ export interface DirectiveOutcome {
   /** Why it ended without running to completion: "rejected" by a person, "forbidden" by policy, a timeout… */
   endReason: string | null;
   durationMs: number;
+  /** Files the command left in `$CYBROS_ARTIFACTS_DIR` (a screenshot), served at GET /api/artifacts/:id. */
+  artifacts?: ArtifactRef[];
 }
 
 export interface Tool<P extends z.ZodType = z.ZodType> {
