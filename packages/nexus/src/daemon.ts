@@ -6,6 +6,7 @@ import {
   type OutputStream,
   type PollResponse,
 } from "@cybros/protocol";
+import { withArtifacts } from "./artifacts.js";
 import { type ConduitsClient, ConduitsError, withRetries } from "./client.js";
 import { bwrapWorks, runDirective } from "./drivers.js";
 import { FinishedJournal, type JournalEntry } from "./journal.js";
@@ -122,7 +123,9 @@ export class Nexus {
       spec.facility.kind === "path" && spec.facility.root
         ? spec.facility.root
         : path.join(this.options.dir, "facilities", spec.facility.id);
-    const outcome = await runDirective(spec, facilityRoot, { onOutput, cancel: cancel.signal });
+    const outcome = await withArtifacts(this.client, directive, facilityRoot, this.options.log, (withFolder) =>
+      runDirective(withFolder, facilityRoot, { onOutput, cancel: cancel.signal }),
+    );
     clearInterval(heartbeat);
     await sending;
     await this.reportFinished({

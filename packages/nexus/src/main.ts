@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
       const enrolled = await ConduitsClient.enroll(values.server, {
         enroll_token: values.token,
         name: values.name ?? os.hostname(),
-        platform: `${process.platform}-${process.arch}`,
+        // CYBROS_NEXUS_PLATFORM stands in for this machine's (a test territory that says it is a Mac).
+        platform: process.env.CYBROS_NEXUS_PLATFORM ?? `${process.platform}-${process.arch}`,
         labels: {},
         capacity: slots,
       });
