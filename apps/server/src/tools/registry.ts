@@ -6,6 +6,11 @@ import { agentReadSelfTool } from "./agent-read-self.js";
 import { agentRevertTool } from "./agent-revert.js";
 import { agentWriteSelfTool } from "./agent-write-self.js";
 import type { Tool } from "./define.js";
+import { listAppsTool } from "./mac/list-apps.js";
+import { openUrlTool } from "./mac/open-url.js";
+import { runAppleScriptTool } from "./mac/run-applescript.js";
+import { runShortcutTool } from "./mac/run-shortcut.js";
+import { takeScreenshotTool } from "./mac/take-screenshot.js";
 import { memoryForgetTool } from "./memory-forget.js";
 import { memorySearchTool } from "./memory-search.js";
 import { memoryStoreTool } from "./memory-store.js";
@@ -32,6 +37,12 @@ const builtIn: Tool[] = [
   agentCommitTool,
   agentRevertTool,
   agentLogTool,
+  // macOS, run on the account's Mac (tools/mac/).
+  runAppleScriptTool,
+  openUrlTool,
+  takeScreenshotTool,
+  runShortcutTool,
+  listAppsTool,
 ] as Tool[];
 
 const byName = new Map(builtIn.map((tool) => [tool.name, tool]));
