@@ -64,10 +64,11 @@ export class Api {
     return (body ? JSON.parse(body) : undefined) as T;
   }
 
-  /** A new conversation with the first agent (the bundled Default Assistant on a fresh instance). */
+  /** A new conversation with the bundled Default Assistant. */
   async createConversation(): Promise<string> {
-    const { agents } = await this.call<{ agents: { id: string }[] }>("GET", "/api/agents");
-    const created = await this.call<{ id: string }>("POST", "/api/conversations", { agentProgramId: agents[0]!.id });
+    const { agents } = await this.call<{ agents: { id: string; profileSource: string }[] }>("GET", "/api/agents");
+    const assistant = agents.find((agent) => agent.profileSource === "bundled:default-assistant")!;
+    const created = await this.call<{ id: string }>("POST", "/api/conversations", { agentProgramId: assistant.id });
     return created.id;
   }
 

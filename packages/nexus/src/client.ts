@@ -1,4 +1,6 @@
 import {
+  type ArtifactContentType,
+  artifactUploadResponse,
   type ClaimedDirective,
   DIRECTIVE_TOKEN_HEADER,
   type DirectiveFinishedRequest,
@@ -66,6 +68,11 @@ export class ConduitsClient {
 
   finished(directive: ClaimedDirective, report: DirectiveFinishedRequest) {
     return this.report(directive, "finished", report, directiveFinishedResponse);
+  }
+
+  artifact(directive: ClaimedDirective, name: string, contentType: ArtifactContentType, bytes: Buffer) {
+    const body = { name, content_type: contentType, bytes: bytes.toString("base64") };
+    return this.report(directive, "artifacts", body, artifactUploadResponse);
   }
 
   private report<S extends z.ZodType>(directive: ClaimedDirective, verb: string, body: unknown, schema: S) {

@@ -27,3 +27,8 @@ export function writeConfig(dir: string, config: NexusFile): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(configPath(dir), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
 }
+
+/** This machine's platform as a territory reports it; CYBROS_NEXUS_PLATFORM stands in (a test territory that says it is a Mac). */
+export function nexusPlatform(): string {
+  return process.env.CYBROS_NEXUS_PLATFORM ?? `${process.platform}-${process.arch}`;
+}

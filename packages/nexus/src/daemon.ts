@@ -8,7 +8,9 @@ import {
   type OutputStream,
   type PollResponse,
 } from "@cybros/protocol";
+import { withArtifacts } from "./artifacts.js";
 import { type ConduitsClient, ConduitsError, withRetries } from "./client.js";
+import { nexusPlatform } from "./config.js";
 import { bwrapWorks, runDirective } from "./drivers.js";
 import { FinishedJournal, type JournalEntry } from "./journal.js";
 import { performOperation } from "./operations/index.js";
@@ -52,7 +54,8 @@ export class Nexus {
   /** Runs until `stop` aborts; then stops polling and lets running directives finish (or cancels them). */
   async run(stop: AbortSignal): Promise<void> {
     this.stopSignal = stop;
-    if ((await bwrapWorks()).ok) this.drivers.push("bwrap");
+    // bubblewrap is Linux's; a Nexus that reports another platform offers only the host driver.
+    if (nexusPlatform().startsWith("linux") && (await bwrapWorks()).ok) this.drivers.push("bwrap");
     if (this.options.cancelOnStop) {
       stop.addEventListener("abort", () => {
         for (const cancel of this.cancels.values()) cancel.abort();
@@ -157,7 +160,9 @@ export class Nexus {
               result: outcome.result,
             }),
           )
-        : await runDirective(spec, facilityRoot, { onOutput, cancel: cancel.signal }).then(
+        : await withArtifacts(this.client, directive, facilityRoot, this.options.log, (withFolder) =>
+            runDirective(withFolder, facilityRoot, { onOutput, cancel: cancel.signal }),
+          ).then(
             (outcome): DirectiveFinishedRequest => ({
               status: outcome.status,
               exit_code: outcome.exitCode,

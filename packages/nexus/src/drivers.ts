@@ -43,7 +43,7 @@ export function facilityCwd(facilityRoot: string, cwd: string): string {
 }
 
 /** The facility's mount point inside a `bwrap` sandbox. */
-const SANDBOX_WORKSPACE = "/workspace";
+export const SANDBOX_WORKSPACE = "/workspace";
 
 /**
  * Runs a directive with its driver. `host`: the command runs in its own process group in the facility. `bwrap`:

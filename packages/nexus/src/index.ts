@@ -51,9 +51,6 @@ export function startNexus(options: StartNexusOptions): RunningNexus {
   };
 }
 
+export { nexusPlatform } from "./config.js";
 /** How a territory names its platform when it enrolls, e.g. `linux-x64`. */
-export function nexusPlatform(): string {
-  return `${process.platform}-${process.arch}`;
-}
-
 export { NEXUS_VERSION };

@@ -1,5 +1,6 @@
 export * from "./account.js";
 export * from "./agents.js";
+export * from "./artifacts.js";
 export * from "./auth.js";
 export * from "./conduits.js";
 export * from "./conversations.js";

@@ -40,12 +40,13 @@ function filesIn(folder: string): string[] {
 const profileDir = path.join(repoRoot, "agents/default-assistant");
 
 describe("listing agents and profiles", () => {
-  it("lists the bundled default assistant, and it is the profile to create from", async () => {
+  it("lists the bundled agents, and they are the profiles to create from", async () => {
     const list = await client.get("/api/agents");
     expect(list.status).toBe(200);
     const { agents } = await list.json();
-    expect(agents).toHaveLength(1);
-    expect(agentSummary.parse(agents[0])).toEqual({
+    expect(agents.map((a: { name: string }) => a.name)).toEqual(["Coder", "Default Assistant", "Mac Assistant"]);
+    const assistant = agents[1];
+    expect(agentSummary.parse(assistant)).toEqual({
       id: expect.any(String),
       name: "Default Assistant",
       description: expect.stringContaining("general assistant"),
@@ -56,7 +57,9 @@ describe("listing agents and profiles", () => {
 
     const profiles = await (await client.get("/api/agents/profiles")).json();
     expect(profiles.profiles.map((p: unknown) => agentProfile.parse(p))).toEqual([
-      { id: "default-assistant", name: "Default Assistant", description: agents[0].description },
+      { id: "coder", name: "Coder", description: expect.stringContaining("programmer") },
+      { id: "default-assistant", name: "Default Assistant", description: assistant.description },
+      { id: "mac-assistant", name: "Mac Assistant", description: expect.stringContaining("Mac") },
     ]);
   });
 
@@ -72,7 +75,7 @@ describe("listing agents and profiles", () => {
     expect(await names("REMEMBERS")).toEqual(["Default Assistant", "Research Buddy"]);
     expect(await names("%")).toEqual([]);
     expect(await names("_")).toEqual([]);
-    expect(await names("")).toEqual(["Default Assistant", "Research Buddy"]);
+    expect(await names("")).toEqual(["Coder", "Default Assistant", "Mac Assistant", "Research Buddy"]);
   });
 
   it("needs a session", async () => {
@@ -156,7 +159,7 @@ describe("creating an agent from a profile", () => {
       expect((await response.json()).error.fields).toEqual({ name: "is already used by another agent" });
     }
     expect(createdFolders()).toEqual(["buddy"]);
-    expect((await (await client.get("/api/agents")).json()).agents).toHaveLength(2);
+    expect((await (await client.get("/api/agents")).json()).agents).toHaveLength(4);
   });
 
   it("lets exactly one of two simultaneous creates with one name through, leaving one folder", async () => {
@@ -210,7 +213,8 @@ describe("creating an agent from a profile", () => {
 
 describe("agent detail", () => {
   async function bundledId(): Promise<string> {
-    return (await (await client.get("/api/agents")).json()).agents[0].id;
+    const { agents } = await (await client.get("/api/agents")).json();
+    return agents.find((a: { profileSource: string }) => a.profileSource === "bundled:default-assistant").id;
   }
 
   it("shows the bundled program's files, tools, models and skills", async () => {

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { repoRoot } from "../config.js";
+import { availableToolNames, toolsFor } from "../tools/registry.js";
 import { AgentProgramError } from "./errors.js";
 import { loadAgentProgram, renderSystemPrompt } from "./loader.js";
 import { formatSkillsIndex } from "./skills.js";
@@ -123,6 +124,7 @@ describe("loading an agent program", () => {
       "skills_read_file",
       "web_search",
       "web_fetch",
+      "bash",
     ]);
     expect(definition.warnings).toEqual([]);
     expect(definition.instructions.agent).toContain("memory_search");
@@ -134,6 +136,54 @@ describe("loading an agent program", () => {
     expect(prompt).toContain("You are talking with Ada.");
     expect(prompt).toContain("Answer in French");
     expect(renderSystemPrompt(definition)).not.toContain("talking with");
+  });
+
+  it("loads the bundled coder: the coding tools, its workflow skill, a prompt that names the test command", async () => {
+    const definition = await loadAgentProgram(path.join(repoRoot, "agents/coder"));
+    expect(definition.manifest.name).toBe("Coder");
+    expect(definition.warnings).toEqual([]);
+    expect(definition.manifest.tools.allow).toEqual(
+      expect.arrayContaining([
+        ...["read_file", "write_file", "edit_file", "bash", "glob", "grep", "workspace_set"],
+        ...["git_status", "git_diff", "git_commit", "git_log", "memory_search", "skills_load"],
+      ]),
+    );
+    expect(definition.instructions.agent).toContain("workspace_set");
+    expect(definition.instructions.soul).toBeTruthy();
+    expect(definition.instructions.user).toBeTruthy();
+    expect(definition.skills.map((s) => s.name)).toEqual(["coding-workflow"]);
+    expect(definition.skills[0]!.description).toContain("run the tests");
+    const prompt = renderSystemPrompt(definition, { user: { name: "Ada" }, args: { test_command: "npm test" } });
+    expect(prompt).toContain("You are Coder, a programming agent");
+    expect(prompt).toContain("You are working with Ada.");
+    expect(prompt).toContain("Run the project's tests with `npm test`");
+    expect(renderSystemPrompt(definition)).not.toContain("Run the project's tests");
+  });
+
+  it("loads the bundled mac-assistant: the macOS tools and a prompt", async () => {
+    const definition = await loadAgentProgram(path.join(repoRoot, "agents/mac-assistant"));
+    expect(definition.manifest.name).toBe("Mac Assistant");
+    expect(definition.warnings).toEqual([]);
+    expect(definition.manifest.tools.allow).toEqual(
+      expect.arrayContaining(["open_url", "run_applescript", "run_shortcut", "list_apps", "take_screenshot"]),
+    );
+    expect(definition.manifest.tools.approval).toEqual([]);
+    expect(definition.instructions.agent).toContain("take_screenshot");
+    expect(definition.skills.map((s) => s.name)).toEqual(["mac-automation"]);
+    const prompt = renderSystemPrompt(definition, { user: { name: "Ada" }, args: { answer_language: "German" } });
+    expect(prompt).toContain("You are Mac Assistant, an assistant that acts on the user's Mac");
+    expect(prompt).toContain("You are helping Ada.");
+    expect(prompt).toContain("Answer in German");
+  });
+
+  it("offers only the allowed tools that exist here, so a manifest may name tools this server lacks", async () => {
+    const coder = await loadAgentProgram(path.join(repoRoot, "agents/coder"));
+    const offered = toolsFor(coder.manifest.tools.allow).map((tool) => tool.name);
+    expect(offered).toEqual(coder.manifest.tools.allow.filter((name) => availableToolNames().includes(name)));
+    const mac = await loadAgentProgram(path.join(repoRoot, "agents/mac-assistant"));
+    expect(toolsFor(mac.manifest.tools.allow).map((tool) => tool.name)).toEqual(
+      expect.arrayContaining(["open_url", "run_applescript", "run_shortcut", "list_apps", "take_screenshot"]),
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import {
   type OutputStream,
 } from "@cybros/protocol";
 import { asc, eq } from "drizzle-orm";
+import { artifactsOf } from "../artifacts/index.js";
 import { directiveLogChunks, territories } from "../db/schema.js";
 import type { Services } from "../services.js";
 import type { DirectiveOutcome } from "../tools/define.js";
@@ -60,6 +61,7 @@ export async function directiveOutcome(services: Services, directive: DirectiveR
     endReason: directive.endReason,
     durationMs: directive.finishedAt ? Math.max(0, directive.finishedAt.getTime() - started.getTime()) : 0,
     territory: territory ?? { id: directive.territoryId, name: "a removed machine" },
+    artifacts: await artifactsOf(services, directive.id),
   };
 }
 

@@ -1,15 +1,18 @@
 import {
+  artifactUploadRequest,
   DIRECTIVE_TOKEN_HEADER,
   directiveFinishedRequest,
   directiveStartedRequest,
   enrollRequest,
   logChunkRequest,
+  MAX_ARTIFACT_BYTES,
   pollRequest,
   territoryHeartbeatRequest,
 } from "@cybros/protocol";
 import { eq } from "drizzle-orm";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { storeArtifact } from "../artifacts/index.js";
 import { RateLimiter } from "../auth/rate-limit.js";
 import { territories } from "../db/schema.js";
 import { ForbiddenError, NotFoundError, UnauthorizedError } from "../errors.js";
@@ -30,6 +33,8 @@ import { hashSecret } from "./tokens.js";
 
 /** A log chunk is at most 256 KiB decoded; a diff 1 MiB: base64 and the JSON around them fit in this. */
 const CONDUITS_BODY_LIMIT = 2 * 1024 * 1024;
+/** An artifact is at most 10 MiB decoded: its base64 (4/3 of it) and the JSON around it fit in this. */
+const ARTIFACT_BODY_LIMIT = Math.ceil((MAX_ARTIFACT_BYTES * 4) / 3) + 64 * 1024;
 
 type ConduitsEnv = { Variables: { territory: TerritoryRow } };
 
@@ -45,7 +50,9 @@ export function conduitsRoutes(services: Services) {
     claimedDirective(services, c.var.territory, c.req.param("id")!, c.req.header(DIRECTIVE_TOKEN_HEADER));
 
   const app = new Hono<ConduitsEnv>();
-  app.use(bodyLimit({ maxSize: CONDUITS_BODY_LIMIT }));
+  const smallBody = bodyLimit({ maxSize: CONDUITS_BODY_LIMIT });
+  const artifactBody = bodyLimit({ maxSize: ARTIFACT_BODY_LIMIT });
+  app.use((c, next) => (c.req.path.endsWith("/artifacts") ? artifactBody(c, next) : smallBody(c, next)));
   app.post("/territories/enroll", async (c) => {
     // Counts failed attempts only: the limit is against guessing tokens, not against enrolling a fleet.
     const key = `ip:${clientInfo(c).ip ?? "local"}`;
@@ -75,6 +82,11 @@ export function conduitsRoutes(services: Services) {
   app.post("/directives/:id/log_chunks", async (c) => {
     const chunk = await jsonBody(c, logChunkRequest);
     return c.json(await appendLogChunk(services, await directive(c), chunk));
+  });
+  app.post("/directives/:id/artifacts", async (c) => {
+    // The token first: a large body is read only for its own directive.
+    const claimed = await directive(c);
+    return c.json(await storeArtifact(services, claimed, await jsonBody(c, artifactUploadRequest)));
   });
   app.post("/directives/:id/finished", async (c) => {
     const report = await jsonBody(c, directiveFinishedRequest);

@@ -24,10 +24,9 @@ describe.runIf(usingPostgres)("two server processes on one PostgreSQL database",
     const clientB = b.client();
     expect((await clientB.post("/api/session", OWNER)).status).toBe(201);
 
-    const agents = await (await clientA.get("/api/agents")).json();
-    const conversation = await (
-      await clientA.post("/api/conversations", { agentProgramId: agents.agents[0].id })
-    ).json();
+    const { agents } = await (await clientA.get("/api/agents")).json();
+    const assistant = agents.find((a: { profileSource: string }) => a.profileSource === "bundled:default-assistant");
+    const conversation = await (await clientA.post("/api/conversations", { agentProgramId: assistant.id })).json();
     const onB = await EventStreamReader.open(clientB, conversation.id, 0);
     const { run } = await (
       await clientA.post(`/api/conversations/${conversation.id}/messages`, {

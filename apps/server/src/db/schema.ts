@@ -1,4 +1,5 @@
 import {
+  artifactContentTypes,
   directiveStates,
   facilityKinds,
   outputStreams,
@@ -478,12 +479,16 @@ export const facilities = pgTable(
     kind: text("kind", { enum: facilityKinds }).notNull(),
     root: text("root"),
     repoUrl: text("repo_url"),
+    /** A facility the server keeps for one job on its territory (`mac_tools`: where macOS tools run); null for workspaces. */
+    purpose: text("purpose"),
     createdAt: createdAt(),
   },
   (t) => [
     index("facilities_territory_idx").on(t.territoryId),
     // One facility per folder of a territory, so finding a workspace by its path never makes a second one.
     uniqueIndex("facilities_territory_root_idx").on(t.territoryId, t.root).where(sql`${t.root} is not null`),
+    // One per purpose per territory, so concurrent callers find the same one.
+    uniqueIndex("facilities_territory_purpose_idx").on(t.territoryId, t.purpose).where(sql`${t.purpose} is not null`),
   ],
 );
 
@@ -557,6 +562,27 @@ export const directiveLogChunks = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.directiveId, t.stream, t.seq] })],
+);
+
+/**
+ * A file a directive left for people and the model (a screenshot), uploaded by its Nexus before `finished`; one per
+ * name per directive. Served at GET /api/artifacts/:id to whoever owns the directive's conversation.
+ */
+export const directiveArtifacts = pgTable(
+  "directive_artifacts",
+  {
+    id: uuid("id").primaryKey(),
+    directiveId: uuid("directive_id")
+      .notNull()
+      .references(() => directives.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    contentType: text("content_type", { enum: artifactContentTypes }).notNull(),
+    bytes: bytea("bytes").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    sha256: text("sha256").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("directive_artifacts_name_idx").on(t.directiveId, t.name)],
 );
 
 /**

@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
 import { accountRoutes } from "../accounts/routes.js";
 import { agentRoutes } from "../agents/routes.js";
+import { artifactRoutes } from "../artifacts/routes.js";
 import { authRoutes } from "../auth/routes.js";
 import { policyRoutes } from "../conduits/policy-routes.js";
 import { conduitsRoutes } from "../conduits/routes.js";
@@ -56,6 +57,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   api.route("/runs", runRoutes(services));
   api.route("/approvals", approvalRoutes(services));
   api.route("/directives", directiveRoutes(services));
+  api.route("/artifacts", artifactRoutes(services));
   api.route("/remote-image", remoteImageRoutes());
   api.route("/territories", territoryRoutes(services));
   api.route("/policies", policyRoutes(services));

@@ -23,7 +23,8 @@ const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
 
 async function newConversation(): Promise<string> {
   const { agents } = await (await client.get("/api/agents")).json();
-  const created = await client.post("/api/conversations", { agentProgramId: agents[0].id });
+  const assistant = agents.find((a: { profileSource: string }) => a.profileSource === "bundled:default-assistant");
+  const created = await client.post("/api/conversations", { agentProgramId: assistant.id });
   expect(created.status).toBe(201);
   return (await created.json()).id;
 }

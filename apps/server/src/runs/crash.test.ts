@@ -77,12 +77,13 @@ async function deployment() {
   });
   expect(setup.status).toBe(201);
   const authed = { ...headers, cookie: setup.headers.get("set-cookie")!.split(";")[0]! };
-  const agents = await json(await fetch(`${url}/api/agents`, { headers: authed }));
+  const { agents } = await json(await fetch(`${url}/api/agents`, { headers: authed }));
+  const assistant = agents.find((a: { profileSource: string }) => a.profileSource === "bundled:default-assistant");
   const conversation = await json(
     await fetch(`${url}/api/conversations`, {
       method: "POST",
       headers: authed,
-      body: JSON.stringify({ agentProgramId: agents.agents[0].id }),
+      body: JSON.stringify({ agentProgramId: assistant.id }),
     }),
   );
   const events = new EventStreamReader(

@@ -1,4 +1,4 @@
-import type { DirectiveRequest, FinalDirectiveState } from "@cybros/protocol";
+import type { ArtifactRef, DirectiveRequest, FinalDirectiveState } from "@cybros/protocol";
 import { toStorableJson, toStorableText } from "@cybros/protocol";
 import { z } from "zod";
 import type { Account } from "../current.js";
@@ -57,6 +57,8 @@ export interface DirectiveOutcome {
   durationMs: number;
   /** The machine it ran on. */
   territory: { id: string; name: string };
+  /** Files the command left in `$CYBROS_ARTIFACTS_DIR` (a screenshot), served at GET /api/artifacts/:id. */
+  artifacts?: ArtifactRef[];
 }
 
 export interface Tool<P extends z.ZodType = z.ZodType> {

@@ -16,6 +16,11 @@ import { grepTool } from "./coding/grep.js";
 import { readFileTool } from "./coding/read-file.js";
 import { writeFileTool } from "./coding/write-file.js";
 import type { Tool } from "./define.js";
+import { listAppsTool } from "./mac/list-apps.js";
+import { openUrlTool } from "./mac/open-url.js";
+import { runAppleScriptTool } from "./mac/run-applescript.js";
+import { runShortcutTool } from "./mac/run-shortcut.js";
+import { takeScreenshotTool } from "./mac/take-screenshot.js";
 import { memoryForgetTool } from "./memory-forget.js";
 import { memorySearchTool } from "./memory-search.js";
 import { memoryStoreTool } from "./memory-store.js";
@@ -54,6 +59,12 @@ const builtIn: Tool[] = [
   gitDiffTool,
   gitCommitTool,
   gitLogTool,
+  // macOS, run on the account's Mac (tools/mac/).
+  runAppleScriptTool,
+  openUrlTool,
+  takeScreenshotTool,
+  runShortcutTool,
+  listAppsTool,
 ] as Tool[];
 
 const byName = new Map(builtIn.map((tool) => [tool.name, tool]));

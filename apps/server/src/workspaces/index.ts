@@ -1,5 +1,5 @@
 import type { ConversationDetail, FacilityKind } from "@cybros/protocol";
-import { and, eq, sql } from "drizzle-orm";
+import { and, desc, eq, like, ne, or, sql } from "drizzle-orm";
 import { localTerritory } from "../conduits/local-nexus.js";
 import type { Db } from "../db/index.js";
 import { agentPrograms, conversations, facilities, territories } from "../db/schema.js";
@@ -91,6 +91,50 @@ export async function agentFolderFacility(
   const local = await localTerritory(services, agent.accountId);
   if (!local || local.status === "revoked") return undefined;
   return facilityWorkspace(services.db, await folderFacility(services.db, agent.accountId, local.id, agent.localPath));
+}
+
+/** The purpose of the scratch folder macOS tools share on a Mac territory. */
+const MAC_TOOLS = "mac_tools";
+
+/**
+ * Where macOS tools run: a scratch folder kept on an online Mac (a territory whose Nexus reports a `darwin` platform,
+ * e.g. `darwin-arm64`), one per territory and shared by every conversation; the account's local territory first when
+ * it is a Mac, else the Mac seen last. With no Mac online, a message that says so plainly and names the offline ones.
+ */
+export async function darwinWorkspace(services: Services, accountId: string): Promise<Workspace | NoWorkspace> {
+  const macs = await services.db
+    .select()
+    .from(territories)
+    .where(
+      and(
+        eq(territories.accountId, accountId),
+        ne(territories.status, "revoked"),
+        or(eq(territories.platform, "darwin"), like(territories.platform, "darwin-%")),
+      ),
+    )
+    .orderBy(desc(territories.local), sql`${territories.lastSeenAt} desc nulls last`);
+  const mac = macs.find((territory) => territory.status === "online");
+  if (!mac) return { missing: noMacMessage(macs) };
+  await services.db
+    .insert(facilities)
+    .values({ id: uuidv7(), accountId, territoryId: mac.id, kind: "empty", purpose: MAC_TOOLS })
+    .onConflictDoNothing();
+  const [facility] = await services.db
+    .select({ id: facilities.id })
+    .from(facilities)
+    .where(and(eq(facilities.territoryId, mac.id), eq(facilities.purpose, MAC_TOOLS)));
+  return (await facilityWorkspace(services.db, facility!.id))!;
+}
+
+function noMacMessage(macs: { name: string; status: string }[]): string {
+  const enroll = "macOS tools run on a Mac with a Nexus: add one under System settings → Territories → Add a machine.";
+  if (macs.length === 0) return `No Mac is connected. ${enroll}`;
+  const names = macs.map((mac) => `"${mac.name}"`).join(", ");
+  const verb = macs.length === 1 ? "is" : "are";
+  return (
+    `No Mac is connected: ${names} ${verb} offline. Start the Nexus on ${macs.length === 1 ? "it" : "one of them"} ` +
+    "(cybros-nexus run) and try again."
+  );
 }
 
 /** The facility for a folder of a territory, made once: concurrent callers get the same one. */
