@@ -42,6 +42,8 @@ export class Nexus {
   private slotFreed: (() => void) | undefined;
   private readonly drivers: DriverName[] = ["host"];
   private readonly journal: FinishedJournal;
+  /** A finished report stayed in the journal: replay it once the server answers again. */
+  private unsentReports = false;
   private stopSignal: AbortSignal | undefined;
 
   constructor(
@@ -62,9 +64,7 @@ export class Nexus {
       });
     }
     const heartbeats = await this.keepTerritoryHeartbeat(stop);
-    for (const entry of this.journal.pending()) {
-      await this.reportFinished(entry).catch((error) => this.options.log(`replay failed: ${(error as Error).message}`));
-    }
+    await this.replayJournal();
     let backoffMs = 1_000;
     while (!stop.aborted) {
       const free = this.options.slots - this.running.size;
@@ -79,6 +79,8 @@ export class Nexus {
       try {
         answer = await this.client.poll({ max_directives: free, supported_drivers: this.drivers }, stop);
         backoffMs = 1_000;
+        // The server answers again: reports it missed while it was away go now, not at the next start.
+        if (this.unsentReports) await this.replayJournal();
       } catch (error) {
         if (stop.aborted) break;
         this.options.log(`poll failed: ${(error as Error).message}`);
@@ -191,7 +193,15 @@ export class Nexus {
       this.journal.forget(entry.directive);
     } catch (error) {
       if (error instanceof ConduitsError && !error.retryable) this.journal.forget(entry.directive);
+      else this.unsentReports = true;
       throw error;
+    }
+  }
+
+  private async replayJournal(): Promise<void> {
+    this.unsentReports = false;
+    for (const entry of this.journal.pending()) {
+      await this.reportFinished(entry).catch((error) => this.options.log(`replay failed: ${(error as Error).message}`));
     }
   }
 
