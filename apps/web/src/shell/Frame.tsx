@@ -54,7 +54,9 @@ export function Frame({
 
   return (
     <ShellContext.Provider value={shell}>
-      <div className="flex h-dvh overflow-hidden bg-app">
+      {/* Clipped, not hidden: a hidden box still scrolls from script and find-in-page (to absolutely placed bits of
+          a scrolled list), which shifted the whole frame with no way back. */}
+      <div className="flex h-dvh overflow-clip bg-app">
         {mobile ? (
           <Drawer
             open={drawerOpen}

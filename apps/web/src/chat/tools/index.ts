@@ -5,6 +5,7 @@ import { BashBody } from "./BashBody";
 import { DiffBody, diffOf } from "./DiffBody";
 import { diffStats, parseUnifiedDiff } from "./diff";
 import { ReadFileBody, readRange } from "./ReadFileBody";
+import { ScreenshotBody } from "./ScreenshotBody";
 
 export interface ToolBodyProps {
   part: ToolPart;
@@ -33,6 +34,7 @@ const views: Record<string, ToolView> = {
   write_file: { Body: DiffBody, line: diffLine },
   git_diff: { Body: DiffBody, line: diffLine },
   read_file: { Body: ReadFileBody, line: readRange },
+  take_screenshot: { Body: ScreenshotBody },
 };
 
 /** The view of a tool, or undefined for the generic one (arguments and result as JSON). */
