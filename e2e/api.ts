@@ -26,6 +26,25 @@ export interface ApiEvent {
   payload: Record<string, unknown>;
   [field: string]: unknown;
 }
+/** One hook run of a reply (GET /api/runs/:id `hooks`). */
+export interface ApiHookExecution {
+  hook: string;
+  state: string;
+  exitCode: number | null;
+  stderr: string;
+  output: Record<string, unknown> | null;
+  warning: string | null;
+}
+export interface ApiRunDetail {
+  run: ApiRun;
+  llmCalls: { agentCommit: string | null; usage: { promptTokens: number | null; cachedTokens: number | null } }[];
+  hooks: ApiHookExecution[];
+}
+export interface ApiAgentCommit {
+  sha: string;
+  subject: string;
+  author: "person" | "agent" | "revert" | "other";
+}
 export interface MockRequest {
   id: number;
   directive: string | null;
@@ -126,6 +145,51 @@ export class Api {
   async settledTranscript(conversationId: string, timeout?: number): Promise<ApiMessage[]> {
     await this.waitForIdle(conversationId, timeout);
     return this.messages(conversationId);
+  }
+
+  async runDetail(runId: string): Promise<ApiRunDetail> {
+    return this.call<ApiRunDetail>("GET", `/api/runs/${runId}`);
+  }
+
+  /** A new agent: blank, or cloned from a Git URL; answers its id. */
+  async createAgent(name: string, source: { blank: true } | { gitUrl: string } = { blank: true }): Promise<string> {
+    return (await this.call<{ id: string }>("POST", "/api/agents", { name, ...source })).id;
+  }
+
+  /** The agent's folder on the server (tests run on the server's machine) and its HEAD commit. */
+  async agent(id: string): Promise<{ localPath: string; gitCommit: string | null; loadError: string | null }> {
+    return this.call("GET", `/api/agents/${id}`);
+  }
+
+  async agentFile(id: string, path: string): Promise<string> {
+    return (await this.call<{ content: string }>("GET", `/api/agents/${id}/files/${path}`)).content;
+  }
+
+  /** Saves one file as the editor does (validated, then committed); answers the commit. */
+  async saveAgentFile(id: string, path: string, content: string, message?: string): Promise<string> {
+    const saved = await this.call<{ commit: string }>("PUT", `/api/agents/${id}/files/${path}`, { content, message });
+    return saved.commit;
+  }
+
+  /** Newest first. */
+  async agentHistory(id: string): Promise<ApiAgentCommit[]> {
+    return (await this.call<{ commits: ApiAgentCommit[] }>("GET", `/api/agents/${id}/history`)).commits;
+  }
+
+  /** Waits until the server's own Nexus ("This computer", which runs hooks and custom tools) is online. */
+  async waitForLocalNexus(timeout = 30_000) {
+    await expect
+      .poll(
+        async () => {
+          const { territories } = await this.call<{ territories: { local: boolean; status: string }[] }>(
+            "GET",
+            "/api/territories",
+          );
+          return territories.find((territory) => territory.local)?.status ?? "missing";
+        },
+        { timeout, intervals: [100, 250] },
+      )
+      .toBe("online");
   }
 
   async defineScenario(name: string, steps: Record<string, unknown>[]) {

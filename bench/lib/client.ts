@@ -124,7 +124,22 @@ export class Api {
         messageCount: number;
         error: unknown;
       }[];
+      hooks: { hook: string; state: string; warning: string | null }[];
     }>("GET", `/api/runs/${runId}`);
+  }
+
+  /** Waits until the server's own Nexus (which runs hooks and custom tools) reports its territory online. */
+  async waitForLocalNexus(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { territories } = await this.request<{ territories: { local: boolean; status: string }[] }>(
+        "GET",
+        "/api/territories",
+      );
+      if (territories.some((t) => t.local && t.status === "online")) return;
+      if (Date.now() > deadline) throw new Error("the local Nexus did not come online");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Opens the conversation's SSE stream; resolves once the server answered with its headers. */

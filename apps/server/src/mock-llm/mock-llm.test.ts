@@ -381,6 +381,21 @@ describe("scenarios and the request log", () => {
     });
     expect(digest.system_sha256).toMatch(/^[0-9a-f]{16}$/);
   });
+
+  it("answers with the system and developer messages, so a test can read what the model was told", async () => {
+    const body = {
+      model: "mock-model",
+      messages: [
+        { role: "system", content: "You are terse." },
+        { role: "user", content: "earlier" },
+        { role: "assistant", content: "Mock reply: earlier" },
+        { role: "user", content: "/mock system\nwhat were you told?" },
+        { role: "developer", content: [{ type: "text", text: "Today's mood: sunny" }] },
+      ],
+    };
+    const reply = (await (await post("/chat/completions", body)).json()).choices[0].message.content;
+    expect(reply).toBe("You are terse.\n\nToday's mood: sunny");
+  });
 });
 
 describe("prompt-cache simulation", () => {

@@ -93,6 +93,8 @@ export function planReply({ request, step, body, cache }: PlanContext): PlannedR
       return message(longText(Math.round((step.kb ?? 1) * 1024)), request);
     case "digest":
       return message(JSON.stringify(digest(request, body, cache)), request);
+    case "system":
+      return message(systemText(request).join("\n\n"), request);
     case "empty":
       return message("", request);
     default:
@@ -183,12 +185,16 @@ export function errorReply(step: MockStep, cache: CacheMeasure): PlannedReply & 
   };
 }
 
+/** The text of the system and developer messages, in request order. */
+function systemText(request: ChatRequestBody): string[] {
+  return request.messages
+    .filter((m) => m.role === "system" || m.role === "developer")
+    .map((m) => contentText(m.content));
+}
+
 /** What the mock received, as a reply, so a test can see what an engine sent. */
 function digest(request: ChatRequestBody, body: string, cache: CacheMeasure) {
-  const system = request.messages
-    .filter((m) => m.role === "system" || m.role === "developer")
-    .map((m) => contentText(m.content))
-    .join("\n");
+  const system = systemText(request).join("\n");
   return {
     model: request.model,
     messages: request.messages.length,

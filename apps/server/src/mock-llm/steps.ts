@@ -14,6 +14,7 @@ export const replyKinds = [
   "error",
   "hang",
   "digest",
+  "system",
   "stamps",
   "empty",
   "scenario",

@@ -28,3 +28,17 @@ export function agentsAllowing(tools: string[]): string {
   fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace("  allow:\n", allow));
   return dir;
 }
+
+/**
+ * A private copy of the bundled agents (for CYBROS_AGENTS_DIR) whose default assistant runs `script` (saved as
+ * hooks/<file>, a `#!` script) as its `hook`. The caller removes the folder.
+ */
+export function agentsWithHook(hook: "before_inference" | "on_conversation_start", file: string, script: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-agents-"));
+  fs.cpSync(path.join(repoRoot, "agents"), dir, { recursive: true });
+  const agent = path.join(dir, "default-assistant");
+  fs.mkdirSync(path.join(agent, "hooks"), { recursive: true });
+  fs.writeFileSync(path.join(agent, "hooks", file), script, { mode: 0o755 });
+  fs.appendFileSync(path.join(agent, "agent.yml"), `\nhooks:\n  ${hook}: hooks/${file}\n`);
+  return dir;
+}
