@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runError, runState } from "./runs.js";
+import { hookWarning, runError, runState } from "./runs.js";
 import { storableText } from "./text.js";
 
 export const conversationSummary = z.object({
@@ -129,6 +129,8 @@ export const messagesPage = z.object({
   olderCursor: z.string().nullable(),
   /** The event cursor this page is consistent with: subscribe to events from here. */
   eventCursor: z.number().int(),
+  /** The hook warnings of the page's runs (their `hook_warning` events, which lie below the cursor). */
+  hookWarnings: z.array(hookWarning).optional(),
 });
 export type MessagesPage = z.infer<typeof messagesPage>;
 
