@@ -670,3 +670,36 @@ describe("approvals, directive output and waiting runs", () => {
     expect(waiting(s)).toBeNull();
   });
 });
+
+describe("hook warnings", () => {
+  const at = { turn_id: "t1", run_id: "r1" };
+  const payload = {
+    hook: "before_inference" as const,
+    stepId: "s1",
+    message: "The before_inference hook failed with exit code 3; the turn went on without it.",
+    stderr: "no context today\n",
+  };
+  const warned = (seq: number | null, fields: Partial<typeof payload> = {}) =>
+    envelope("hook_warning", { ...at, node_id: null, seq, payload: { ...payload, ...fields } });
+  const fromPage = { ...payload, runId: "r1", nodeId: null };
+
+  it("keeps each warning once by run, whether the stream or a page said it", () => {
+    let s = applyEvents(start(), [warned(3), warned(null), warned(3)], 0);
+    expect(s.hookWarnings.get("r1")).toEqual([fromPage]);
+    // A reload: the page rebuilds it from the hook's step, below its cursor.
+    s = applySnapshot(s, { ...page([transcriptMessage({ id: "a1", runId: "r1" })], 9), hookWarnings: [fromPage] });
+    expect(s.hookWarnings.get("r1")).toEqual([fromPage]);
+    // Another model call of the run: the same hook's next step warns again.
+    s = applyEvent(s, warned(10, { stepId: "s2" }), 0);
+    expect(s.hookWarnings.get("r1")!.map((w) => w.stepId)).toEqual(["s1", "s2"]);
+  });
+
+  it("comes back after a reload from the page alone", () => {
+    const s = applySnapshot(start(), {
+      ...page([transcriptMessage({ id: "a1", runId: "r1" })], 9),
+      hookWarnings: [fromPage, { ...fromPage, runId: "r0", stepId: "s0" }],
+    });
+    expect(s.hookWarnings.get("r1")).toEqual([fromPage]);
+    expect(s.hookWarnings.get("r0")).toHaveLength(1);
+  });
+});
