@@ -93,6 +93,8 @@ export const toolCallPart = z.object({
   approval: pendingApproval.optional(),
   /** A call that runs as a directive on a Nexus: its output streams as `directive_output` events. */
   directive: z.object({ id: z.string(), territory: z.string() }).optional(),
+  /** Cut short (state `error`): its reply was stopped before the call finished. */
+  stopped: z.literal(true).optional(),
 });
 export type ToolCallPart = z.infer<typeof toolCallPart>;
 
