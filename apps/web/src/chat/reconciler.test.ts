@@ -557,6 +557,29 @@ describe("approvals, directive output and waiting runs", () => {
     expect(waiting(done)).toBeNull();
   });
 
+  it("ends a stopped run's unfinished call as stopped, and a failed run's as failed with the run's error", () => {
+    let s = applyEvents(
+      calling(),
+      [output(4, "stdout", 0, "line 1\n"), runEvent("run_canceled", { ...at, seq: 5 })],
+      0,
+    );
+    expect(tool(s)).toMatchObject({ state: "error", stopped: true });
+    expect(tool(s).error).toBeUndefined();
+    // A late result still wins: the call did finish.
+    const done = { ...bash, state: "completed" as const, result: "ok" };
+    s = applyEvent(
+      s,
+      envelope("tool_result", { ...at, node_id: "task1", seq: 6, payload: { messageId: "a1", part: done } }),
+      0,
+    );
+    expect(tool(s).state).toBe("completed");
+
+    const error = { code: "internal_error" as const, message: "The database went away." };
+    const failed = applyEvent(calling(), runEvent("run_failed", { ...at, seq: 5 }, { error }), 0);
+    expect(tool(failed)).toMatchObject({ state: "error", error: "The database went away." });
+    expect(tool(failed).stopped).toBeUndefined();
+  });
+
   it("asks for the page when a request names a card it does not hold", () => {
     const s = applyEvent(start(), requested(4), 0);
     expect(s.resync).toBe(true);

@@ -508,18 +508,29 @@ function upsertRun(d: Draft, summary: Partial<RunSummary> & { id: string }, now:
   setRun(d, run);
   if (runRank[state] === 2) {
     settleRunMessages(d, run);
-    withdrawApprovals(d, run.id);
+    settleRunTools(d, run);
   }
 }
 
-/** Nobody can answer for a run that ended: its cards stop asking. */
-function withdrawApprovals(d: Draft, runId: string) {
+/**
+ * Nobody can answer for a run that ended: its cards stop asking. A stopped or failed run ends the calls it left
+ * unfinished as the server closes them (no tool_result says so): cut short by the Stop, or failed with the run.
+ */
+function settleRunTools(d: Draft, run: RunView) {
+  const cut = run.state !== "succeeded";
   for (const message of d.messages.values()) {
-    if (message.runId !== runId || !message.tools.some((t) => t.approval)) continue;
+    if (message.runId !== run.id || !message.tools.some((t) => t.approval || (cut && !isToolDone(t)))) continue;
     const next = editable(d, message.id)!;
-    next.tools = next.tools.map((t) =>
-      t.approval ? withoutStaleApproval({ ...t, decided: { id: t.approval.id, decision: "withdrawn" } }) : t,
-    );
+    next.tools = next.tools.map((t) => {
+      let part = t.approval ? { ...t, decided: { id: t.approval.id, decision: "withdrawn" as const } } : t;
+      if (cut && !isToolDone(part)) {
+        part =
+          run.state === "canceled"
+            ? { ...part, state: "error", stopped: true }
+            : { ...part, state: "error", error: part.error ?? run.error?.message ?? "The reply failed." };
+      }
+      return withoutStaleApproval(part);
+    });
   }
 }
 
