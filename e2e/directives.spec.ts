@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import type { Page } from "@playwright/test";
 import { Api } from "./api";
+import { CODER_YML, call, localTerritoryName, removeTempFolders, tempRepo } from "./coding";
 import { expect, test } from "./fixtures";
 import { ChatPage } from "./pages/chat";
 
@@ -14,38 +15,7 @@ import { ChatPage } from "./pages/chat";
  * (`/mock tool_calls`, docs/mock-llm.md).
  */
 
-const CODER_YML = `name: Coder
-description: Works in a folder with the coding tools.
-model:
-  prefer: []
-tools:
-  allow: [workspace_set, bash, read_file, edit_file]
-args: {}
-`;
-
-const made: string[] = [];
-test.afterAll(() => {
-  for (const folder of made.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
-});
-
-/** A temporary folder (its real path: the workspace is stored as `pwd -P` says it). */
-function tempFolder(prefix: string): string {
-  const folder = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-  made.push(folder);
-  return folder;
-}
-
-/** A git repository with one committed file. */
-function tempRepo(): string {
-  const repo = tempFolder("cybros-e2e-repo-");
-  fs.writeFileSync(path.join(repo, "notes.txt"), "Buy milk\nCall the plumber\n");
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=e2e", "-c", "user.email=e2e@example.com", ...args], { cwd: repo });
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-qm", "notes");
-  return repo;
-}
+test.afterAll(removeTempFolders);
 
 /** Whether a process whose command line holds `marker` is alive on this machine. */
 function running(marker: string): boolean {
@@ -57,19 +27,8 @@ function running(marker: string): boolean {
   }
 }
 
-/** The server's own Nexus is named after its host. */
-async function localTerritoryName(api: Api): Promise<string> {
-  const { territories } = await api.call<{ territories: { name: string; local: boolean }[] }>(
-    "GET",
-    "/api/territories",
-  );
-  return territories.find((t) => t.local)!.name;
-}
-
-const call = (name: string, args: Record<string, unknown>) => `/mock tool_calls\n${name} ${JSON.stringify(args)}`;
-
 /** A conversation with a fresh Coder agent, open in the page, its workspace set to a new repository. */
-async function coderInRepo(page: import("@playwright/test").Page, baseUrl: string) {
+async function coderInRepo(page: Page, baseUrl: string) {
   const api = new Api(page, baseUrl);
   const chat = new ChatPage(page);
   const repo = tempRepo();
@@ -142,8 +101,9 @@ test("a command the policy asks about waits for approval: approved it runs, reje
   await expect(panel).toBeVisible();
   await expect(card).toHaveAttribute("data-approval-pending", "true");
   await expect(panel.locator("pre")).toHaveText(allow);
-  await expect(panel).toContainText("matches the ask rule `touch`");
-  await expect(panel).toContainText(`on ${local}`);
+  await expect(panel.getByRole("listitem")).toHaveText(["matches the ask rule touch"]);
+  await expect(panel.getByRole("listitem").locator("code")).toHaveText("touch");
+  await expect(panel).toContainText(`Runs in the workspace on ${local}`);
   await expect(chat.lastReply.locator('[data-waiting="approval"]')).toHaveText("Waiting for your approval");
   expect(fs.existsSync(approvedFile)).toBe(false);
   await panel.getByRole("button", { name: "Approve" }).click();
