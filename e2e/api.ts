@@ -91,6 +91,19 @@ export class Api {
     return created.id;
   }
 
+  /**
+   * A blank agent with `files` written into its folder through the files API, in order (a script before the
+   * agent.yml that names it: each save is checked against the rest), and a conversation with it.
+   */
+  async agentConversation(name: string, files: Record<string, string>): Promise<{ agentId: string; id: string }> {
+    const agent = await this.call<{ id: string }>("POST", "/api/agents", { name, blank: true });
+    for (const [file, content] of Object.entries(files)) {
+      await this.call("PUT", `/api/agents/${agent.id}/files/${file}`, { content });
+    }
+    const created = await this.call<{ id: string }>("POST", "/api/conversations", { agentProgramId: agent.id });
+    return { agentId: agent.id, id: created.id };
+  }
+
   /** The whole transcript, oldest first (every page of it). */
   async messages(conversationId: string): Promise<ApiMessage[]> {
     const all: ApiMessage[] = [];

@@ -1,12 +1,15 @@
 import path from "node:path";
 import type { Browser, Page } from "@playwright/test";
+import { Api } from "./api";
+import { CODER_YML, call, removeTempFolders, tempRepo } from "./coding";
 import { expect as baseExpect, test } from "./fixtures";
 import { ChatPage } from "./pages/chat";
 
 /**
- * Screenshots of every page at a phone, a tablet and a desktop size, into test-results/screenshots/, for people
- * to look at before closing UI work. Not an assertion suite, and about a minute of work, so it runs only when
- * asked: `SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts`.
+ * Screenshots of every page, and of the coding tools' cards, at a phone, a tablet and a desktop size, into
+ * test-results/screenshots/ (or SCREENSHOTS_DIR), for people to look at before closing UI work. Not an assertion
+ * suite, and about a minute of work each, so it runs only when asked:
+ * `SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts`.
  */
 
 const SIZES = [
@@ -18,7 +21,7 @@ const SIZES = [
 // Pictures, not checks: waits are roomy so a loaded machine does not lose the run.
 const expect = baseExpect.configure({ timeout: 30_000 });
 
-const OUT = path.join(import.meta.dirname, "../test-results/screenshots");
+const OUT = process.env.SCREENSHOTS_DIR ?? path.join(import.meta.dirname, "../test-results/screenshots");
 
 /** Waits for skeletons and spinners to go, then saves `<size>-<name>.png`. */
 async function shoot(page: Page, size: string, name: string) {
@@ -119,4 +122,86 @@ test.describe(`screenshots (${REASON})`, () => {
       await user.context().close();
     }
   });
+
+  test("coding tools at phone, tablet and desktop sizes", async ({ signedIn: page, instance, browser }) => {
+    test.setTimeout(240_000);
+    const api = new Api(page, instance.url);
+    const chat = new ChatPage(page);
+    try {
+      // A Coder whose `touch` waits for approval, a hook that fails, and a workspace on a fresh repository.
+      const repo = tempRepo();
+      const { id, agentId } = await api.agentConversation("Shot coder", {
+        "hooks/mood.sh": "#!/bin/sh\necho 'mood service unreachable: connection refused' >&2\nexit 3\n",
+        "agent.yml": `${CODER_YML}hooks:\n  before_inference: hooks/mood.sh\n`,
+      });
+      await api.call("PUT", `/api/policies/agents/${agentId}`, { commands: { ask: ["touch"] } });
+      await api.call("PATCH", `/api/conversations/${id}`, { title: "Tidy up the notes" });
+      await chat.open(id);
+      await chat.send(call("workspace_set", { path: repo }));
+      await chat.expectCompletedReply("Tool results: workspace_set:");
+      await chat.send(
+        call("edit_file", { path: "notes.txt", old_string: "Call the plumber", new_string: "Call the electrician" }),
+      );
+      await chat.expectCompletedReply("Tool results: edit_file:");
+      await chat.send(call("bash", { command: 'for i in $(seq 1 60); do echo "step $i of 60: ok"; done; sleep 120' }));
+      await expect(chat.outputPane(chat.latestToolCard)).toContainText("step 60 of 60");
+      const state = JSON.stringify(await page.context().storageState());
+
+      for (const size of SIZES) {
+        const user = await sizedPage(browser, instance.url, size, state);
+        const shown = new ChatPage(user);
+        await shown.open(id);
+        const running = shown.latestToolCard;
+        await expect(shown.outputPane(running)).toContainText("step 60 of 60");
+        await running.scrollIntoViewIfNeeded();
+        await capture(user, size.name, "10-bash-streaming");
+        await expect(shown.workspace).toBeVisible();
+        await user.screenshot({ path: path.join(OUT, `${size.name}-11-header-workspace.png`), clip: headerClip(size) });
+        const edit = user.locator("details[data-tool-call]").filter({ hasText: "notes.txt" });
+        await edit.locator("summary").click();
+        await edit.scrollIntoViewIfNeeded();
+        await capture(user, size.name, "12-diff-card");
+        await user.context().close();
+      }
+
+      await chat.stopButton.click();
+      await expect(chat.latestToolCard).toHaveAttribute("data-tool-stopped", "true");
+      await chat.expectSettled();
+      await chat.send(call("bash", { command: "touch release-notes.md && git status --short" }));
+      await expect(chat.approvalPanel(chat.latestToolCard)).toBeVisible();
+
+      for (const size of SIZES) {
+        const user = await sizedPage(browser, instance.url, size, state);
+        const shown = new ChatPage(user);
+        await shown.open(id);
+        const asking = shown.approvalPanel(shown.latestToolCard);
+        await expect(asking).toBeVisible();
+        await asking.scrollIntoViewIfNeeded();
+        await capture(user, size.name, "13-approval-panel");
+        const stoppedReply = shown.replies.filter({ has: user.locator("[data-tool-stopped]") });
+        await shown.hookWarnings(stoppedReply).getByText("Show what it printed on stderr").click();
+        await stoppedReply.scrollIntoViewIfNeeded();
+        await capture(user, size.name, "14-stopped-card-and-hook-warning");
+        await shown.replies.getByRole("button", { name: "Details" }).first().click();
+        await expect(user.locator("[data-hook-execution]").first()).toBeVisible();
+        await user.locator("[data-hook-execution]").first().scrollIntoViewIfNeeded();
+        await capture(user, size.name, "15-inspector-hooks");
+        await user.context().close();
+      }
+      await chat.approvalPanel(chat.latestToolCard).getByRole("button", { name: "Approve" }).click();
+      await chat.expectCompletedReply("Tool results: bash:");
+    } finally {
+      removeTempFolders();
+    }
+  });
 });
+
+/** The viewport as it is, spinners and all (a command that runs shows one by design). */
+async function capture(page: Page, size: string, name: string) {
+  await page.screenshot({ path: path.join(OUT, `${size}-${name}.png`), animations: "disabled" });
+}
+
+/** The top of the page: the conversation's header. */
+function headerClip(size: (typeof SIZES)[number]) {
+  return { x: 0, y: 0, width: size.width, height: 120 };
+}

@@ -97,6 +97,31 @@ export class ChatPage {
     return reply.locator("details[data-tool-call]").filter({ hasText: titleOrName });
   }
 
+  /** The newest tool card on the page, whatever reply it sits in. */
+  get latestToolCard(): Locator {
+    return this.page.locator("details[data-tool-call]").last();
+  }
+
+  /** A card's command output pane (a terminal-like log). */
+  outputPane(card: Locator): Locator {
+    return card.getByRole("log", { name: "Output" });
+  }
+
+  /** A card's approval request: the command, where it runs, why it asks, Approve and Reject. */
+  approvalPanel(card: Locator): Locator {
+    return card.getByRole("region", { name: "Approval needed" });
+  }
+
+  /** The conversation header's workspace (`data-workspace` is its path). */
+  get workspace(): Locator {
+    return this.page.locator("main header [data-workspace]");
+  }
+
+  /** The quiet lines under a reply saying which of the agent's hooks failed. */
+  hookWarnings(reply: Locator): Locator {
+    return reply.locator("[data-hook-warning]");
+  }
+
   /** The card's one line under its title: the result's summary, or "Failed: …". */
   toolSummary(card: Locator): Locator {
     return card.locator("[data-tool-summary]");

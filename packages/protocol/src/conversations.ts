@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runError, runState } from "./runs.js";
+import { hookWarning, runError, runState } from "./runs.js";
 import { storableText } from "./text.js";
 
 export const conversationSummary = z.object({
@@ -93,6 +93,8 @@ export const toolCallPart = z.object({
   approval: pendingApproval.optional(),
   /** A call that runs as a directive on a Nexus: its output streams as `directive_output` events. */
   directive: z.object({ id: z.string(), territory: z.string() }).optional(),
+  /** Cut short (state `error`): its reply was stopped before the call finished. */
+  stopped: z.literal(true).optional(),
 });
 export type ToolCallPart = z.infer<typeof toolCallPart>;
 
@@ -129,6 +131,8 @@ export const messagesPage = z.object({
   olderCursor: z.string().nullable(),
   /** The event cursor this page is consistent with: subscribe to events from here. */
   eventCursor: z.number().int(),
+  /** The hook warnings of the page's runs (their `hook_warning` events, which lie below the cursor). */
+  hookWarnings: z.array(hookWarning).optional(),
 });
 export type MessagesPage = z.infer<typeof messagesPage>;
 

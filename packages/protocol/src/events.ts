@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { pendingApproval, runSummary, toolCallPart, transcriptMessage } from "./conversations.js";
 import { directiveState, outputStream } from "./directives.js";
-import { hookName, runError, stepKind, stepState } from "./runs.js";
+import { hookWarningPayload, runError, stepKind, stepState } from "./runs.js";
 
 /**
  * The fields every conversation event carries. Persisted events get a per-conversation `seq` (the resume cursor)
@@ -151,10 +151,7 @@ const eventDefinitions = [
    * A hook of the agent program failed, timed out, answered no JSON or could not run: the turn went on with the
    * static config. `node_id` is the tool call's task node for after_tool_call. Details: GET /api/runs/:id.
    */
-  defineEvent(
-    "hook_warning",
-    z.object({ hook: hookName, stepId: z.string(), message: z.string(), stderr: z.string() }),
-  ),
+  defineEvent("hook_warning", hookWarningPayload),
 ] as const;
 
 export const eventEnvelope = z.discriminatedUnion("kind", eventDefinitions);

@@ -72,3 +72,19 @@ export const hookExecution = z.object({
   warning: z.string().nullable(),
 });
 export type HookExecution = z.infer<typeof hookExecution>;
+
+/** What a `hook_warning` event says: which hook, its step, what went wrong, and the end of its stderr. */
+export const hookWarningPayload = z.object({
+  hook: hookName,
+  stepId: z.string(),
+  message: z.string(),
+  stderr: z.string(),
+});
+
+/** A hook warning as a messages page carries it, so the line under a reply outlives the live event. */
+export const hookWarning = hookWarningPayload.extend({
+  runId: z.string(),
+  /** The tool call's task node, for after_tool_call. */
+  nodeId: z.string().nullable(),
+});
+export type HookWarning = z.infer<typeof hookWarning>;

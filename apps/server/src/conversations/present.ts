@@ -127,6 +127,7 @@ export function presentToolPart(task: NodeRow): ToolCallPart {
     ...(data.metadata ? { details: data.metadata } : {}),
     ...(data.approval && task.state === "running" ? { approval: data.approval } : {}),
     ...(data.directive ? { directive: data.directive } : {}),
+    ...(task.state === "stopped" ? { stopped: true as const } : {}),
   };
 }
 

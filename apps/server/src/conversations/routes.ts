@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { AppEnv } from "../http/session.js";
 import { jsonBody, queryParams } from "../http/validate.js";
 import { eventRoutes } from "../realtime/routes.js";
+import { hookWarningsOf } from "../runs/steps/hooks.js";
 import type { Services } from "../services.js";
 import { workspaceShown } from "../workspaces/index.js";
 import {
@@ -80,7 +81,9 @@ export function conversationRoutes(services: Services) {
     })
     .get("/:id/messages", async (c) => {
       const row = await findOwned(services, c.var.current!, c.req.param("id"));
-      return c.json(await messagesPage(services, row, queryParams(c, pageQuery)));
+      const page = await messagesPage(services, row, queryParams(c, pageQuery));
+      const runIds = new Set(page.messages.flatMap((m) => (m.runId ? [m.runId] : [])));
+      return c.json({ ...page, hookWarnings: await hookWarningsOf(services, [...runIds]) });
     })
     .post("/:id/messages", async (c) => {
       const row = await findOwned(services, c.var.current!, c.req.param("id"));

@@ -111,6 +111,16 @@ async function runDetail(runId: string) {
   return response.json() as Promise<{ hooks: HookExecution[]; llmCalls: { usage: Record<string, number> }[] }>;
 }
 
+/** The messages page carries the warnings the stream said, so a reloaded page shows them too. */
+async function expectWarningsOnPage(conversationId: string, events: EventStreamReader) {
+  const said = events.events
+    .filter((e): e is EventOf<"hook_warning"> => e.kind === "hook_warning")
+    .map((e) => ({ ...e.payload, runId: e.run_id, nodeId: e.node_id }));
+  expect(said.length).toBeGreaterThan(0);
+  const page = await (await client.get(`/api/conversations/${conversationId}/messages?limit=200`)).json();
+  expect(page.hookWarnings).toEqual(said);
+}
+
 /** The chat requests the mock received for a conversation whose messages carry `marker`. */
 function chatRequests(marker: string): MockRequestRecord[] {
   return server.services
@@ -245,6 +255,7 @@ echo '{"variables": {"agent": {"name": "Narrowed"}}, "tools": ["agent_log", "web
     expect(request!.tools.map((t) => (t as { function: { name: string } }).function.name)).toEqual(["agent_log"]);
     const warning = await events.waitForKind("hook_warning");
     expect(warning.payload.message).toContain("persona");
+    await expectWarningsOnPage(id, events);
   });
 
   it("a hook that sleeps past its timeout, or fails, lets the turn go on with a warning", async () => {
@@ -282,6 +293,7 @@ echo '{"variables": {"agent": {"name": "Narrowed"}}, "tools": ["agent_log", "web
       ["before_inference", "timed_out", 124],
     ]);
     expect(hooks[1]!.toolCallNodeId).toBe(card!.id);
+    await expectWarningsOnPage(id, events);
   });
 
   it("after_tool_call annotates a result before the model reads it", async () => {
@@ -338,6 +350,7 @@ console.log(JSON.stringify({ annotation: "Checked by the hook: " + input.tool_ca
       const [request] = chatRequests("Anyone there?");
       expect(request!.messages.at(-1)!.role).toBe("user");
       expect((await runDetail(runId)).hooks).toMatchObject([{ hook: "before_inference", state: "skipped" }]);
+      await expectWarningsOnPage(id, events);
     } finally {
       await local(true);
     }

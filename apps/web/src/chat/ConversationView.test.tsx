@@ -419,4 +419,47 @@ describe("ConversationView", { timeout: 20_000 }, () => {
       expect(within(reply()).getByText("Running on laptop")).toBeTruthy();
     });
   });
+
+  describe("hook warnings", () => {
+    const warning = {
+      hook: "before_inference" as const,
+      stepId: "s1",
+      message: "The before_inference hook failed with exit code 3; the turn went on without it.",
+      stderr: "mood service unreachable\n",
+      runId: "r1",
+      nodeId: null,
+    };
+    // One run, two bubbles (a tool call, then the answer): the warning goes under the run's last one.
+    const loop = page(
+      [
+        transcriptMessage({ id: "u1", turnId: "t1", role: "user", text: "How are you?", runId: "r1" }),
+        transcriptMessage({ id: "a1", turnId: "t1", runId: "r1", text: "Let me look." }),
+        transcriptMessage({ id: "a2", turnId: "t1", runId: "r1", text: "Fine, thanks." }),
+      ],
+      10,
+    );
+    const reply = (id: string) => document.querySelector(`[data-message-id="${id}"]`) as HTMLElement;
+
+    it("shows a page's warnings quietly under the run's last reply, stderr behind a disclosure", async () => {
+      start({ ...loop, hookWarnings: [warning, { ...warning, stepId: "s2" }] });
+      await screen.findByText("Fine, thanks.");
+      expect(reply("a1").querySelector("[data-hook-warning]")).toBeNull();
+      const line = reply("a2").querySelector('[data-hook-warning="before_inference"]') as HTMLElement;
+      // The same failure before each model call of the run is one line, counted.
+      expect(line.querySelector("p")!.textContent).toBe(`${warning.message} (×2)`);
+      const stderr = line.querySelector("details") as HTMLDetailsElement;
+      expect(stderr.open).toBe(false);
+      expect(stderr.querySelector("pre")!.textContent).toBe("mood service unreachable");
+    });
+
+    it("adds a live warning to its run's reply", async () => {
+      start(loop);
+      await screen.findByText("Fine, thanks.");
+      expect(document.querySelector("[data-hook-warning]")).toBeNull();
+      const { runId: _, nodeId: __, ...payload } = warning;
+      await server.send(envelope("hook_warning", { ...at, seq: 11, payload: { ...payload, stderr: "" } }));
+      await vi.waitFor(() => expect(reply("a2").querySelector("[data-hook-warning]")).not.toBeNull());
+      expect(reply("a2").querySelector("[data-hook-warning]")!.textContent).toBe(warning.message);
+    });
+  });
 });

@@ -130,7 +130,12 @@ export function ConversationView({
                 {items.map((item) => (
                   <li key={item.key}>
                     {item.type === "pending" ? (
-                      <PendingReply run={item.run} busy={view.pending.has(item.run.id)} actions={actions} />
+                      <PendingReply
+                        run={item.run}
+                        busy={view.pending.has(item.run.id)}
+                        hookWarnings={item.hookWarnings}
+                        actions={actions}
+                      />
                     ) : item.message.role === "user" ? (
                       <UserMessage message={item.message} actions={actions} />
                     ) : (
@@ -140,6 +145,7 @@ export function ConversationView({
                         continued={item.continued}
                         selected={inspecting?.messageId === item.message.id}
                         busy={item.anchor ? view.pending.has(item.anchor.id) : false}
+                        hookWarnings={item.hookWarnings}
                         actions={actions}
                       />
                     )}

@@ -1,7 +1,9 @@
+import type { HookWarning } from "@cybros/protocol";
 import { AlertTriangle, Info, RotateCcw, ShieldAlert, Sparkles, Square, SquareTerminal } from "lucide-react";
 import { type MouseEvent, memo, type ReactNode } from "react";
 import { Link, useInRouterContext } from "react-router";
 import { Button, cn } from "../ui";
+import { HookWarnings } from "./HookWarnings";
 import { isTerminalPhase, type Waiting } from "./indicator";
 import { CopyButton, Markdown } from "./Markdown";
 import type { ChatMessage, RunView } from "./reconciler";
@@ -59,6 +61,7 @@ export const AssistantMessage = memo(function AssistantMessage({
   continued,
   selected,
   busy,
+  hookWarnings,
   actions,
 }: {
   message: ChatMessage;
@@ -66,6 +69,8 @@ export const AssistantMessage = memo(function AssistantMessage({
   continued: boolean;
   selected: boolean;
   busy: boolean;
+  /** Hooks of this reply's run that failed: shown under its last bubble. */
+  hookWarnings?: readonly HookWarning[];
   actions: RowActions;
 }) {
   const phase = run?.indicator.phase ?? phaseOf[message.state];
@@ -105,6 +110,7 @@ export const AssistantMessage = memo(function AssistantMessage({
       ) : (
         <Outcome run={run} message={message} busy={busy} actions={actions} />
       )}
+      {hookWarnings?.length ? <HookWarnings warnings={hookWarnings} /> : null}
       {!live && message.text ? (
         <div className="mt-1 flex items-center gap-1 opacity-70 transition-opacity group-hover/reply:opacity-100 focus-within:opacity-100">
           {outcomeOf(run, message) === "canceled" && runId ? (
@@ -146,10 +152,12 @@ function outcomeOf(run: RunView | null, message: ChatMessage | null): "failed" |
 export const PendingReply = memo(function PendingReply({
   run,
   busy,
+  hookWarnings,
   actions,
 }: {
   run: RunView;
   busy: boolean;
+  hookWarnings?: readonly HookWarning[];
   actions: RowActions;
 }) {
   const live = !isTerminalPhase(run.indicator.phase);
@@ -160,6 +168,7 @@ export const PendingReply = memo(function PendingReply({
       ) : (
         <Outcome run={run} message={null} busy={busy} actions={actions} />
       )}
+      {hookWarnings?.length ? <HookWarnings warnings={hookWarnings} /> : null}
     </Reply>
   );
 });

@@ -1,8 +1,9 @@
+import type { HookExecution } from "@cybros/protocol";
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 import { errorMessage } from "../lib/api";
-import { Badge, LoadError, Spinner, type Tone } from "../ui";
+import { Badge, cn, LoadError, Spinner, type Tone } from "../ui";
 import { chatApi, type RunDetail } from "./api";
 import type { RunView } from "./reconciler";
 import { formatDuration, ToolCallCard } from "./ToolCallCard";
@@ -16,7 +17,10 @@ const stateTone: Record<string, Tone> = {
   canceled: "warning",
 };
 
-/** The inspector's view of one reply's run: status, each model call (provider, model, usage, timings, prompt sections), tool calls. */
+/**
+ * The inspector's view of one reply's run: status, each model call (provider, model, usage, timings, prompt
+ * sections), tool calls, and the agent program's hooks (how each ran, what it printed, what it answered).
+ */
 export function RunInspector({ runId, run }: { runId: string; run: RunView | null }) {
   // The live state is part of the key: the detail is fetched again whenever the run moves on.
   const detail = useQuery({
@@ -28,7 +32,7 @@ export function RunInspector({ runId, run }: { runId: string; run: RunView | nul
   if (detail.isPending) return <Spinner label="Loading run details" />;
   if (detail.isError) return <LoadError message={errorMessage(detail.error)} onRetry={() => detail.refetch()} />;
 
-  const { run: summary, llmCalls, toolCalls } = detail.data;
+  const { run: summary, llmCalls, toolCalls, hooks = [] } = detail.data;
   const state = run?.state ?? summary.state;
   const started = summary.startedAt ? Date.parse(summary.startedAt) : null;
   const finished = summary.finishedAt ? Date.parse(summary.finishedAt) : null;
@@ -141,6 +145,71 @@ export function RunInspector({ runId, run }: { runId: string; run: RunView | nul
           ))}
         </Group>
       ) : null}
+
+      {hooks.length > 0 ? (
+        <Group title="Hooks">
+          <ol className="space-y-2">
+            {hooks.map((hook) => (
+              <HookRow key={hook.id} hook={hook} />
+            ))}
+          </ol>
+        </Group>
+      ) : null}
+    </div>
+  );
+}
+
+const hookTone: Record<HookExecution["state"], Tone> = {
+  waiting: "accent",
+  succeeded: "success",
+  failed: "danger",
+  timed_out: "danger",
+  canceled: "warning",
+  skipped: "warning",
+};
+
+const hookStateText: Record<HookExecution["state"], string> = {
+  waiting: "running",
+  succeeded: "applied",
+  failed: "failed",
+  timed_out: "timed out",
+  canceled: "stopped",
+  skipped: "not run",
+};
+
+/** One hook execution: its name and how it ended, then why it was not applied, stderr's end, and its answer. */
+function HookRow({ hook }: { hook: HookExecution }) {
+  const facts = [
+    hook.durationMs !== null ? formatDuration(hook.durationMs) : null,
+    hook.exitCode !== null ? `exit ${hook.exitCode}` : null,
+  ].filter(Boolean);
+  const output = hook.output && Object.keys(hook.output).length > 0 ? JSON.stringify(hook.output, null, 2) : null;
+  return (
+    <li className="rounded-lg border border-line px-2.5 py-2" data-hook-execution={hook.hook}>
+      <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
+        <code className="font-mono text-xs text-fg">{hook.hook}</code>
+        <Badge tone={hookTone[hook.state]}>{hookStateText[hook.state]}</Badge>
+        {facts.length ? <span className="ml-auto text-xs text-fg-subtle">{facts.join(" · ")}</span> : null}
+      </div>
+      {hook.warning ? <p className="mt-1 text-xs break-words text-warning-text">It {hook.warning}.</p> : null}
+      {hook.stderr.trim() ? <HookText label="stderr" text={hook.stderr.trimEnd()} tone="danger" /> : null}
+      {output ? <HookText label="Answer" text={output} /> : null}
+    </li>
+  );
+}
+
+function HookText({ label, text, tone }: { label: string; text: string; tone?: "danger" }) {
+  return (
+    <div className="mt-1.5">
+      <div className="mb-0.5 text-xs text-fg-muted">{label}</div>
+      <pre
+        className={cn(
+          "max-h-40 overflow-auto rounded-md bg-surface-2 px-2 py-1.5 font-mono text-[11px] leading-relaxed whitespace-pre-wrap break-words",
+          tone === "danger" ? "text-danger-text" : "text-fg",
+        )}
+      >
+        {text}
+      </pre>
     </div>
   );
 }

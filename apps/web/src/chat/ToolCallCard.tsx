@@ -1,4 +1,4 @@
-import { AlertCircle, CheckCircle2, ChevronRight, Loader2, ShieldAlert } from "lucide-react";
+import { AlertCircle, CheckCircle2, ChevronRight, CircleSlash, Loader2, ShieldAlert } from "lucide-react";
 import { memo, useEffect, useState } from "react";
 import { cn } from "../ui";
 import type { ToolPart } from "./reconciler";
@@ -20,8 +20,10 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
   const output = useDirectiveOutput(part.id);
   const view = toolView(part.name);
   const title = part.title || part.name || "Tool";
-  const failed = part.state === "error";
-  const done = failed || part.state === "completed";
+  // Cut short by the reply's Stop: not a failure of the tool.
+  const stopped = part.state === "error" && part.stopped === true;
+  const failed = part.state === "error" && !stopped;
+  const done = part.state === "error" || part.state === "completed";
   const asking = !done && part.approval !== undefined;
   const territory = part.directive?.territory;
   const printing = !done && (output?.chunks.length ?? 0) > 0;
@@ -31,35 +33,42 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
     if (attention) setOpen(true);
   }, [attention]);
 
-  // A card shown while its directive runs (a reload mid-run) fetches what it printed so far, once.
+  // A card shown while its directive runs (a reload mid-run) fetches what it printed so far, once; so does one cut
+  // short by a Stop, whose tool never kept a result.
   const directiveId = part.directive?.id;
+  const fetchOutput = !done || stopped;
   useEffect(() => {
-    if (host && directiveId && !done) host.loadDirectiveOutput(part.id, directiveId);
-  }, [host, directiveId, done, part.id]);
+    if (host && directiveId && fetchOutput) host.loadDirectiveOutput(part.id, directiveId);
+  }, [host, directiveId, fetchOutput, part.id]);
 
-  const state = failed
-    ? { icon: <AlertCircle aria-hidden className="size-4 text-danger-text" />, label: "Failed" }
-    : part.state === "completed"
-      ? { icon: <CheckCircle2 aria-hidden className="size-4 text-success-text" />, label: "Done" }
-      : asking
-        ? { icon: <ShieldAlert aria-hidden className="size-4 text-warning-text" />, label: "Needs approval" }
-        : { icon: <Loader2 aria-hidden className="size-4 animate-spin text-fg-subtle" />, label: "Running" };
-  const line = failed
-    ? `Failed: ${part.summary || firstLine(part.error) || "the tool did not finish"}`
-    : part.state === "completed"
-      ? part.summary || view?.line?.(part)
-      : asking
-        ? "Waiting for your approval"
-        : part.decided?.decision === "rejected"
-          ? "Rejected"
-          : territory
-            ? `Running on ${territory}…`
-            : "Running…";
+  const state = stopped
+    ? { icon: <CircleSlash aria-hidden className="size-4 text-fg-subtle" />, label: "Canceled" }
+    : failed
+      ? { icon: <AlertCircle aria-hidden className="size-4 text-danger-text" />, label: "Failed" }
+      : part.state === "completed"
+        ? { icon: <CheckCircle2 aria-hidden className="size-4 text-success-text" />, label: "Done" }
+        : asking
+          ? { icon: <ShieldAlert aria-hidden className="size-4 text-warning-text" />, label: "Needs approval" }
+          : { icon: <Loader2 aria-hidden className="size-4 animate-spin text-fg-subtle" />, label: "Running" };
+  const line = stopped
+    ? "Canceled: the reply was stopped"
+    : failed
+      ? `Failed: ${part.summary || firstLine(part.error) || "the tool did not finish"}`
+      : part.state === "completed"
+        ? part.summary || view?.line?.(part)
+        : asking
+          ? "Waiting for your approval"
+          : part.decided?.decision === "rejected"
+            ? "Rejected"
+            : territory
+              ? `Running on ${territory}…`
+              : "Running…";
   return (
     <details
       className="group my-2 rounded-xl border border-line bg-surface text-sm"
       data-tool-call={part.id}
       data-tool-state={part.state}
+      data-tool-stopped={stopped || undefined}
       data-approval-pending={asking || undefined}
       open={open}
       onToggle={(event) => setOpen(event.currentTarget.open)}
@@ -112,7 +121,7 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
               <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
             ) : part.result !== undefined ? (
               <Payload label="Result" value={part.result} />
-            ) : part.state !== "completed" && !asking ? (
+            ) : !done && !asking ? (
               <p className="text-xs text-fg-subtle">Waiting for the result…</p>
             ) : null}
           </>

@@ -2,6 +2,7 @@ import type {
   ApprovalAnswer,
   ConversationDetail,
   DirectiveOutput,
+  HookExecution,
   MessagePart,
   MessagesPage,
   PostMessageResult,
@@ -53,6 +54,8 @@ export interface RunDetail {
     createdAt: string;
   }[];
   toolCalls: Extract<MessagePart, { type: "tool_call" }>[];
+  /** Each hook the run ran, in order (absent from servers before hooks). */
+  hooks?: HookExecution[];
 }
 
 const base = (id: string) => `/api/conversations/${encodeURIComponent(id)}`;

@@ -557,6 +557,29 @@ describe("approvals, directive output and waiting runs", () => {
     expect(waiting(done)).toBeNull();
   });
 
+  it("ends a stopped run's unfinished call as stopped, and a failed run's as failed with the run's error", () => {
+    let s = applyEvents(
+      calling(),
+      [output(4, "stdout", 0, "line 1\n"), runEvent("run_canceled", { ...at, seq: 5 })],
+      0,
+    );
+    expect(tool(s)).toMatchObject({ state: "error", stopped: true });
+    expect(tool(s).error).toBeUndefined();
+    // A late result still wins: the call did finish.
+    const done = { ...bash, state: "completed" as const, result: "ok" };
+    s = applyEvent(
+      s,
+      envelope("tool_result", { ...at, node_id: "task1", seq: 6, payload: { messageId: "a1", part: done } }),
+      0,
+    );
+    expect(tool(s).state).toBe("completed");
+
+    const error = { code: "internal_error" as const, message: "The database went away." };
+    const failed = applyEvent(calling(), runEvent("run_failed", { ...at, seq: 5 }, { error }), 0);
+    expect(tool(failed)).toMatchObject({ state: "error", error: "The database went away." });
+    expect(tool(failed).stopped).toBeUndefined();
+  });
+
   it("asks for the page when a request names a card it does not hold", () => {
     const s = applyEvent(start(), requested(4), 0);
     expect(s.resync).toBe(true);
@@ -668,5 +691,38 @@ describe("approvals, directive output and waiting runs", () => {
     expect(waiting(s)).toEqual({ for: "approval" });
     s = applyEvent(s, chunk(6, 0, "Done."), 0);
     expect(waiting(s)).toBeNull();
+  });
+});
+
+describe("hook warnings", () => {
+  const at = { turn_id: "t1", run_id: "r1" };
+  const payload = {
+    hook: "before_inference" as const,
+    stepId: "s1",
+    message: "The before_inference hook failed with exit code 3; the turn went on without it.",
+    stderr: "no context today\n",
+  };
+  const warned = (seq: number | null, fields: Partial<typeof payload> = {}) =>
+    envelope("hook_warning", { ...at, node_id: null, seq, payload: { ...payload, ...fields } });
+  const fromPage = { ...payload, runId: "r1", nodeId: null };
+
+  it("keeps each warning once by run, whether the stream or a page said it", () => {
+    let s = applyEvents(start(), [warned(3), warned(null), warned(3)], 0);
+    expect(s.hookWarnings.get("r1")).toEqual([fromPage]);
+    // A reload: the page rebuilds it from the hook's step, below its cursor.
+    s = applySnapshot(s, { ...page([transcriptMessage({ id: "a1", runId: "r1" })], 9), hookWarnings: [fromPage] });
+    expect(s.hookWarnings.get("r1")).toEqual([fromPage]);
+    // Another model call of the run: the same hook's next step warns again.
+    s = applyEvent(s, warned(10, { stepId: "s2" }), 0);
+    expect(s.hookWarnings.get("r1")!.map((w) => w.stepId)).toEqual(["s1", "s2"]);
+  });
+
+  it("comes back after a reload from the page alone", () => {
+    const s = applySnapshot(start(), {
+      ...page([transcriptMessage({ id: "a1", runId: "r1" })], 9),
+      hookWarnings: [fromPage, { ...fromPage, runId: "r0", stepId: "s0" }],
+    });
+    expect(s.hookWarnings.get("r1")).toEqual([fromPage]);
+    expect(s.hookWarnings.get("r0")).toHaveLength(1);
   });
 });

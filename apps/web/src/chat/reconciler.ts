@@ -3,6 +3,7 @@ import type {
   EventKind,
   EventOf,
   DirectiveOutput as FetchedOutput,
+  HookWarning,
   MessageState,
   MessagesPage,
   PayloadOf,
@@ -115,6 +116,8 @@ export interface ChatState {
   superseded: ReadonlySet<string>;
   /** What each tool call's directive printed, by the call's task node id. */
   outputs: ReadonlyMap<string, DirectiveView>;
+  /** Hooks that failed or could not run, by run: the turn went on without them (events and pages both say so). */
+  hookWarnings: ReadonlyMap<string, readonly HookWarning[]>;
   thresholds: StuckThresholds;
 }
 
@@ -139,6 +142,7 @@ export function emptyChatState(conversationId: string, thresholds: StuckThreshol
     nextLocalOrder: 1,
     superseded: new Set(),
     outputs: new Map(),
+    hookWarnings: new Map(),
     thresholds,
   };
 }
@@ -182,6 +186,7 @@ interface Draft {
   nextLocalOrder: number;
   superseded: Set<string> | null;
   outputs: Map<string, DirectiveView> | null;
+  hookWarnings: Map<string, readonly HookWarning[]> | null;
 }
 
 function draft(state: ChatState): Draft {
@@ -201,6 +206,7 @@ function draft(state: ChatState): Draft {
     nextLocalOrder: state.nextLocalOrder,
     superseded: null,
     outputs: null,
+    hookWarnings: null,
   };
 }
 
@@ -220,6 +226,7 @@ function finish(d: Draft, extra: Partial<ChatState> = {}): ChatState {
     nextLocalOrder: d.nextLocalOrder,
     superseded: d.superseded ?? d.base.superseded,
     outputs: d.outputs ?? d.base.outputs,
+    hookWarnings: d.hookWarnings ?? d.base.hookWarnings,
     ...extra,
   };
 }
@@ -501,18 +508,29 @@ function upsertRun(d: Draft, summary: Partial<RunSummary> & { id: string }, now:
   setRun(d, run);
   if (runRank[state] === 2) {
     settleRunMessages(d, run);
-    withdrawApprovals(d, run.id);
+    settleRunTools(d, run);
   }
 }
 
-/** Nobody can answer for a run that ended: its cards stop asking. */
-function withdrawApprovals(d: Draft, runId: string) {
+/**
+ * Nobody can answer for a run that ended: its cards stop asking. A stopped or failed run ends the calls it left
+ * unfinished as the server closes them (no tool_result says so): cut short by the Stop, or failed with the run.
+ */
+function settleRunTools(d: Draft, run: RunView) {
+  const cut = run.state !== "succeeded";
   for (const message of d.messages.values()) {
-    if (message.runId !== runId || !message.tools.some((t) => t.approval)) continue;
+    if (message.runId !== run.id || !message.tools.some((t) => t.approval || (cut && !isToolDone(t)))) continue;
     const next = editable(d, message.id)!;
-    next.tools = next.tools.map((t) =>
-      t.approval ? withoutStaleApproval({ ...t, decided: { id: t.approval.id, decision: "withdrawn" } }) : t,
-    );
+    next.tools = next.tools.map((t) => {
+      let part = t.approval ? { ...t, decided: { id: t.approval.id, decision: "withdrawn" as const } } : t;
+      if (cut && !isToolDone(part)) {
+        part =
+          run.state === "canceled"
+            ? { ...part, state: "error", stopped: true }
+            : { ...part, state: "error", error: part.error ?? run.error?.message ?? "The reply failed." };
+      }
+      return withoutStaleApproval(part);
+    });
   }
 }
 
@@ -671,6 +689,9 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
       if (!finalDirectiveStates.has(e.payload.state)) noteDirective(d, e, now);
       return;
     }
+    case "hook_warning":
+      if (e.run_id) addHookWarning(d, { ...e.payload, runId: e.run_id, nodeId: e.node_id });
+      return;
     case "run_waiting": {
       const { kind, waitKey } = e.payload.step;
       waitRun(d, e.run_id, e.turn_id, waitingFor(d, e.node_id, kind, waitKey), now);
@@ -748,6 +769,14 @@ function updateOutput(d: Draft, nodeId: string, directiveId: string, update: (vi
   if (next === held) return;
   d.outputs ??= new Map(d.base.outputs);
   d.outputs.set(nodeId, next);
+}
+
+/** A warning once per step and text: the live event and a page that rebuilt it are the same warning. */
+function addHookWarning(d: Draft, warning: HookWarning) {
+  const held = (d.hookWarnings ?? d.base.hookWarnings).get(warning.runId) ?? [];
+  if (held.some((w) => w.stepId === warning.stepId && w.message === warning.message)) return;
+  d.hookWarnings ??= new Map(d.base.hookWarnings);
+  d.hookWarnings.set(warning.runId, [...held, warning]);
 }
 
 /** What a run waits for: a person when the step or the card asks for one, else the card's directive. */
@@ -859,6 +888,7 @@ export function applySnapshot(
     }
   }
   for (const message of incoming) upsertServerMessage(d, message);
+  for (const warning of page.hookWarnings ?? []) addHookWarning(d, warning);
   for (const run of options.runs ?? []) upsertRun(d, run, now);
   // An errored or canceled reply means its run ended so (a completed one may be one step of a tool loop).
   for (const message of incoming) {

@@ -4,7 +4,7 @@ import { ApiError } from "../lib/api";
 import type { ChatApi, RunDetail } from "./api";
 import { orderedMessages } from "./reconciler";
 import { ChatSession, type ChatSessionOptions } from "./session";
-import { CONVERSATION, envelope, page, runSummary, transcriptMessage } from "./testing";
+import { CONVERSATION, envelope, page, runSummary, toolPart, transcriptMessage } from "./testing";
 import type { TransportOptions } from "./transport";
 
 function detail(activeRun: RunSummary | null = null): ConversationDetail {
@@ -65,7 +65,7 @@ afterEach(() => {
   for (const s of sessions.splice(0)) s.dispose();
 });
 
-function open(api: ChatApi, started?: ChatSessionOptions["started"]) {
+function open(api: ChatApi, started?: ChatSessionOptions["started"], extra: Partial<ChatSessionOptions> = {}) {
   let transportOptions: TransportOptions | null = null;
   const transport = {
     start: vi.fn(),
@@ -87,6 +87,7 @@ function open(api: ChatApi, started?: ChatSessionOptions["started"]) {
     network: { online: () => true, subscribe: () => () => {} },
     log: { debug() {}, warn() {} },
     started,
+    ...extra,
   });
   sessions.push(session);
   return {
@@ -357,5 +358,32 @@ describe("a conversation started by its first message", () => {
     await loading;
     expect(shown()).toEqual([["user", "Hello"]]);
     expect(session.getSnapshot().loading).toBe(false);
+  });
+
+  it("says the workspace may have changed when a workspace_set call ends, and only then", async () => {
+    const onWorkspaceChanged = vi.fn();
+    const { session, push } = open(fakeApi(), undefined, { onWorkspaceChanged });
+    await session.start();
+    const result = (seq: number, name: string) =>
+      envelope("tool_result", {
+        turn_id: "t1",
+        run_id: "r1",
+        node_id: `task${seq}`,
+        seq,
+        payload: { messageId: "a1", part: toolPart({ id: `task${seq}`, name, state: "completed" }) },
+      });
+    await push([
+      result(1, "bash"),
+      envelope("tool_call", {
+        turn_id: "t1",
+        run_id: "r1",
+        node_id: "task2",
+        seq: 2,
+        payload: { messageId: "a1", part: toolPart({ id: "task2", name: "workspace_set" }) },
+      }),
+    ]);
+    expect(onWorkspaceChanged).not.toHaveBeenCalled();
+    await push([result(3, "workspace_set")]);
+    expect(onWorkspaceChanged).toHaveBeenCalledTimes(1);
   });
 });

@@ -62,6 +62,8 @@ export interface ChatSessionOptions {
   /** Runs `flush` soon, once (default: the next animation frame, or 100 ms in a hidden tab). */
   scheduleFlush?: (flush: () => void) => void;
   onConversationUpdated?: () => void;
+  /** A workspace_set call finished: the conversation's workspace (its header) may have changed. */
+  onWorkspaceChanged?: () => void;
   /** A message was accepted or a run changed state: lists ordered by activity may have moved. */
   onActivity?: () => void;
   /**
@@ -231,6 +233,9 @@ export class ChatSession implements ToolHost {
     const before = this.view.chat;
     const chat = applyEvents(before, batch, this.now());
     if (batch.some((e) => e.kind === "conversation_updated")) this.options.onConversationUpdated?.();
+    if (batch.some((e) => e.kind === "tool_result" && e.payload.part.name === "workspace_set")) {
+      this.options.onWorkspaceChanged?.();
+    }
     if (batch.some((e) => e.kind.startsWith("run_") && e.kind !== "run_heartbeat")) this.options.onActivity?.();
     this.set({ chat, connection: this.transport?.snapshot ?? this.view.connection });
     if (chat.resync && !before.resync) this.log.warn("gap", "Stream gap found; refetching the messages page", {});

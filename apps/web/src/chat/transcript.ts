@@ -1,4 +1,4 @@
-import type { RunError } from "@cybros/protocol";
+import type { HookWarning, RunError } from "@cybros/protocol";
 import { type ChatMessage, type ChatState, type RunView, supersededRuns } from "./reconciler";
 
 /**
@@ -14,8 +14,10 @@ export type TranscriptItem =
       anchor: RunView | null;
       /** Follows a reply of the same turn (the next step of a tool loop): shown as one reply. */
       continued: boolean;
+      /** The hook warnings of its run, on the run's last visible reply. */
+      hookWarnings?: readonly HookWarning[];
     }
-  | { type: "pending"; key: string; run: RunView };
+  | { type: "pending"; key: string; run: RunView; hookWarnings?: readonly HookWarning[] };
 
 export function transcriptItems(state: ChatState): TranscriptItem[] {
   const replaced = supersededRuns(state);
@@ -41,8 +43,15 @@ export function transcriptItems(state: ChatState): TranscriptItem[] {
     else if (run.state !== "succeeded") orphans.push(run);
   }
 
+  const warningsAt = new Map<string, readonly HookWarning[]>();
+  for (const [runId, warnings] of state.hookWarnings) {
+    const last = lastReplyOf.get(runId);
+    if (last) warningsAt.set(last, warnings);
+  }
+
   const items: TranscriptItem[] = visible.map((message, index) => {
     const previous = visible[index - 1];
+    const hookWarnings = warningsAt.get(message.id);
     return {
       type: "message",
       key: message.clientMessageId ?? message.id,
@@ -53,6 +62,7 @@ export function transcriptItems(state: ChatState): TranscriptItem[] {
         previous?.role === "assistant" &&
         previous.turnId !== null &&
         previous.turnId === message.turnId,
+      ...(hookWarnings ? { hookWarnings } : {}),
     };
   });
 
@@ -66,7 +76,13 @@ export function transcriptItems(state: ChatState): TranscriptItem[] {
         break;
       }
     }
-    const pending: TranscriptItem = { type: "pending", key: `run:${run.id}`, run };
+    const hookWarnings = state.hookWarnings.get(run.id);
+    const pending: TranscriptItem = {
+      type: "pending",
+      key: `run:${run.id}`,
+      run,
+      ...(hookWarnings ? { hookWarnings } : {}),
+    };
     if (index === -1) {
       const firstLocal = items.findIndex((item) => item.type === "message" && item.message.local);
       items.splice(firstLocal === -1 ? items.length : firstLocal, 0, pending);

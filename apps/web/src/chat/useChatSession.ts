@@ -46,6 +46,7 @@ export function useChatSession(conversationId: string, started?: ChatSessionOpti
         void client.invalidateQueries({ queryKey: conversationKeys.detail(conversationId) });
         refreshLists();
       },
+      onWorkspaceChanged: () => void client.invalidateQueries({ queryKey: conversationKeys.detail(conversationId) }),
       onActivity: refreshLists,
     });
     setSession(created);

@@ -1,5 +1,5 @@
 import type { ConversationDetail } from "@cybros/protocol";
-import { AlertTriangle, Archive, MessageSquareX, MoreHorizontal } from "lucide-react";
+import { AlertTriangle, Archive, Folder, MessageSquareX, MoreHorizontal } from "lucide-react";
 import { useEffect } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { ConversationView } from "../chat";
@@ -55,12 +55,22 @@ export function ConversationPage() {
     );
   }
 
-  const { conversation } = detail.data;
+  const { conversation, workspace } = detail.data;
   return (
     <>
       <PageHeader
         title={conversation.title || "Untitled"}
-        subtitle={conversation.agentName}
+        subtitle={
+          workspace ? (
+            <span className="flex min-w-0 items-center gap-1.5">
+              <span className="max-w-[45%] shrink-0 truncate">{conversation.agentName}</span>
+              <span aria-hidden>·</span>
+              <WorkspaceLabel workspace={workspace} />
+            </span>
+          ) : (
+            conversation.agentName
+          )
+        }
         actions={
           <Menu
             items={itemsFor(conversation)}
@@ -93,6 +103,41 @@ function useStartedHere(id: string): ChatSessionOptions["started"] {
     if (started) navigate(location.pathname, { replace: true, state: null });
   }, [started, navigate, location.pathname]);
   return started?.message.conversationId === id ? started : undefined;
+}
+
+/**
+ * Where this conversation's coding tools run: the folder (its end stays visible when it is cut), the machine, and
+ * whether that machine is offline. A scratch folder the machine keeps has no path to show.
+ */
+function WorkspaceLabel({ workspace }: { workspace: NonNullable<ConversationDetail["workspace"]> }) {
+  const { path, territory, online } = workspace;
+  const where = path ?? "a scratch folder";
+  return (
+    <span
+      className="flex min-w-0 items-center gap-1"
+      data-workspace={path ?? ""}
+      title={`Workspace: ${where} on ${territory}${online ? "" : " (offline)"}`}
+    >
+      <Folder aria-hidden className="size-3 shrink-0" />
+      <span className="sr-only">Workspace: </span>
+      {path ? (
+        // Cut at the start, not the end: the folder's own name is the part that tells projects apart.
+        <span className="min-w-0 truncate font-mono [direction:rtl]">
+          <bdi>{path}</bdi>
+        </span>
+      ) : (
+        <span className="min-w-0 truncate">Scratch folder</span>
+      )}
+      <span className="shrink-0 whitespace-nowrap">
+        <span className="sr-only">on</span> · {territory}
+      </span>
+      {online ? null : (
+        <span className="shrink-0 rounded bg-warning-soft px-1 font-medium text-warning-text" data-workspace-offline>
+          offline
+        </span>
+      )}
+    </span>
+  );
 }
 
 /** Archived state and the provider/model mismatch, said plainly with a way to fix each. */

@@ -1,14 +1,15 @@
-import type { HookExecution, HookName } from "@cybros/protocol";
-import { and, asc, eq } from "drizzle-orm";
+import type { HookExecution, HookName, HookWarning } from "@cybros/protocol";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import { scriptCommand, scriptRequest } from "../../agents/scripts.js";
 import { directiveInsert } from "../../conduits/directives.js";
 import { decideDirective } from "../../conduits/policy.js";
 import type { ToolCallRecord } from "../../conversations/present.js";
 import { batchStatement } from "../../db/index.js";
-import { nodes } from "../../db/schema.js";
+import { nodes, runSteps } from "../../db/schema.js";
 import { uuidv7 } from "../../ids.js";
 import type { EventDraft } from "../../realtime/index.js";
+import type { Services } from "../../services.js";
 import type { DirectiveOutcome, Tool, ToolResult } from "../../tools/define.js";
 import { agentFolderFacility } from "../../workspaces/index.js";
 import { type StepRow, stepWrites } from "../store.js";
@@ -250,25 +251,55 @@ function warningDraft(scope: RunScope, step: StepRow, problem: string, stderr: s
     runId: run.id,
     nodeId: input.toolNodeId ?? null,
     kind: "hook_warning",
-    payload: {
-      hook: input.hook,
-      stepId: step.id,
-      message: `The ${input.hook} hook ${problem}; the turn went on without it.`,
-      stderr: stderr.slice(-STDERR_EXCERPT_CHARS),
-    },
+    payload: hookWarningPayload(step, problem, stderr),
   };
+}
+
+function hookWarningPayload(step: StepRow, problem: string, stderr: string) {
+  const { hook } = step.input as unknown as HookStepInput;
+  return {
+    hook,
+    stepId: step.id,
+    message: `The ${hook} hook ${problem}; the turn went on without it.`,
+    stderr: stderr.slice(-STDERR_EXCERPT_CHARS),
+  };
+}
+
+/** The problems a finished hook's step is warned about (a skipped one's too: "could not run: …"). */
+function hookProblems(verdict: ReturnType<typeof hookVerdict>): { problem: string; stderr: string }[] {
+  const problems: { problem: string; stderr: string }[] = [];
+  if (verdict.warning) problems.push({ problem: verdict.warning, stderr: verdict.stderr });
+  if (verdict.applied?.persona !== undefined) {
+    problems.push({ problem: "asked for a persona, which this agent program has none of (ignored)", stderr: "" });
+  }
+  return problems;
 }
 
 /** The warnings a finished hook's step calls for (none when it was skipped: that warning went out already). */
 function hookWarnings(scope: RunScope, step: StepRow, verdict: ReturnType<typeof hookVerdict>): EventDraft[] {
-  const drafts: EventDraft[] = [];
-  if (verdict.warning && verdict.state !== "skipped") {
-    drafts.push(warningDraft(scope, step, verdict.warning, verdict.stderr));
-  }
-  if (verdict.applied?.persona !== undefined) {
-    drafts.push(warningDraft(scope, step, "asked for a persona, which this agent program has none of (ignored)", ""));
-  }
-  return drafts;
+  if (verdict.state === "skipped") return [];
+  return hookProblems(verdict).map(({ problem, stderr }) => warningDraft(scope, step, problem, stderr));
+}
+
+/** The `hook_warning`s a hook's step gave, rebuilt from the step: what a messages page shows after the events. */
+export function hookStepWarnings(step: StepRow): HookWarning[] {
+  const input = step.input as unknown as HookStepInput;
+  return hookProblems(hookVerdict(step)).map(({ problem, stderr }) => ({
+    ...hookWarningPayload(step, problem, stderr),
+    runId: step.runId,
+    nodeId: input.toolNodeId ?? null,
+  }));
+}
+
+/** The hook warnings of these runs, in the order their hooks ran. */
+export async function hookWarningsOf(services: Services, runIds: readonly string[]): Promise<HookWarning[]> {
+  if (runIds.length === 0) return [];
+  const steps = await services.db
+    .select()
+    .from(runSteps)
+    .where(and(inArray(runSteps.runId, [...runIds]), eq(runSteps.kind, "await_hook")))
+    .orderBy(asc(runSteps.runId), asc(runSteps.ordinal));
+  return steps.flatMap(hookStepWarnings);
 }
 
 /** What the model call is built with after the hooks before it: variables, volatile context, tools offered. */

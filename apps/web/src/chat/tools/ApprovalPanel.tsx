@@ -59,7 +59,9 @@ export function ApprovalPanel({
       {approval.cwd || territory ? (
         <p className="text-xs break-words text-fg-muted">
           Runs
-          {approval.cwd ? (
+          {approval.cwd === "." ? (
+            " in the workspace"
+          ) : approval.cwd ? (
             <>
               {" in "}
               <code className="font-mono text-fg">{approval.cwd}</code>
@@ -76,7 +78,9 @@ export function ApprovalPanel({
       <ul className="list-disc space-y-0.5 pl-5 text-xs text-fg-muted">
         {approval.reasons.map((why, index) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: a fixed list, shown once
-          <li key={index}>{why}</li>
+          <li key={index}>
+            <Reason text={why} />
+          </li>
         ))}
       </ul>
       {rejecting ? (
@@ -137,5 +141,24 @@ export function ApprovalPanel({
         </div>
       )}
     </section>
+  );
+}
+
+/** A policy's reason, with the rules and commands it quotes in `backticks` shown as code. */
+function Reason({ text }: { text: string }) {
+  const parts = text.split(/`([^`]+)`/);
+  return (
+    <>
+      {parts.map((part, index) =>
+        index % 2 === 1 ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the parts of one fixed sentence
+          <code key={index} className="rounded bg-surface px-1 font-mono text-fg">
+            {part}
+          </code>
+        ) : (
+          part
+        ),
+      )}
+    </>
   );
 }
