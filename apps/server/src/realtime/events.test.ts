@@ -8,10 +8,13 @@ let server: TestServer;
 let client: TestClient;
 const readers: EventStreamReader[] = [];
 
-/** Kinds this build declares but does not write yet (Phase 1), and the heartbeat, sent on a 5 s timer only. */
+/**
+ * Kinds this test's plain conversation never causes: the heartbeat (a 5 s timer), step events (declared, not yet
+ * written), and what waits, directives and hooks write — runs/steps.test.ts, runs/directives.test.ts and
+ * runs/hooks.test.ts read those through the same parser.
+ */
 const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
   "run_heartbeat",
-  // Written only for an agent whose tools wait for approval; runs/steps.test.ts reads it through this parser.
   "run_waiting",
   "step_started",
   "step_finished",
@@ -19,6 +22,7 @@ const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
   "directive_state",
   "approval_requested",
   "approval_resolved",
+  "hook_warning",
 ]);
 
 async function newConversation(): Promise<string> {
