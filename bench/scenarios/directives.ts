@@ -17,7 +17,7 @@ const TEN_MB_COMMAND = "head -c 10000000 /dev/zero | tr '\\0' a";
 export const directivesScenario: Scenario = {
   name: "directives",
   title: "Tool calls run as directives on the embedded Nexus: round trip, throughput, 10 MB of output",
-  postgres: false,
+  postgres: true,
   maxRuns: 1,
   async run(context: ScenarioContext) {
     const roundTrips = context.smoke ? 3 : 20;
@@ -55,6 +55,20 @@ export const directivesScenario: Scenario = {
       const trip = summarize(trips);
       context.log(`directives: round trip p50 ${round(trip.p50, 1)} ms`);
 
+      // 10 MB of output: the cap applies on the way, and the server does not hold it all. Measured before the
+      // burst below, whose own growth would otherwise be counted.
+      const loud = await api.createConversation(agentId);
+      const loudStream = await api.openEvents(loud, onEvent);
+      streams.push(loudStream);
+      const rssBefore = procSample(world.server.pid)?.rssMb ?? Number.NaN;
+      let rssPeak = rssBefore;
+      const sampler = setInterval(() => {
+        rssPeak = Math.max(rssPeak, procSample(world.server.pid)?.rssMb ?? 0);
+      }, 50);
+      const { runId: loudRun } = await api.send(loud, bash(TEN_MB_COMMAND));
+      const loudEnd = await loudStream.runEnded(loudRun, 120_000);
+      clearInterval(sampler);
+
       // Throughput: one call in each of `burst` conversations, all at once.
       const conversations = await inBatches(
         Array.from({ length: burst }, () => 0),
@@ -69,19 +83,6 @@ export const directivesScenario: Scenario = {
       const firstWait = Math.min(...runs.map(({ runId }) => waitingAt.get(runId) ?? Number.POSITIVE_INFINITY));
       const lastResult = Math.max(...runs.map(({ runId }) => resultAt.get(runId) ?? Number.NaN));
       const perSecond = burst / ((lastResult - firstWait) / 1000);
-
-      // 10 MB of output: the cap applies on the way, and the server does not hold it all.
-      const loud = await api.createConversation(agentId);
-      const loudStream = await api.openEvents(loud, onEvent);
-      streams.push(loudStream);
-      const rssBefore = procSample(world.server.pid)?.rssMb ?? Number.NaN;
-      let rssPeak = rssBefore;
-      const sampler = setInterval(() => {
-        rssPeak = Math.max(rssPeak, procSample(world.server.pid)?.rssMb ?? 0);
-      }, 50);
-      const { runId: loudRun } = await api.send(loud, bash(TEN_MB_COMMAND));
-      const loudEnd = await loudStream.runEnded(loudRun, 120_000);
-      clearInterval(sampler);
 
       const metrics: Metric[] = [
         {

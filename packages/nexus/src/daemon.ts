@@ -36,6 +36,12 @@ export interface NexusOptions {
  * The daemon: keeps the territory's heartbeat, long-polls for directives while a slot is free, and runs each
  * with its driver (or performs its coding operation), reporting start, output, heartbeats and the end.
  */
+/**
+ * Output goes out in pieces of at most this much, well under the protocol's limit: a server on PGlite stores each
+ * piece in one statement, and its WebAssembly heap keeps whatever the largest one needed.
+ */
+const LOG_PIECE_BYTES = 32 * 1024;
+
 export class Nexus {
   private readonly running = new Map<string, Promise<void>>();
   private readonly cancels = new Map<string, AbortController>();
@@ -131,8 +137,8 @@ export class Nexus {
       if (bytes.length > room) truncated[stream] = true;
       const kept = bytes.subarray(0, Math.max(0, room));
       sentBytes += kept.length;
-      for (let offset = 0; offset < kept.length; offset += MAX_LOG_CHUNK_BYTES) {
-        const piece = kept.subarray(offset, offset + MAX_LOG_CHUNK_BYTES);
+      for (let offset = 0; offset < kept.length; offset += LOG_PIECE_BYTES) {
+        const piece = kept.subarray(offset, offset + LOG_PIECE_BYTES);
         const seq = seqs[stream]++;
         sending = sending.then(() =>
           this.client
