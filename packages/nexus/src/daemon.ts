@@ -1,12 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import {
-  type ClaimedDirective,
-  type DirectiveFinishedRequest,
-  type DriverName,
-  MAX_LOG_CHUNK_BYTES,
-  type OutputStream,
-  type PollResponse,
+import type {
+  ClaimedDirective,
+  DirectiveFinishedRequest,
+  DriverName,
+  OutputStream,
+  PollResponse,
 } from "@cybros/protocol";
 import { withArtifacts } from "./artifacts.js";
 import { type ConduitsClient, ConduitsError, withRetries } from "./client.js";
