@@ -131,3 +131,41 @@ test("the built-in mock reads as local with no key needed; the default-model pic
     await apiRequest.delete(`/api/providers/${id}`);
   }
 });
+
+test("the provider form ticks which allowed models accept images; the mock's mock-model does", async ({
+  signedIn: page,
+  apiRequest,
+}) => {
+  const mockProvider = async () =>
+    (
+      (await (await apiRequest.get("/api/providers")).json()).providers as {
+        id: string;
+        name: string;
+        imageModels: string[];
+      }[]
+    ).find((p) => p.name === "Mock LLM")!;
+  const { id } = await mockProvider();
+  try {
+    const providers = new ProvidersPage(page);
+    await providers.open();
+    await providers.startEditing("Mock LLM");
+    const images = providers.dialog.getByRole("group", { name: "Accepts images" });
+    // Embedding models take no prompts: no box for them.
+    await expect(images.getByRole("checkbox")).toHaveCount(1);
+    const box = images.getByRole("checkbox", { name: "mock-model" });
+    await expect(box).toBeChecked();
+    await box.uncheck();
+    await providers.submit();
+    await expect(providers.dialog).toBeHidden();
+    expect((await mockProvider()).imageModels).toEqual([]);
+
+    await providers.startEditing("Mock LLM");
+    await expect(box).not.toBeChecked();
+    await box.check();
+    await providers.submit();
+    await expect(providers.dialog).toBeHidden();
+    expect((await mockProvider()).imageModels).toEqual(["mock-model"]);
+  } finally {
+    await apiRequest.patch(`/api/providers/${id}`, { data: { imageModels: ["mock-model"] } });
+  }
+});

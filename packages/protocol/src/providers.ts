@@ -80,6 +80,23 @@ export const modelAllowlist = z
   })
   .pipe(z.array(z.string().max(200, "has a model id that is too long")).min(1, "must list at least one model"));
 
+/** The allowed models that accept images (a subset of the allowlist): as a list, or text like the allowlist. */
+export const imageModels = z
+  .union([z.array(storableText({ error: "must list model ids as text" })), storableText()], {
+    error: "must be a list of model ids",
+  })
+  .transform((value) => {
+    const items = typeof value === "string" ? value.split(/[,\n]/) : value;
+    return [...new Set(items.map((m) => m.trim()).filter((m) => m !== ""))];
+  });
+
+/** The image models that the allowlist does not list, for the error that names them. */
+export function imageModelsNotAllowed(imageModels: readonly string[], allowlist: readonly string[]): string[] {
+  return imageModels.filter((model) => !allowlist.includes(model));
+}
+
+export const IMAGE_MODELS_NOT_ALLOWED = "must be models of the allowlist; not allowed: ";
+
 export const providerPriority = z
   .number({ error: "must be a whole number" })
   .int("must be a whole number")
@@ -92,16 +109,24 @@ export const providerApiKey = storableText({ error: "must be text" })
   .nullable()
   .transform((v) => (v === null || v.trim() === "" ? null : v.trim()));
 
-export const providerCreateInput = z.object({
-  name: providerName,
-  baseUrl: providerBaseUrl,
-  apiKey: providerApiKey.optional(),
-  apiFormat: apiFormat.default("openai"),
-  headers: providerHeaders.optional().transform((v) => v ?? {}),
-  modelAllowlist,
-  priority: providerPriority.default(0),
-  enabled: z.boolean({ error: "must be true or false" }).default(true),
-});
+export const providerCreateInput = z
+  .object({
+    name: providerName,
+    baseUrl: providerBaseUrl,
+    apiKey: providerApiKey.optional(),
+    apiFormat: apiFormat.default("openai"),
+    headers: providerHeaders.optional().transform((v) => v ?? {}),
+    modelAllowlist,
+    imageModels: imageModels.default([]),
+    priority: providerPriority.default(0),
+    enabled: z.boolean({ error: "must be true or false" }).default(true),
+  })
+  .superRefine((input, ctx) => {
+    if (!Array.isArray(input.imageModels) || !Array.isArray(input.modelAllowlist)) return;
+    const stray = imageModelsNotAllowed(input.imageModels, input.modelAllowlist);
+    if (stray.length)
+      ctx.addIssue({ code: "custom", path: ["imageModels"], message: IMAGE_MODELS_NOT_ALLOWED + stray.join(", ") });
+  });
 export type ProviderCreateInput = z.input<typeof providerCreateInput>;
 export type ProviderCreate = z.output<typeof providerCreateInput>;
 
@@ -116,6 +141,8 @@ export const providerUpdateInput = z.object({
   apiFormat: apiFormat.optional(),
   headers: providerHeaders.optional(),
   modelAllowlist: modelAllowlist.optional(),
+  /** Given, replaces the list; omitted with a new allowlist, keeps those the new allowlist still lists. */
+  imageModels: imageModels.optional(),
   priority: providerPriority.optional(),
   enabled: z.boolean({ error: "must be true or false" }).optional(),
 });
@@ -142,6 +169,8 @@ export const providerView = z.object({
   /** Names of the extra headers sent; their values are secrets, like the key. */
   headersSet: z.array(z.string()),
   modelAllowlist: z.array(z.string()),
+  /** The allowed models that accept images: tool screenshots are put in their prompts. */
+  imageModels: z.array(z.string()),
   priority: z.number(),
   enabled: z.boolean(),
   lastCheck: connectionCheck.nullable(),

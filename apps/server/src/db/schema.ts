@@ -97,6 +97,8 @@ export const llmProviders = pgTable(
     /** Extra request headers: name → value sealed like the key (some APIs take keys in headers). */
     headersEncrypted: jsonb("headers_encrypted").$type<Record<string, string>>().notNull().default({}),
     modelAllowlist: jsonb("model_allowlist").$type<string[]>().notNull(),
+    /** The allowed models that accept images in their prompts (tool screenshots are given to them). */
+    imageModels: jsonb("image_models").$type<string[]>().notNull().default([]),
     priority: integer("priority").notNull().default(0),
     enabled: boolean("enabled").notNull().default(true),
     lastCheckedAt: timestamp("last_checked_at", { withTimezone: true }),

@@ -1,4 +1,11 @@
-import type { ApiFormat, ProviderCreate, ProviderUpdate, ProviderView } from "@cybros/protocol";
+import {
+  type ApiFormat,
+  IMAGE_MODELS_NOT_ALLOWED,
+  imageModelsNotAllowed,
+  type ProviderCreate,
+  type ProviderUpdate,
+  type ProviderView,
+} from "@cybros/protocol";
 import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Account } from "../current.js";
@@ -64,6 +71,7 @@ export async function createProvider(
         apiFormat: input.apiFormat,
         headersEncrypted: sealHeaders(services, input.headers),
         modelAllowlist: input.modelAllowlist,
+        imageModels: input.imageModels,
         priority: input.priority,
         enabled: input.enabled,
       })
@@ -82,6 +90,14 @@ export async function updateProvider(
   const { apiKey, headers, ...fields } = input;
   if (fields.baseUrl !== undefined) requireSecretsRetyped(stored, fields.baseUrl, { apiKey, headers });
   const changes: Partial<typeof llmProviders.$inferInsert> = { ...fields, updatedAt: new Date() };
+  const allowlist = fields.modelAllowlist ?? stored.modelAllowlist;
+  if (fields.imageModels !== undefined) {
+    const stray = imageModelsNotAllowed(fields.imageModels, allowlist);
+    if (stray.length) throw new ValidationError({ imageModels: IMAGE_MODELS_NOT_ALLOWED + stray.join(", ") });
+  } else if (fields.modelAllowlist !== undefined) {
+    // A model taken off the allowlist is no longer one that accepts images.
+    changes.imageModels = stored.imageModels.filter((model) => allowlist.includes(model));
+  }
   // Omitted keeps the stored key; null (or blank, normalized to null by the schema) clears it.
   if (apiKey !== undefined) changes.apiKeyEncrypted = apiKey === null ? null : services.secrets.encrypt(apiKey);
   if (headers !== undefined) changes.headersEncrypted = sealHeaders(services, headers);
@@ -204,6 +220,7 @@ export function presentProvider(provider: LlmProvider): ProviderView {
     apiKeySet: provider.apiKeyEncrypted !== null,
     headersSet: Object.keys(provider.headersEncrypted),
     modelAllowlist: provider.modelAllowlist,
+    imageModels: provider.imageModels,
     priority: provider.priority,
     enabled: provider.enabled,
     lastCheck:

@@ -204,6 +204,28 @@ describe("provider CRUD", () => {
     expect((await created.json()).modelAllowlist).toEqual(["a", "b", "c"]);
   });
 
+  it("keeps the models that accept images within the allowlist", async () => {
+    const client = await signedIn();
+    const stray = await client.post("/api/providers", { ...valid, imageModels: ["qwen3-8b", "gpt-4o"] });
+    expect((await fieldsOf(stray)).imageModels).toBe("must be models of the allowlist; not allowed: gpt-4o");
+    const created = await client.post("/api/providers", { ...valid, imageModels: ["qwen3-8b"] });
+    const provider = await created.json();
+    expect(provider.imageModels).toEqual(["qwen3-8b"]);
+    expect((await (await client.post("/api/providers", { ...valid, name: "b" })).json()).imageModels).toEqual([]);
+
+    const path = `/api/providers/${provider.id}`;
+    const refused = await client.patch(path, { imageModels: ["llama-3.1-8b", "gpt-4o"] });
+    expect((await fieldsOf(refused)).imageModels).toContain("not allowed: gpt-4o");
+    const both = await client.patch(path, { imageModels: ["qwen3-8b", "llama-3.1-8b"] });
+    expect((await both.json()).imageModels).toEqual(["qwen3-8b", "llama-3.1-8b"]);
+    // A model taken off the allowlist no longer accepts images; one added does not until ticked.
+    const narrowed = await client.patch(path, { modelAllowlist: ["llama-3.1-8b", "phi-4"] });
+    expect(await narrowed.json()).toMatchObject({
+      modelAllowlist: ["llama-3.1-8b", "phi-4"],
+      imageModels: ["llama-3.1-8b"],
+    });
+  });
+
   it("lists providers in resolution order: priority first, then age", async () => {
     const client = await signedIn();
     await client.post("/api/providers", { ...valid, name: "low", priority: -1 });
@@ -226,6 +248,7 @@ describe("provider CRUD", () => {
       apiFormat: "openai",
       headers: {},
       modelAllowlist: ["m"],
+      imageModels: [],
       priority: 0,
       enabled: true,
     });

@@ -47,9 +47,10 @@ async function resolveError(prefer: string[]): Promise<NoProviderForModelError> 
 describe("model resolution", () => {
   it("takes the first preferred model that some enabled provider allows", async () => {
     await start();
-    await provider({ name: "one", modelAllowlist: ["b", "c"], apiKey: "sk-one-000000" });
+    await provider({ name: "one", modelAllowlist: ["b", "c"], imageModels: ["c"], apiKey: "sk-one-000000" });
     const choice = await resolve(["a", "b", "c"]);
-    expect(choice).toMatchObject({ model: "b", source: "preferred" });
+    expect(choice).toMatchObject({ model: "b", source: "preferred", acceptsImages: false });
+    expect(await resolve(["c"])).toMatchObject({ model: "c", acceptsImages: true });
     expect(choice.provider).toEqual({
       id: expect.any(String),
       name: "one",
@@ -135,6 +136,7 @@ describe("model resolution", () => {
     const url = await server.url();
     const choice = await resolve(["mock-model"]);
     expect(choice.provider).toMatchObject({ name: "Mock LLM", baseUrl: `${url}/mock_llm/v1`, apiKey: null });
+    expect(choice.acceptsImages).toBe(true);
   });
 
   it("gives the built-in mock the configured address before the server listens", async () => {

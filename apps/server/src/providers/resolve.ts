@@ -25,6 +25,8 @@ export interface ModelChoice {
   model: string;
   /** "preferred" when one of the agent's models matched, "default" when the account's default model did. */
   source: "preferred" | "default";
+  /** The provider lists the model among those that accept images: tool screenshots go into its prompts. */
+  acceptsImages: boolean;
 }
 
 export class NoProviderForModelError extends AppError {
@@ -122,7 +124,11 @@ export async function resolveModel(
   providers?: LlmProvider[],
 ): Promise<ModelChoice> {
   const choice = providers ? chooseFrom(providers, account, prefer) : await chooseModel(services.db, account, prefer);
-  return { ...choice, provider: readyToCall(services, choice.provider) };
+  return {
+    ...choice,
+    provider: readyToCall(services, choice.provider),
+    acceptsImages: choice.provider.imageModels.includes(choice.model),
+  };
 }
 
 /** A stored provider made ready to call: its absolute URL and decrypted key (server-side use only). */

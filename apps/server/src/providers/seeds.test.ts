@@ -52,6 +52,7 @@ describe("mock provider seed", () => {
       baseUrl: "/mock_llm/v1",
       apiKeyEncrypted: null,
       modelAllowlist: ["mock-model", "mock-embedding"],
+      imageModels: ["mock-model"],
       priority: 0,
       enabled: true,
     });

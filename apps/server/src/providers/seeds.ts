@@ -47,6 +47,8 @@ async function seedMockProvider(services: Services, account: Account): Promise<v
     name: MOCK_PROVIDER_NAME,
     baseUrl: MOCK_PROVIDER_BASE_URL,
     modelAllowlist: [MOCK_MODEL, MOCK_EMBEDDING_MODEL],
+    // The mock counts the images it receives, so tests can see a screenshot reach the model.
+    imageModels: [MOCK_MODEL],
     priority: 0,
   });
   if (created && !settingsOf(account).defaultModel) await setDefaultModel(services, account, MOCK_MODEL);
@@ -129,7 +131,14 @@ async function seedEnvProvider(services: Services, account: Account, provider: E
 async function insertIfAbsent(
   services: Services,
   account: Account,
-  values: { name: string; baseUrl: string; apiKey?: string; modelAllowlist: string[]; priority: number },
+  values: {
+    name: string;
+    baseUrl: string;
+    apiKey?: string;
+    modelAllowlist: string[];
+    imageModels?: string[];
+    priority: number;
+  },
 ): Promise<boolean> {
   const parsed = providerCreateInput.safeParse(values);
   if (!parsed.success) {

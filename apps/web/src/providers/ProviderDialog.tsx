@@ -1,4 +1,4 @@
-import type { ProviderView } from "@cybros/protocol";
+import { isEmbeddingModel, type ProviderView } from "@cybros/protocol";
 import { Check, Download, Search } from "lucide-react";
 import { type FormEvent, useId, useMemo, useState } from "react";
 import { ApiError, errorMessage } from "../lib/api";
@@ -287,6 +287,12 @@ export function ProviderDialog({ provider, onClose }: { provider: ProviderView |
             />
           ) : null}
         </div>
+        <ImageModels
+          allowed={values.modelAllowlist}
+          selected={values.imageModels}
+          error={errors.imageModels}
+          onChange={(models) => set("imageModels", models)}
+        />
         <Switch
           label="Enabled"
           description="Disabled providers keep their settings but serve no requests."
@@ -387,5 +393,49 @@ function ModelPicker({
         {shown.length === 0 ? <li className="px-2 py-1 text-sm text-fg-subtle">No model matches.</li> : null}
       </ul>
     </div>
+  );
+}
+
+/** A checkbox per allowed chat model: those ticked are given tool screenshots in their prompts. */
+function ImageModels({
+  allowed,
+  selected,
+  error,
+  onChange,
+}: {
+  allowed: string[];
+  selected: string[];
+  error?: string;
+  onChange: (models: string[]) => void;
+}) {
+  const models = allowed.filter((model) => !isEmbeddingModel(model));
+  if (models.length === 0) return null;
+  const toggle = (model: string, on: boolean) =>
+    onChange(on ? [...new Set([...selected, model])] : selected.filter((m) => m !== model));
+  return (
+    <fieldset className="flex flex-col gap-1.5">
+      <legend className="text-sm font-medium text-fg">Accepts images</legend>
+      <p className="text-xs text-fg-subtle">Ticked models see tool screenshots; the others are told they cannot.</p>
+      <ul className="flex flex-wrap gap-x-4 gap-y-1">
+        {models.map((model) => (
+          <li key={model}>
+            <label className="inline-flex items-center gap-2 text-sm text-fg-muted">
+              <input
+                type="checkbox"
+                checked={selected.includes(model)}
+                onChange={(e) => toggle(model, e.target.checked)}
+                className="size-4 accent-[var(--app-accent)]"
+              />
+              <span className="font-mono text-xs">{model}</span>
+            </label>
+          </li>
+        ))}
+      </ul>
+      {error ? (
+        <p role="alert" className="text-sm text-danger-text">
+          {error}
+        </p>
+      ) : null}
+    </fieldset>
   );
 }

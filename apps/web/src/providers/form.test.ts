@@ -9,7 +9,8 @@ const saved: ProviderView = {
   apiFormat: "openai",
   apiKeySet: true,
   headersSet: ["X-Api-Key"],
-  modelAllowlist: ["m"],
+  modelAllowlist: ["m", "v"],
+  imageModels: ["v"],
   priority: 0,
   enabled: true,
   lastCheck: null,
@@ -18,6 +19,14 @@ const saved: ProviderView = {
 };
 
 describe("provider form", () => {
+  it("sends the image models the allowlist still lists", () => {
+    const values = initialValues(saved);
+    expect(values.imageModels).toEqual(["v"]);
+    expect((toInput(values, saved) as Record<string, unknown>).imageModels).toEqual(["v"]);
+    const dropped = { ...values, modelAllowlist: ["m"] };
+    expect((toInput(dropped, saved) as Record<string, unknown>).imageModels).toEqual([]);
+  });
+
   it("shows a header's own error under the headers field", () => {
     expect(formFieldErrors({ "headers.X-Foo": "must be a string", name: "is required" })).toEqual({
       headers: "Header “X-Foo” must be a string",

@@ -18,11 +18,22 @@ export type ProviderFormValues = {
   /** Editing only: the saved headers are being replaced by `headers`. */
   replaceHeaders: boolean;
   modelAllowlist: string[];
+  /** Allowed models that accept images; saved as those the allowlist still lists. */
+  imageModels: string[];
   priority: string;
   enabled: boolean;
 };
 
-export const FORM_FIELDS = ["name", "baseUrl", "apiKey", "headers", "modelAllowlist", "priority", "enabled"] as const;
+export const FORM_FIELDS = [
+  "name",
+  "baseUrl",
+  "apiKey",
+  "headers",
+  "modelAllowlist",
+  "imageModels",
+  "priority",
+  "enabled",
+] as const;
 
 export function initialValues(provider: ProviderView | null): ProviderFormValues {
   if (!provider) {
@@ -34,6 +45,7 @@ export function initialValues(provider: ProviderView | null): ProviderFormValues
       headers: "",
       replaceHeaders: false,
       modelAllowlist: [],
+      imageModels: [],
       priority: "0",
       enabled: true,
     };
@@ -46,6 +58,7 @@ export function initialValues(provider: ProviderView | null): ProviderFormValues
     headers: "",
     replaceHeaders: false,
     modelAllowlist: provider.modelAllowlist,
+    imageModels: provider.imageModels,
     priority: String(provider.priority),
     enabled: provider.enabled,
   };
@@ -87,6 +100,7 @@ export function toInput(
     name: values.name,
     baseUrl: values.baseUrl,
     modelAllowlist: values.modelAllowlist,
+    imageModels: values.imageModels.filter((model) => values.modelAllowlist.includes(model)),
     priority: priorityText === "" ? 0 : Number.isFinite(priorityNumber) ? priorityNumber : priorityText,
     enabled: values.enabled,
   };
