@@ -4,6 +4,7 @@ import { builtOnce, type Db } from "../db/index.js";
 import { nodes } from "../db/schema.js";
 import type { ChatMessage } from "../llm/index.js";
 import type { NodeRow, TaskData, ToolCallRecord } from "./present.js";
+import { type PromptImages, toolImageMessage } from "./tool-images.js";
 
 /** A provider-neutral chat message; the LLM client maps it to its wire format. */
 export type PromptMessage = ChatMessage;
@@ -84,7 +85,12 @@ export async function contextNodes(
  * nothing stale in later prompts; a stopped reply keeps the text the person saw. Deterministic: the same nodes
  * always give byte-identical messages (prompt caching depends on it).
  */
-export function toPromptMessages(context: ContextNode[], excludeNodeId?: string): PromptMessage[] {
+export function toPromptMessages(
+  context: ContextNode[],
+  excludeNodeId?: string,
+  /** Tool results' images for a model that accepts them (tool-images.ts); without, none are given. */
+  images?: PromptImages,
+): PromptMessage[] {
   const messages: PromptMessage[] = [];
   const tasksByCall = new Map<string, ContextNode>();
   for (const node of context) {
@@ -119,7 +125,9 @@ export function toPromptMessages(context: ContextNode[], excludeNodeId?: string)
           const data = task?.data as unknown as TaskData | undefined;
           const content =
             task?.state === "finished" && data?.output !== undefined ? data.output : INTERRUPTED_TOOL_RESULT;
-          messages.push({ role: "tool", toolCallId: call.callId, toolName: call.name, content });
+          const shown = toolImageMessage(call.name, task?.state === "finished" ? data : undefined, images);
+          messages.push({ role: "tool", toolCallId: call.callId, toolName: call.name, content: content + shown.note });
+          if (shown.message) messages.push(shown.message);
         }
         break;
       }

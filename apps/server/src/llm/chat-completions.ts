@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { toStorableJson, toStorableText } from "@cybros/protocol";
 import { createParser } from "eventsource-parser";
 import { connectionError, httpStatusError, LlmError } from "./errors.js";
-import type { ChatMessage, LlmProviderTarget, LlmTool } from "./provider.js";
+import type { ChatMessage, ContentPart, LlmProviderTarget, LlmTool } from "./provider.js";
 import { postToProvider, readJsonBody } from "./provider-http.js";
 
 /**
@@ -95,12 +95,16 @@ function completionBody(request: CompletionRequest, stream: boolean): Record<str
  * text is JSON, so a replayed prompt is byte-identical and provider prompt caches keep hitting; text that is not
  * JSON goes as a JSON string.
  */
-function toWireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
+export function toWireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
   return messages.map((message) => {
     switch (message.role) {
       case "system":
-      case "user":
         return { role: message.role, content: message.content };
+      case "user":
+        return {
+          role: "user",
+          content: typeof message.content === "string" ? message.content : message.content.map(toWirePart),
+        };
       case "assistant": {
         const calls = message.toolCalls ?? [];
         if (calls.length === 0) return { role: "assistant", content: message.content };
@@ -118,6 +122,12 @@ function toWireMessages(messages: readonly ChatMessage[]): Record<string, unknow
         return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
     }
   });
+}
+
+/** A content part as OpenAI takes it: images as data URLs in `image_url` parts. */
+function toWirePart(part: ContentPart): Record<string, unknown> {
+  if (part.type === "text") return { type: "text", text: part.text };
+  return { type: "image_url", image_url: { url: `data:${part.contentType};base64,${part.base64}` } };
 }
 
 function verbatimArguments(argsText: string): string {

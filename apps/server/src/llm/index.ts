@@ -4,7 +4,7 @@ import { requestEmbeddings } from "./embeddings.js";
 import type { LlmProviderTarget } from "./provider.js";
 
 export { LlmError, type LlmErrorCode } from "./errors.js";
-export type { ChatMessage, LlmProviderTarget, LlmTool, LlmToolCallRef } from "./provider.js";
+export type { ChatMessage, ContentPart, LlmProviderTarget, LlmTool, LlmToolCallRef } from "./provider.js";
 export {
   type ChatResult,
   type LlmFinishReason,

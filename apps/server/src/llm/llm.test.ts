@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { embedText } from "../mock-llm/embeddings.js";
 import { type ServedMockLlm, serveMockLlm } from "../mock-llm/index.js";
+import { toWireMessages } from "./chat-completions.js";
 import { type ChatMessage, completeOnce, embed, LlmError, type StreamChatOptions, streamChat } from "./index.js";
 
 let served: ServedMockLlm;
@@ -152,6 +153,53 @@ describe("tool calls", () => {
       },
       { role: "tool", tool_call_id: call.callId, content: "21°C and sunny" },
     ]);
+  });
+});
+
+describe("images", () => {
+  const png = Buffer.from("not really a png").toString("base64");
+
+  it("maps image parts to image_url data URLs and text parts to text parts; string content stays a string", () => {
+    expect(
+      toWireMessages([
+        { role: "user", content: "plain" },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Screenshot from take_screenshot (screenshot.png):" },
+            { type: "image", contentType: "image/png", base64: png },
+          ],
+        },
+      ]),
+    ).toEqual([
+      { role: "user", content: "plain" },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Screenshot from take_screenshot (screenshot.png):" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${png}` } },
+        ],
+      },
+    ]);
+  });
+
+  it("sends a tool result's image after the tool message, and the model answers the person's message", async () => {
+    const question = "/mock tool_calls\ntake_screenshot {}";
+    const first = await ask(question);
+    const call = first.toolCalls[0]!;
+    const messages: ChatMessage[] = [
+      { role: "user", content: question },
+      { role: "assistant", content: "", toolCalls: [{ callId: call.callId, name: call.name, argsText: "{}" }] },
+      { role: "tool", toolCallId: call.callId, toolName: call.name, content: "Took a screenshot." },
+      { role: "user", content: [{ type: "image", contentType: "image/png", base64: png }] },
+    ];
+    const followUp = await ask("", { messages });
+    // The image message is not taken for the person's: the directive's tool round is over, so this is its follow-up.
+    expect(followUp.text).toBe("Tool results (and 1 image): take_screenshot: Took a screenshot.");
+    expect(served.mock.lastRequest()!.messages.at(-1)).toEqual({
+      role: "user",
+      content: [{ type: "image_url", image_url: { url: `data:image/png;base64,${png}` } }],
+    });
   });
 });
 

@@ -20,9 +20,12 @@ export interface LlmToolCallRef {
   argsText: string;
 }
 
+/** A piece of a user message: text, or an image given whole (base64, as the provider wants it inline). */
+export type ContentPart = { type: "text"; text: string } | { type: "image"; contentType: string; base64: string };
+
 /** Our message shape (the conversation engine's); chat-completions.ts puts it on the wire. */
 export type ChatMessage =
   | { role: "system"; content: string }
-  | { role: "user"; content: string }
+  | { role: "user"; content: string | ContentPart[] }
   | { role: "assistant"; content: string; toolCalls?: LlmToolCallRef[] }
   | { role: "tool"; toolCallId: string; toolName: string; content: string };

@@ -155,6 +155,33 @@ describe("chat/completions, streamed", () => {
     expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
   });
 
+  it("takes content parts as text, and a tool result's images for no message of the person", async () => {
+    const image = { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } };
+    const parts = [{ type: "text", text: "/mock text\nfrom parts" }];
+    expect(
+      streamedText((await streamChunks({ model: "mock-model", messages: [{ role: "user", content: parts }] })).chunks),
+    ).toBe("from parts");
+    const messages = [
+      { role: "user", content: "/mock digest" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "shot", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "c1", content: "took it" },
+      { role: "user", content: [{ type: "text", text: "Screenshot from shot (a.png):" }, image] },
+      { role: "user", content: [image] },
+    ];
+    const digest = JSON.parse(streamedText((await streamChunks({ model: "mock-model", messages })).chunks));
+    expect(digest).toMatchObject({ last_user: "", images: 2 });
+    expect(served.mock.lastRequest()!.directive).toBe("/mock digest");
+    // A user message with an image that does not follow tool results is the person's.
+    const own = [{ role: "user", content: [{ type: "text", text: "/mock digest" }, image] }];
+    expect(JSON.parse(streamedText((await streamChunks({ model: "mock-model", messages: own })).chunks)).images).toBe(
+      1,
+    );
+  });
+
   it("embeds the send time in each chunk for benchmarks", async () => {
     const before = performance.timeOrigin + performance.now();
     const { chunks } = await streamChunks(chat("/mock stamps count=5 delay=1"));

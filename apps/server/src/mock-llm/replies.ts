@@ -62,9 +62,34 @@ export function contentText(content: unknown): string {
   return content.map((part) => (part && typeof part === "object" && "text" in part ? String(part.text) : "")).join("");
 }
 
+/** How many images a message's content carries (`image_url` parts, or `image` parts of other formats). */
+export function imageParts(content: unknown): number {
+  if (!Array.isArray(content)) return 0;
+  return content.filter((part) => part && typeof part === "object" && /^image/.test(String(part.type))).length;
+}
+
+/**
+ * A user message that only carries tool results' images: it has image parts and follows the tool messages (OpenAI
+ * takes no images in tool messages, so engines send them this way). It is not the person speaking.
+ */
+function isToolAttachment(messages: readonly RequestMessage[], index: number): boolean {
+  const message = messages[index]!;
+  if (message.role !== "user" || imageParts(message.content) === 0) return false;
+  const previous = messages[index - 1];
+  return previous?.role === "tool" || (previous !== undefined && isToolAttachment(messages, index - 1));
+}
+
+/** The person's last message: the last user message that is not a tool result's images. */
 export function lastUserIndex(messages: readonly RequestMessage[]): number {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === "user") return i;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === "user" && !isToolAttachment(messages, i)) return i;
+  }
   return -1;
+}
+
+/** Images in the request, all messages together. */
+export function imageCount(request: ChatRequestBody): number {
+  return request.messages.reduce((n, m) => n + imageParts(m.content), 0);
 }
 
 interface PlanContext {
@@ -148,15 +173,17 @@ const RESULT_PREVIEW_CHARS = 200;
 function followUp(since: readonly RequestMessage[]): string {
   const lastCall = since.findLastIndex((m) => m.role === "assistant" && m.tool_calls?.length);
   const names = new Map((since[lastCall]?.tool_calls ?? []).map((c) => [c.id, c.function?.name]));
-  const results = since
-    .slice(lastCall + 1)
+  const after = since.slice(lastCall + 1);
+  const images = after.reduce((n, m) => n + (m.role === "user" ? imageParts(m.content) : 0), 0);
+  const results = after
     .filter((m) => m.role === "tool")
     .map((m) => {
       const text = contentText(m.content);
       const preview = text.length > RESULT_PREVIEW_CHARS ? `${text.slice(0, RESULT_PREVIEW_CHARS)}…` : text;
       return `${names.get(m.tool_call_id) ?? m.tool_call_id}: ${preview}`;
     });
-  return results.length ? `Tool results: ${results.join("; ")}` : "Tool results: (none)";
+  const seen = images ? ` (and ${images} image${images === 1 ? "" : "s"})` : "";
+  return results.length ? `Tool results${seen}: ${results.join("; ")}` : "Tool results: (none)";
 }
 
 const ERROR_DEFAULTS: Record<number, { message: string; type: string; code: string | null }> = {
@@ -203,6 +230,7 @@ function digest(request: ChatRequestBody, body: string, cache: CacheMeasure) {
     system_chars: system.length,
     tools: (request.tools ?? []).map((t) => t.function?.name ?? null),
     last_user: body,
+    images: imageCount(request),
     prompt_tokens: cache.promptTokens,
     cached_tokens: cache.cachedTokens,
   };

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { type contextNodes, toPromptMessages } from "../../conversations/context.js";
 import { type NodeRow, presentMessage, type ToolCallRecord } from "../../conversations/present.js";
+import { promptImages } from "../../conversations/tool-images.js";
 import {
   type BatchStatement,
   batchStatement,
@@ -103,11 +104,12 @@ export async function modelCall(
   let prompt: ReturnType<typeof assemblePrompt> | undefined;
   try {
     const context = await contextRead;
+    const images = await promptImages(services.db, run.conversationId, context, choice.acceptsImages, nodeId);
     prompt = assemblePrompt({
       definition,
       variables: adjusted?.variables ?? scope.variables,
       tools: adjusted?.tools ?? scope.tools,
-      history: toPromptMessages(context, nodeId),
+      history: toPromptMessages(context, nodeId, images),
       volatile: adjusted?.volatile,
     });
     scope.onStarted?.();

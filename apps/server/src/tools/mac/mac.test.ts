@@ -246,4 +246,43 @@ describe("macOS tools on a Mac territory (a real cybros-nexus reporting darwin, 
     expect(image.headers.get("content-security-policy")).toBe("default-src 'none'; sandbox");
     expect(Buffer.from(await image.arrayBuffer()).equals(PNG)).toBe(true);
   });
+
+  it("gives the screenshot to the model when it accepts images, and says it cannot see it otherwise", {
+    timeout: 120_000,
+  }, async () => {
+    // The Mac the test before enrolled; the seeded mock provider lists mock-model as accepting images.
+    const mock = server.services.mockLlm!;
+    /** The request that carried the screenshot's tool result back to the model. */
+    const followUp = async () => {
+      mock.clearRequests();
+      const [task] = await converse("/mock tool_calls\ntake_screenshot {}");
+      expect(task).toMatchObject({ name: "take_screenshot", isError: false });
+      const request = mock.requests().find((r) => r.messages.some((m) => m.role === "tool"));
+      const at = request!.messages.findIndex((m) => m.role === "tool");
+      return { tool: request!.messages[at]!, after: request!.messages.slice(at + 1) };
+    };
+
+    const seen = await followUp();
+    expect(seen.tool.content).toMatch(/^Took a screenshot of the main display \(screenshot\.png, \d+ bytes, artifact /);
+    expect(seen.tool.content).not.toContain("cannot see");
+    expect(seen.after).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Screenshot from take_screenshot (screenshot.png):" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PNG.toString("base64")}` } },
+        ],
+      },
+    ]);
+
+    const { providers } = await (await client.get("/api/providers")).json();
+    const provider = providers.find((p: { name: string }) => p.name === "Mock LLM");
+    expect(provider.imageModels).toEqual(["mock-model"]);
+    const patched = await client.patch(`/api/providers/${provider.id}`, { imageModels: [] });
+    expect(patched.status).toBe(200);
+
+    const blind = await followUp();
+    expect(blind.tool.content).toContain("This model does not take images: you cannot see it");
+    expect(blind.after).toEqual([]);
+  });
 });

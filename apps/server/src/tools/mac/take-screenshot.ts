@@ -10,8 +10,8 @@ export const takeScreenshotTool = defineTool("take_screenshot", {
   idempotent: true,
   description: [
     "Take a screenshot of the user's Mac screen (silently, with screencapture). The image is shown to the person",
-    "in the chat. Without Screen Recording permission for the Nexus the Mac captures only the desktop background:",
-    "if the person says the picture is empty, ask them to allow it in System Settings → Privacy & Security.",
+    "in the chat, and to you when this model takes images. Without Screen Recording permission for the Nexus the",
+    "Mac captures only the desktop background: if the person says the picture is empty, ask them to allow it in System Settings → Privacy & Security.",
   ].join(" "),
   parameters: z.object({
     display: z
@@ -39,8 +39,9 @@ export const takeScreenshotTool = defineTool("take_screenshot", {
     return {
       summary: `${FILE}, ${Math.max(1, Math.round(image.bytes / 1024))} KB`,
       output:
+        // Whether the model sees the image too is the prompt's to say (conversations/tool-images.ts).
         `Took a screenshot of ${which} (${FILE}, ${image.bytes} bytes, artifact ${image.id}). The person sees it ` +
-        "in the chat; you do not see the image yourself, so do not describe what is on it.",
+        "in the chat.",
       metadata: { artifacts: [{ id: image.id, name: image.name, contentType: image.contentType }] },
     };
   },
