@@ -1,18 +1,15 @@
-import { asc, desc, eq } from "drizzle-orm";
 import type { RunRow } from "../conversations/present.js";
 import { presentRun, presentToolPart } from "../conversations/present.js";
 import type { Current } from "../current.js";
-import { conversationRuns, conversations, llmCalls, nodes } from "../db/schema.js";
+import { llmCallQueries } from "../db/queries/llm-calls.js";
+import { nodeQueries } from "../db/queries/nodes.js";
+import { runQueries } from "../db/queries/runs.js";
 import type { Services } from "../services.js";
 
 /** What the inspector shows for a run: each provider call (model, prompt sections, usage, timings) and tool calls. */
 export async function runDetail(services: Services, run: RunRow) {
-  const calls = await services.db
-    .select()
-    .from(llmCalls)
-    .where(eq(llmCalls.runId, run.id))
-    .orderBy(asc(llmCalls.createdAt));
-  const tasks = await services.db.select().from(nodes).where(eq(nodes.runId, run.id)).orderBy(asc(nodes.position));
+  const calls = await llmCallQueries(services.db).ofRun(run.id);
+  const tasks = await nodeQueries(services.db).ofRun(run.id);
   return {
     llmCalls: calls.map((call) => ({
       id: call.id,
@@ -40,13 +37,7 @@ export async function runDetail(services: Services, run: RunRow) {
 
 /** The person's most recently queued run in any conversation (archived too), with its detail; null before any. */
 export async function latestRun(services: Services, current: Current) {
-  const [latest] = await services.db
-    .select({ run: conversationRuns, title: conversations.title })
-    .from(conversationRuns)
-    .innerJoin(conversations, eq(conversations.id, conversationRuns.conversationId))
-    .where(eq(conversations.userId, current.user.id))
-    .orderBy(desc(conversationRuns.queuedAt), desc(conversationRuns.id))
-    .limit(1);
+  const latest = await runQueries(services.db).latestOf(current.user.id);
   if (!latest) return null;
   return {
     run: presentRun(latest.run),
