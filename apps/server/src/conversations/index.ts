@@ -74,7 +74,7 @@ export async function createConversation(
     return presentConversation(row, agent.name);
   }
   const send = planSend(services, row, input.message, now);
-  const written = await services.database.lane("send").write({ conversation, ...send.writes });
+  const written = await services.database.write({ conversation, ...send.writes });
   if (!written.ok) throw new Error("A new conversation's first send found its conversation missing");
   const title = send.title ?? row.title;
   await send.commit(written.rows.events);
@@ -149,8 +149,7 @@ export async function appendUserMessage(
 ): Promise<PostMessageResult> {
   if (row.archivedAt) throw new ConflictError("conversation_archived", "Restore the conversation to continue it");
   const send = planSend(services, row, input, new Date());
-  // In the `send` lane: a message being committed goes ahead of other requests' reads (decisions/0019).
-  const written = await services.database.lane("send").write(send.writes);
+  const written = await services.database.write(send.writes);
   if (!written.ok) {
     if (written.unmet === "lock") throw new NotFoundError("Conversation");
     return firstSend(services, row.id, input.clientMessageId!);

@@ -8,20 +8,13 @@ import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
 import { type StartedPglite, startPglite } from "./pglite-open.js";
-import type { BatchResult, BatchStatement, PgliteQueryOptions } from "./pglite-thread.js";
+import type { BatchResult, BatchStatement } from "./pglite-thread.js";
 import * as schema from "./schema.js";
 import { type WriteOutcome, type Writes, writeNamed } from "./statements.js";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type DatabaseKind = "pglite" | "postgres";
-
-/**
- * How soon PGlite's thread runs a statement while others wait (decisions/0019), least urgent first: the work nearest
- * to a streamed reply goes first. `send` is a user message being committed, `run` is everything a run does.
- */
-export const LANES = ["default", "send", "run"] as const;
-export type Lane = (typeof LANES)[number];
 
 export interface SqlResult<Row> {
   rows: Row[];
@@ -62,11 +55,6 @@ export interface Database {
    * name, or the name of the first write whose rows missed its expectation (nothing was kept).
    */
   write<W extends Writes>(writes: W): Promise<WriteOutcome<W>>;
-  /**
-   * Before a write nobody waits on: on PGlite, resolves when its thread has nothing else queued (or after 50 ms),
-   * so the write does not hold up statements others wait on (PgliteThread.idle). At once on PostgreSQL.
-   */
-  idle(): Promise<void>;
   /** Several statements, no parameters; answers the last statement's rows. */
   exec(text: string): Promise<SqlResult<Record<string, unknown>>>;
   /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
@@ -78,11 +66,6 @@ export interface Database {
    */
   exclusively(key: string, work: () => Promise<unknown>): Promise<boolean>;
   close(): Promise<void>;
-  /**
-   * This database with its statements and batches in `lane`: on PGlite they run ahead of less urgent ones waiting
-   * for its thread (transactions keep their place). The same handle on PostgreSQL, whose connections run in parallel.
-   */
-  lane(lane: Lane): Database;
 }
 
 export interface OpenOptions {
@@ -124,42 +107,15 @@ async function openPglite(
   const { client, release } = await (started ?? startPglite(dataDir, log, sharedBuffers));
   const inMemory = dataDir.startsWith("memory://");
   log.info({ kind: "pglite", dataDir: inMemory ? "memory" : dataDir, vector: true }, "database opened");
-  const lanes = new Map<Lane, Database>();
-  const inLane = (lane: Lane): Database => {
-    let database = lanes.get(lane);
-    if (!database) {
-      database = pgliteHandle(client, release, LANES.indexOf(lane), inLane);
-      lanes.set(lane, database);
-    }
-    return database;
-  };
-  return inLane("default");
-}
-
-function pgliteHandle(
-  client: StartedPglite["client"],
-  release: () => void,
-  priority: number,
-  lane: (lane: Lane) => Database,
-): Database {
-  // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
-  const driver =
-    priority === 0
-      ? client
-      : {
-          query: (text: string, params?: unknown[], options?: PgliteQueryOptions) =>
-            client.query(text, params, { ...options, priority }),
-          transaction: client.transaction.bind(client),
-        };
-  const batch = (statements: BatchStatement[]) => client.batch(statements, priority);
+  const batch = (statements: BatchStatement[]) => client.batch(statements);
   return {
     kind: "pglite",
-    db: drizzlePglite(driver as never, { schema }) as unknown as Db,
+    // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
+    db: drizzlePglite(client as never, { schema }) as unknown as Db,
     vector: true,
-    query: async (text, params) => client.query(text, params ?? [], { priority }),
+    query: async (text, params) => client.query(text, params ?? []),
     batch,
     write: (writes) => writeNamed(batch, writes),
-    idle: () => client.idle(),
     exec: async (text) => client.exec(text),
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     notify: async (channel, payload) => {
@@ -176,7 +132,6 @@ function pgliteHandle(
         release();
       }
     },
-    lane,
   };
 }
 
@@ -216,7 +171,6 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
     vector: vectorEnabled,
     query: async <Row>(text: string, params?: unknown[]) =>
       (await pool.query(text, params)) as unknown as SqlResult<Row>,
-    idle: async () => {},
     write: (writes) => writeNamed(database.batch, writes),
     batch: async (statements) => {
       // One after another on one pooled connection: others use the rest of the pool meanwhile, and node-postgres
@@ -290,7 +244,6 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
       listener.client?.release();
       await pool.end();
     },
-    lane: () => database,
   };
   return database;
 }

@@ -57,7 +57,6 @@ export class RunScheduler {
   private readonly mayHaveQueued = new Map<string, number>();
   private stopping = false;
   private readonly starting: Gate;
-  /** The services runs use: their statements in the database's `run` lane, ahead of requests' (decisions/0019). */
   private services!: Services;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -69,8 +68,7 @@ export class RunScheduler {
   }
 
   async start(services: Services): Promise<void> {
-    const database = services.database.lane("run");
-    this.services = { ...services, database, db: database.db };
+    this.services = services;
     if (this.database.kind === "postgres") {
       this.unlisten = await this.database.listen(CANCEL_CHANNEL, (runId) => this.abortLocal(runId, "canceled"));
     }

@@ -112,10 +112,7 @@ export async function modelCall(
     // stream and freezes its text, or finds this text on the node. Never overwrite a node a cancel finalized.
     await nodeQueries(services.db).keepStreamedText(node.id, stream.text);
   }
-  // A reply that ends its run: clients have its text already, so its last write gives way to statements other runs
-  // wait on. The stream stays open meanwhile, so a cancel in between still finds the full text.
   const endsRun = !failure && result!.toolCalls.length === 0;
-  if (endsRun) await services.database.idle();
   await services.streams.close(stream);
   const recordCall = llmCallWrites(services.db).insert({
     id: uuidv7(),
