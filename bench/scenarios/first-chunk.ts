@@ -61,7 +61,8 @@ export const firstChunkScenario: Scenario = {
   postgres: true,
   async run(context: ScenarioContext) {
     const singles = context.smoke ? 3 : 15;
-    const burst = context.smoke ? 5 : 25;
+    // BENCH_FIRST_CHUNK_BURST=5 measures a burst of that many sends instead (a few conversations at once).
+    const burst = context.smoke ? 5 : Number(process.env.BENCH_FIRST_CHUNK_BURST) || 25;
     const world = await startWorld(context);
     const { api, agentId } = world;
     let n = 0;

@@ -1,9 +1,7 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
-import { unionAll } from "drizzle-orm/pg-core";
-import { builtOnce, type Db } from "../db/index.js";
-import { nodes } from "../db/schema.js";
+import type { Db } from "../db/index.js";
+import { type ContextNode, nodeQueries } from "../db/queries/nodes.js";
 import type { ChatMessage } from "../llm/index.js";
-import type { NodeRow, TaskData, ToolCallRecord } from "./present.js";
+import type { TaskData, ToolCallRecord } from "./present.js";
 import { type PromptImages, toolImageMessage } from "./tool-images.js";
 
 /** A provider-neutral chat message; the LLM client maps it to its wire format. */
@@ -12,59 +10,7 @@ export type PromptMessage = ChatMessage;
 export const DEFAULT_WINDOW_TURNS = 50;
 const INTERRUPTED_TOOL_RESULT = "(no result: the run ended before this tool finished)";
 
-/** What a prompt needs of a node; the rest of the row is never read, so it is never fetched. */
-const contextColumns = {
-  id: nodes.id,
-  kind: nodes.kind,
-  state: nodes.state,
-  content: nodes.content,
-  data: nodes.data,
-  parentId: nodes.parentId,
-  turnSeq: nodes.turnSeq,
-  position: nodes.position,
-};
-export type ContextNode = Pick<NodeRow, keyof typeof contextColumns>;
-
-const contextQuery = builtOnce((db) => {
-  const conversationId = sql.placeholder("conversationId");
-  const from = sql.placeholder("from");
-  const turnSeq = sql.placeholder("turnSeq");
-  const summary = db
-    .select(contextColumns)
-    .from(nodes)
-    .where(
-      and(
-        eq(nodes.conversationId, conversationId),
-        // A literal, not a parameter, so the planner can use the partial index nodes_summary_idx.
-        sql`${nodes.kind} = 'summary'`,
-        lte(nodes.turnSeq, from),
-        isNull(nodes.supersededAt),
-      ),
-    )
-    .orderBy(desc(nodes.turnSeq), desc(nodes.position))
-    .limit(1);
-  const window = db
-    .select(contextColumns)
-    .from(nodes)
-    .where(
-      and(
-        eq(nodes.conversationId, conversationId),
-        gt(nodes.turnSeq, from),
-        lte(nodes.turnSeq, turnSeq),
-        isNull(nodes.supersededAt),
-        inArray(nodes.kind, [
-          "user_message",
-          "agent_message",
-          "character_message",
-          "task",
-          "system_message",
-          "developer_message",
-        ]),
-      ),
-    );
-  // The summary is older than every turn in the window, so turn order puts it first.
-  return unionAll(summary, window).orderBy(asc(nodes.turnSeq), asc(nodes.position)).prepare("context_nodes");
-});
+export type { ContextNode } from "../db/queries/nodes.js";
 
 /**
  * The nodes the model sees for a turn: the newest `windowTurns` turns up to and including this one, plus the
@@ -77,7 +23,7 @@ export async function contextNodes(
   turnSeq: number,
   windowTurns = DEFAULT_WINDOW_TURNS,
 ): Promise<ContextNode[]> {
-  return contextQuery(db).execute({ conversationId, turnSeq, from: turnSeq - windowTurns });
+  return nodeQueries(db).contextWindow({ conversationId, turnSeq, fromTurnSeq: turnSeq - windowTurns });
 }
 
 /**

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq } from "drizzle-orm";
-import { batchStatement } from "../db/index.js";
-import { conversationRuns, conversations, llmCalls, llmProviders, nodes } from "../db/schema.js";
+import { conversationQueries, conversationWrites } from "../db/queries/conversations.js";
+import { llmCallQueries } from "../db/queries/llm-calls.js";
+import { nodeQueries } from "../db/queries/nodes.js";
 import { completeOnce } from "../llm/index.js";
 import { isServerRelative } from "../providers/base-url.js";
 import { readyToCall } from "../providers/resolve.js";
@@ -53,26 +53,13 @@ export async function retitle(
   source: "generated" | "person",
 ): Promise<ConversationRow | undefined> {
   const events = services.realtime.recording([{ conversationId, kind: "conversation_updated", payload: { title } }]);
-  const outcome = await services.database.batch([
-    batchStatement(
-      services.db
-        .update(conversations)
-        .set({ title, titleSource: source, updatedAt: new Date() })
-        .where(
-          and(
-            eq(conversations.id, conversationId),
-            source === "generated" ? eq(conversations.titleSource, "auto") : undefined,
-          ),
-        )
-        .returning(),
-      "some",
-    ),
-    batchStatement(events.query),
-  ]);
-  if (!outcome.ok) return undefined;
-  services.realtime.publish(events.envelopes(outcome.results[1]!.rows));
-  const [row] = await services.db.select().from(conversations).where(eq(conversations.id, conversationId));
-  return row;
+  const written = await services.database.write({
+    conversation: conversationWrites(services.db).retitle({ id: conversationId, title, source }),
+    events: events.write,
+  });
+  if (!written.ok) return undefined;
+  services.realtime.publish(events.envelopes(written.rows.events));
+  return conversationQueries(services.db).find(conversationId);
 }
 
 /**
@@ -82,57 +69,32 @@ export async function retitle(
  */
 export async function titleAfterReply(services: Services, run: { id: string; conversationId: string }) {
   try {
-    const [subject] = await services.db
-      .select({ title: conversations.title })
-      .from(conversationRuns)
-      .innerJoin(conversations, eq(conversations.id, conversationRuns.conversationId))
-      .where(
-        and(
-          eq(conversationRuns.id, run.id),
-          eq(conversationRuns.state, "succeeded"),
-          eq(conversations.titleSource, "auto"),
-        ),
-      );
-    if (!subject) return;
+    const autoTitle = await conversationQueries(services.db).autoTitleAfter(run.id);
+    if (autoTitle === undefined) return;
     const title = await proposeTitle(services, run);
     if (!title) return;
-    if (title !== subject.title) {
+    if (title !== autoTitle) {
       await retitle(services, run.conversationId, title, "generated");
       return;
     }
     // The first message's words already name it (the send set them and said so): settled, nothing to announce.
-    await services.db
-      .update(conversations)
-      .set({ titleSource: "generated" })
-      .where(and(eq(conversations.id, run.conversationId), eq(conversations.titleSource, "auto")));
+    await conversationQueries(services.db).settleTitle(run.conversationId);
   } catch (error) {
     services.log.warn({ err: error, runId: run.id }, "conversation title not generated");
   }
 }
 
 async function proposeTitle(services: Services, run: { id: string; conversationId: string }): Promise<string | null> {
-  const [message] = await services.db
-    .select({ content: nodes.content })
-    .from(nodes)
-    .where(and(eq(nodes.conversationId, run.conversationId), eq(nodes.kind, "user_message")))
-    .orderBy(asc(nodes.turnSeq))
-    .limit(1);
-  if (!message) return null;
-  const heuristic = titleFromMessage(message.content);
-  const [call] = await services.db
-    .select({ model: llmCalls.model, provider: llmProviders, reply: nodes.content })
-    .from(llmCalls)
-    .innerJoin(llmProviders, eq(llmProviders.id, llmCalls.providerId))
-    .innerJoin(nodes, eq(nodes.id, llmCalls.nodeId))
-    .where(eq(llmCalls.runId, run.id))
-    .orderBy(desc(llmCalls.createdAt))
-    .limit(1);
+  const message = await nodeQueries(services.db).firstUserText(run.conversationId);
+  if (message === undefined) return null;
+  const heuristic = titleFromMessage(message);
+  const call = await llmCallQueries(services.db).latestOfRun(run.id);
   if (!call || isServerRelative(call.provider.baseUrl)) return heuristic;
   try {
     const { text } = await completeOnce({
       provider: readyToCall(services, call.provider),
       model: call.model,
-      prompt: titlePrompt(message.content, call.reply),
+      prompt: titlePrompt(message, call.reply),
       maxOutputTokens: 24,
       timeoutMs: TITLE_TIMEOUT_MS,
     });

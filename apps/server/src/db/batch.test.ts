@@ -84,4 +84,28 @@ describe("Database.batch", () => {
     // Run inside the transaction, it would have counted the row that was then rolled back.
     expect(await batch).toEqual({ ok: true, results: [{ rows: [{ n: 2 }] }] });
   });
+
+  it("write() answers each named write's rows under its name, and names the write whose rows missed", async () => {
+    const insert = (id: number, name: string) => ({
+      sql: "INSERT INTO batch_items (id, name) VALUES ($1, $2) RETURNING id",
+      params: [id, name],
+    });
+    const written = await database.write({
+      first: insert(7, "seven"),
+      skipped: undefined,
+      more: [insert(8, "eight"), insert(9, "nine")],
+      count: { sql: "SELECT count(*)::int AS n FROM batch_items WHERE id >= 7", params: [] },
+    });
+    expect(written).toEqual({
+      ok: true,
+      rows: { first: [{ id: 7 }], skipped: undefined, more: [[{ id: 8 }], [{ id: 9 }]], count: [{ n: 3 }] },
+    });
+    const missed = await database.write({
+      ten: insert(10, "ten"),
+      more: [insert(11, "eleven"), { sql: "SELECT id FROM batch_items WHERE id = 99", params: [], expect: "some" }],
+      last: insert(12, "twelve"),
+    });
+    expect(missed).toEqual({ ok: false, unmet: "more" });
+    expect(await names()).toEqual(["one more", "five", "seven", "eight", "nine"]);
+  });
 });

@@ -1,99 +1,36 @@
 import path from "node:path";
-import { getTableColumns, is, Param, Placeholder, type SQL, sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
-import { type PgDatabase, PgDialect, type PgQueryResultHKT, type PgTable } from "drizzle-orm/pg-core";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { repoRoot } from "../config.js";
 import type { Logger } from "../log.js";
 import { type StartedPglite, startPglite } from "./pglite-open.js";
-import type { BatchResult, BatchStatement, PgliteQueryOptions } from "./pglite-thread.js";
+import type { BatchResult, BatchStatement } from "./pglite-thread.js";
 import * as schema from "./schema.js";
+import { type WriteOutcome, type Writes, writeNamed } from "./statements.js";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type DatabaseKind = "pglite" | "postgres";
-
-/**
- * How soon PGlite's thread runs a statement while others wait (decisions/0019), least urgent first: the work nearest
- * to a streamed reply goes first. `send` is a user message being committed, `run` is everything a run does.
- */
-export const LANES = ["default", "send", "run"] as const;
-export type Lane = (typeof LANES)[number];
 
 export interface SqlResult<Row> {
   rows: Row[];
 }
 
 export type { BatchResult, BatchStatement } from "./pglite-thread.js";
-
-const dialect = new PgDialect();
-
-/**
- * Builds a hot statement once per database handle. Drizzle builds a query's SQL on every call, and across the
- * twenty-odd statements of a send and its run that took the main thread longer than PGlite took to run them
- * (decisions/0016). Write such a query with `sql.placeholder(name)` where its values go (a builder's `.prepare()`
- * or a `statementTemplate`), and fill them in per call.
- */
-export function builtOnce<T>(build: (db: Db) => T): (db: Db) => T {
-  const built = new WeakMap<Db, T>();
-  return (db) => {
-    let value = built.get(db);
-    if (value === undefined) {
-      value = build(db);
-      built.set(db, value);
-    }
-    return value;
-  };
-}
-
-/** A placeholder named after each of the table's columns, for an insert of whole rows written once. */
-export function columnPlaceholders<Table extends PgTable>(
-  table: Table,
-): { [Key in keyof Table["$inferInsert"]]-?: Placeholder } {
-  return Object.fromEntries(Object.keys(getTableColumns(table)).map((key) => [key, sql.placeholder(key)])) as {
-    [Key in keyof Table["$inferInsert"]]-?: Placeholder;
-  };
-}
-
-/** A batch statement whose SQL is built once: each call fills its placeholders from `values`. */
-export function statementTemplate<Values extends Record<string, unknown>>(
-  query: SQL | { toSQL(): { sql: string; params: unknown[] } },
-  expect?: BatchStatement["expect"],
-): (values: Values) => BatchStatement {
-  const built = batchStatement(query, expect);
-  return (values) => ({ ...built, params: fillValues(built.params, values) });
-}
-
-/**
- * Drizzle's fillPlaceholders, except that null stays null: a column's encoder is for values (a timestamp column's
- * turns a Date into text and fails on null), and Drizzle itself never hands it a null.
- */
-function fillValues(params: unknown[], values: Record<string, unknown>): unknown[] {
-  const valueNamed = (name: string) => {
-    if (!(name in values)) throw new Error(`No value for placeholder "${name}"`);
-    return values[name] ?? null;
-  };
-  return params.map((param) => {
-    if (is(param, Placeholder)) return valueNamed(param.name);
-    if (is(param, Param) && is(param.value, Placeholder)) {
-      const value = valueNamed(param.value.name);
-      return value === null ? null : param.encoder.mapToDriverValue(value);
-    }
-    return param;
-  });
-}
-
-/** A Drizzle query (a builder or an `sql` template) as a batch statement; `expect` as in BatchStatement. */
-export function batchStatement(
-  query: SQL | { toSQL(): { sql: string; params: unknown[] } },
-  expect?: BatchStatement["expect"],
-): BatchStatement {
-  const { sql, params } = "toSQL" in query ? query.toSQL() : dialect.sqlToQuery(query);
-  return expect ? { sql, params, expect } : { sql, params };
-}
+export {
+  batchStatement,
+  builtOnce,
+  columnPlaceholders,
+  type Rows,
+  statementTemplate,
+  type Write,
+  type WriteOutcome,
+  type Writes,
+} from "./statements.js";
 
 function unmet(statement: BatchStatement, rows: unknown[]): boolean {
   return (statement.expect === "some" && rows.length === 0) || (statement.expect === "none" && rows.length > 0);
@@ -114,10 +51,10 @@ export interface Database {
    */
   batch(statements: BatchStatement[]): Promise<BatchResult>;
   /**
-   * Before a write nobody waits on: on PGlite, resolves when its thread has nothing else queued (or after 50 ms),
-   * so the write does not hold up statements others wait on (PgliteThread.idle). At once on PostgreSQL.
+   * Writes from the query modules (db/queries/), named by the caller, as one batch: each write's rows under its
+   * name, or the name of the first write whose rows missed its expectation (nothing was kept).
    */
-  idle(): Promise<void>;
+  write<W extends Writes>(writes: W): Promise<WriteOutcome<W>>;
   /** Several statements, no parameters; answers the last statement's rows. */
   exec(text: string): Promise<SqlResult<Record<string, unknown>>>;
   /** Subscribes to a NOTIFY channel; returns the unsubscribe function. */
@@ -129,11 +66,6 @@ export interface Database {
    */
   exclusively(key: string, work: () => Promise<unknown>): Promise<boolean>;
   close(): Promise<void>;
-  /**
-   * This database with its statements and batches in `lane`: on PGlite they run ahead of less urgent ones waiting
-   * for its thread (transactions keep their place). The same handle on PostgreSQL, whose connections run in parallel.
-   */
-  lane(lane: Lane): Database;
 }
 
 export interface OpenOptions {
@@ -175,40 +107,15 @@ async function openPglite(
   const { client, release } = await (started ?? startPglite(dataDir, log, sharedBuffers));
   const inMemory = dataDir.startsWith("memory://");
   log.info({ kind: "pglite", dataDir: inMemory ? "memory" : dataDir, vector: true }, "database opened");
-  const lanes = new Map<Lane, Database>();
-  const inLane = (lane: Lane): Database => {
-    let database = lanes.get(lane);
-    if (!database) {
-      database = pgliteHandle(client, release, LANES.indexOf(lane), inLane);
-      lanes.set(lane, database);
-    }
-    return database;
-  };
-  return inLane("default");
-}
-
-function pgliteHandle(
-  client: StartedPglite["client"],
-  release: () => void,
-  priority: number,
-  lane: (lane: Lane) => Database,
-): Database {
-  // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
-  const driver =
-    priority === 0
-      ? client
-      : {
-          query: (text: string, params?: unknown[], options?: PgliteQueryOptions) =>
-            client.query(text, params, { ...options, priority }),
-          transaction: client.transaction.bind(client),
-        };
+  const batch = (statements: BatchStatement[]) => client.batch(statements);
   return {
     kind: "pglite",
-    db: drizzlePglite(driver as never, { schema }) as unknown as Db,
+    // Drizzle's PGlite driver needs only query() and transaction(), which the thread answers in kind.
+    db: drizzlePglite(client as never, { schema }) as unknown as Db,
     vector: true,
-    query: async (text, params) => client.query(text, params ?? [], { priority }),
-    batch: (statements) => client.batch(statements, priority),
-    idle: () => client.idle(),
+    query: async (text, params) => client.query(text, params ?? []),
+    batch,
+    write: (writes) => writeNamed(batch, writes),
     exec: async (text) => client.exec(text),
     listen: async (channel, onPayload) => client.listen(channel, onPayload),
     notify: async (channel, payload) => {
@@ -225,7 +132,6 @@ function pgliteHandle(
         release();
       }
     },
-    lane,
   };
 }
 
@@ -265,7 +171,7 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
     vector: vectorEnabled,
     query: async <Row>(text: string, params?: unknown[]) =>
       (await pool.query(text, params)) as unknown as SqlResult<Row>,
-    idle: async () => {},
+    write: (writes) => writeNamed(database.batch, writes),
     batch: async (statements) => {
       // One after another on one pooled connection: others use the rest of the pool meanwhile, and node-postgres
       // deprecates queries issued while one is running.
@@ -338,7 +244,6 @@ async function openPostgres(url: string, log: Logger): Promise<Database> {
       listener.client?.release();
       await pool.end();
     },
-    lane: () => database,
   };
   return database;
 }

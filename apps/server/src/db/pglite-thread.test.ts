@@ -18,27 +18,6 @@ describe("PGlite in a worker thread", () => {
     expect(rows[0]?.shared_buffers).toBe("16MB");
   });
 
-  it("idle() waits for the requests in flight, but never much longer than 50 ms", async () => {
-    const started = performance.now();
-    const short = db.query("SELECT pg_sleep(0.03)");
-    await db.idle();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(30);
-    await short;
-    const order: string[] = [];
-    await Promise.all([
-      db.query("SELECT pg_sleep(0.5)").then(() => order.push("long statement")),
-      db.idle().then(() => order.push("idle")),
-    ]);
-    expect(order).toEqual(["idle", "long statement"]);
-    let settled = false;
-    const idle = db.idle().then(() => {
-      settled = true;
-    });
-    await Promise.resolve();
-    expect(settled).toBe(true);
-    await idle;
-  });
-
   it("answers rows as objects or arrays, with the caller's parsers applied on its side", async () => {
     await db.query("INSERT INTO items (id, name, at) VALUES ($1, $2, $3)", [1, "one", "2026-01-02T03:04:05Z"]);
     const seen: [string, number][] = [];
@@ -106,54 +85,19 @@ describe("PGlite in a worker thread", () => {
     expect((await db.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
   });
 
-  /** Draws from `sequence` at `priority`: the number says when the statement ran. */
-  const draw = (sequence: string, label: string, priority: number) =>
-    db
-      .query<{ n: string }>(`SELECT nextval('${sequence}') AS n`, [], { priority })
-      .then(({ rows }) => [label, Number(rows[0]!.n)] as const);
-
-  it("runs the most urgent waiting statement first, and equals in the order they came", async () => {
-    await db.exec("CREATE SEQUENCE urgency_order");
-    const next = (label: string, priority: number) => draw("urgency_order", label, priority);
+  it("runs waiting statements, batches and exec in the order they came", async () => {
+    await db.exec("CREATE SEQUENCE arrival_order");
+    const next = "SELECT nextval('arrival_order') AS n";
     // The sleep holds the thread while the rest arrive and wait.
-    const busy = db.query("SELECT pg_sleep(0.1)");
-    const ran = await Promise.all([next("a", 0), next("b", 0), next("c", 2), next("d", 1), next("e", 2)]);
+    const busy = db.query("SELECT pg_sleep(0.05)");
+    const ran = await Promise.all([
+      db.query<{ n: string }>(next).then(({ rows }) => rows[0]!.n),
+      db.batch([{ sql: next, params: [] }]).then((outcome) => outcome.ok && outcome.results[0]!.rows[0]!.n),
+      db.exec(next).then(({ rows }) => rows[0]!.n),
+      db.query<{ n: string }>(next).then(({ rows }) => rows[0]!.n),
+    ]);
     await busy;
-    const order = [...ran].sort((x, y) => x[1] - y[1]).map(([label]) => label);
-    expect(order).toEqual(["c", "e", "d", "a", "b"]);
-    // A batch moves the same way.
-    const sleeping = db.query("SELECT pg_sleep(0.05)");
-    const plain = next("plain", 0);
-    const urgent = await db.batch([{ sql: "SELECT nextval('urgency_order') AS n", params: [] }], 2);
-    await sleeping;
-    expect(urgent.ok && Number(urgent.results[0]!.rows[0]!.n)).toBeLessThan((await plain)[1]);
-  });
-
-  it("lets nothing pass an ordered request, and nothing waits behind more urgent ones for long", async () => {
-    await db.exec("CREATE SEQUENCE barrier_order");
-    const next = (label: string, priority: number) => draw("barrier_order", label, priority);
-    const busy = db.query("SELECT pg_sleep(0.1)");
-    const early = next("early", 0);
-    // exec() is ordered: what came before it runs first, and what comes after it, however urgent, runs after.
-    const ordered = db
-      .exec("SELECT nextval('barrier_order') AS n")
-      .then(({ rows }) => ["exec", Number(rows[0]!.n)] as const);
-    const late = next("late", 2);
-    const ran = await Promise.all([early, ordered, late]);
-    await busy;
-    expect(ran.map(([, n]) => n)).toEqual([1, 2, 3]);
-    // A plain statement behind a stream of urgent ones (each 40 ms) runs once it has waited 200 ms, not last.
-    await db.exec("CREATE SEQUENCE aging_order");
-    const hold = db.query("SELECT pg_sleep(0.05)");
-    const patient = db.query<{ n: string }>("SELECT nextval('aging_order') AS n", [], { priority: 0 });
-    const urgent = Array.from({ length: 12 }, () =>
-      db.query<{ n: string }>("SELECT nextval('aging_order') AS n, pg_sleep(0.04)", [], { priority: 2 }),
-    );
-    const [patientRow, ...urgentRows] = await Promise.all([patient, ...urgent, hold]);
-    const position = Number(patientRow.rows[0]!.n);
-    expect(urgentRows.length).toBe(13);
-    expect(position).toBeGreaterThan(1);
-    expect(position).toBeLessThan(12);
+    expect(ran.map(Number)).toEqual([1, 2, 3, 4]);
   });
 
   it("holds statements from outside an open transaction until it commits", async () => {

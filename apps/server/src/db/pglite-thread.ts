@@ -9,8 +9,6 @@ export interface PgliteResult<Row = Record<string, unknown>> {
 
 export interface PgliteQueryOptions {
   rowMode?: "array" | "object";
-  /** How soon the worker runs it among waiting statements: higher first (decisions/0019). 0 by default. */
-  priority?: number;
   /** Type oid → parser of the column's text, applied on this side (functions cannot cross threads). */
   parsers?: Record<number, (value: string, typeId: number) => unknown>;
 }
@@ -34,15 +32,12 @@ export interface BatchStatement {
 /** Every statement's rows, or the index of the first statement whose expectation failed (nothing was kept). */
 export type BatchResult = { ok: true; results: { rows: Record<string, unknown>[] }[] } | { ok: false; unmet: number };
 
-type Request = (
+type Request =
   | { op: "query"; sql: string; params: unknown[]; rowMode?: "array" | "object"; textTypes?: number[] }
   | { op: "batch"; statements: BatchStatement[] }
   | { op: "exec"; sql: string }
   | { op: "listen" | "unlisten"; channel: string }
-  | { op: "close" }
-) &
-  // The worker may run a request ahead of others that wait, by priority; never an ordered one (pglite-worker.mjs).
-  ({ priority: number; ordered?: never } | { ordered: true; priority?: never });
+  | { op: "close" };
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: Record<string, unknown> };
 
@@ -50,9 +45,6 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
-
-/** The longest idle() waits for the worker to have nothing else to do. */
-const MAX_DEFERRAL_MS = 50;
 
 /**
  * The worker's young generation, in MB; V8 let it grow to ~22 MB under load. Its garbage is short-lived (protocol
@@ -77,8 +69,7 @@ function reviveError(data: Record<string, unknown>): Error {
 
 /**
  * PGlite in a worker thread, behind the part of PGlite's interface that Drizzle and db/index.ts use
- * (query, exec, transaction, listen, close). The worker runs one request at a time: the most urgent waiting
- * statement or batch first (`priority`, decisions/0019), and everything else in arrival order. This side holds
+ * (query, exec, transaction, listen, close). The worker runs one request at a time, in arrival order. This side holds
  * statements that are outside a transaction while one is open, as PGlite's own transaction() does. So an open
  * transaction holds the whole database, waits between its statements included: a transaction whose statements
  * need no answer from each other should go as one batch(), one request (decisions/0014).
@@ -92,10 +83,6 @@ export class PgliteThread {
   #closing = false;
   /** Settles when the open transaction ends; undefined when none is open. */
   #transaction: Promise<void> | undefined;
-  /** Requests sent and not answered yet. */
-  #busy = 0;
-  /** Callers of idle() waiting for #busy to reach 0. */
-  readonly #idleWaiters = new Set<() => void>();
 
   private constructor(worker: Worker, onFailure?: (error: Error) => void) {
     this.#worker = worker;
@@ -111,15 +98,12 @@ export class PgliteThread {
       this.#pending.delete(message.id);
       if (message.ok) pending.resolve(message.result);
       else pending.reject(reviveError(message.error));
-      if (--this.#busy === 0) for (const proceed of this.#idleWaiters) proceed();
     });
     const fail = (error: Error) => {
       if (!this.#failure && !this.#closing) onFailure?.(error);
       this.#failure ??= error;
       for (const pending of this.#pending.values()) pending.reject(this.#failure);
       this.#pending.clear();
-      this.#busy = 0;
-      for (const proceed of this.#idleWaiters) proceed();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`the PGlite worker thread exited (code ${code})`)));
@@ -167,12 +151,12 @@ export class PgliteThread {
     options?: PgliteQueryOptions,
   ): Promise<PgliteResult<Row>> {
     while (this.#transaction) await this.#transaction;
-    return this.#query<Row>(sql, params, options, { priority: options?.priority ?? 0 });
+    return this.#query<Row>(sql, params, options);
   }
 
   async exec(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
     while (this.#transaction) await this.#transaction;
-    return this.#call({ op: "exec", sql, ordered: true }) as Promise<{ rows: Record<string, unknown>[] }>;
+    return this.#call({ op: "exec", sql }) as Promise<{ rows: Record<string, unknown>[] }>;
   }
 
   async transaction<T>(callback: (tx: PgliteTransaction) => Promise<T>): Promise<T> {
@@ -182,20 +166,20 @@ export class PgliteThread {
       end = resolve;
     });
     const tx: PgliteTransaction = {
-      query: (sql, params = [], options) => this.#query(sql, params, options, { ordered: true }),
+      query: (sql, params = [], options) => this.#query(sql, params, options),
     };
     try {
       // Not awaited on its own: the worker runs requests in arrival order, so BEGIN goes out with the callback's
       // first statement and the transaction holds the database one round trip less.
-      const begun = this.#call({ op: "exec", sql: "BEGIN", ordered: true });
+      const begun = this.#call({ op: "exec", sql: "BEGIN" });
       let result: T;
       try {
         [, result] = await Promise.all([begun, callback(tx)]);
       } catch (error) {
-        await this.#call({ op: "exec", sql: "ROLLBACK", ordered: true }).catch(() => {});
+        await this.#call({ op: "exec", sql: "ROLLBACK" }).catch(() => {});
         throw error;
       }
-      await this.#call({ op: "exec", sql: "COMMIT", ordered: true });
+      await this.#call({ op: "exec", sql: "COMMIT" });
       return result;
     } finally {
       this.#transaction = undefined;
@@ -206,11 +190,10 @@ export class PgliteThread {
   /**
    * Statements in one transaction, sent as one request: unlike transaction(), nothing waits on this side between
    * them, so the database is held only while they run. For writes whose statements need no answer from each other.
-   * `priority` as in PgliteQueryOptions.
    */
-  async batch(statements: BatchStatement[], priority = 0): Promise<BatchResult> {
+  async batch(statements: BatchStatement[]): Promise<BatchResult> {
     while (this.#transaction) await this.#transaction;
-    const reply = (await this.#call({ op: "batch", statements, priority })) as
+    const reply = (await this.#call({ op: "batch", statements })) as
       | { results: { rows: Record<string, unknown>[] }[] }
       | { unmet: number };
     return "unmet" in reply ? { ok: false, unmet: reply.unmet } : { ok: true, results: reply.results };
@@ -221,14 +204,14 @@ export class PgliteThread {
     if (!listeners) {
       listeners = new Set();
       this.#listeners.set(channel, listeners);
-      await this.#call({ op: "listen", channel, ordered: true });
+      await this.#call({ op: "listen", channel });
     }
     listeners.add(onPayload);
     return async () => {
       listeners.delete(onPayload);
       if (listeners.size > 0 || this.#listeners.get(channel) !== listeners) return;
       this.#listeners.delete(channel);
-      await this.#call({ op: "unlisten", channel, ordered: true });
+      await this.#call({ op: "unlisten", channel });
     };
   }
 
@@ -237,7 +220,7 @@ export class PgliteThread {
     while (this.#transaction) await this.#transaction;
     this.#closing = true;
     try {
-      await this.#call({ op: "close", ordered: true });
+      await this.#call({ op: "close" });
     } finally {
       await this.#worker.terminate();
     }
@@ -247,7 +230,6 @@ export class PgliteThread {
     sql: string,
     params: unknown[],
     options: PgliteQueryOptions | undefined,
-    order: { priority: number } | { ordered: true },
   ): Promise<PgliteResult<Row>> {
     const parsers = options?.parsers;
     const textTypes = parsers ? Object.keys(parsers).map(Number) : undefined;
@@ -257,27 +239,9 @@ export class PgliteThread {
       params,
       rowMode: options?.rowMode,
       textTypes,
-      ...order,
     })) as PgliteResult<Row>;
     if (parsers) applyParsers(result, parsers, options?.rowMode === "array");
     return result;
-  }
-
-  /**
-   * Resolves when the worker has no request of this side's left to run, or after MAX_DEFERRAL_MS at the latest:
-   * for a write nobody waits on, so that it does not queue ahead of statements others wait on.
-   */
-  idle(): Promise<void> {
-    if (this.#busy === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const proceed = () => {
-        clearTimeout(timer);
-        this.#idleWaiters.delete(proceed);
-        resolve();
-      };
-      const timer = setTimeout(proceed, MAX_DEFERRAL_MS);
-      this.#idleWaiters.add(proceed);
-    });
   }
 
   #call(request: Request): Promise<unknown> {
@@ -287,7 +251,6 @@ export class PgliteThread {
       this.#pending.set(id, { resolve, reject });
       try {
         this.#worker.postMessage({ id, ...request });
-        this.#busy++;
       } catch (error) {
         // A parameter that cannot be cloned (a function, say) fails this statement only.
         this.#pending.delete(id);

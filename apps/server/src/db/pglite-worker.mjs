@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { PGlite, parse, protocol } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 
@@ -238,41 +238,13 @@ async function runBatch(statements) {
   }
 }
 
-/** The longest a request waits while more urgent ones that came after it run ahead (decisions/0019). */
-const MAX_WAIT_MS = 200;
-
-/**
- * Requests not yet run, in arrival order. One runs at a time. The next is the most urgent (highest `priority`,
- * the oldest of equals) among those ahead of the first `ordered` one: an ordered request (a transaction's
- * statement, exec, listen, close) is neither passed nor passes anything, so a transaction's statements and
- * whatever was sent before it keep their order. The oldest request runs next once it has waited MAX_WAIT_MS.
- */
+/** Requests not yet run, in arrival order; one runs at a time, so a transaction's statements keep their order. */
 const waiting = [];
 let running = false;
 
-function receive(message) {
-  message.receivedAt = performance.now();
-  waiting.push(message);
-}
-
-function nextIndex() {
-  const oldest = waiting[0];
-  if (oldest.ordered || performance.now() - oldest.receivedAt >= MAX_WAIT_MS) return 0;
-  let next = 0;
-  for (let i = 1; i < waiting.length && !waiting[i].ordered; i++) {
-    if (waiting[i].priority > waiting[next].priority) next = i;
-  }
-  return next;
-}
-
 async function runWaiting() {
-  for (;;) {
-    // Requests sent while the last one ran are in the port, not yet dispatched: take them before choosing.
-    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
-      receive(received.message);
-    }
-    if (waiting.length === 0) break;
-    const [message] = waiting.splice(nextIndex(), 1);
+  while (waiting.length > 0) {
+    const message = waiting.shift();
     try {
       port.postMessage({ id: message.id, ok: true, result: await perform(message) });
     } catch (error) {
@@ -287,7 +259,7 @@ async function runWaiting() {
 }
 
 port.on("message", (message) => {
-  receive(message);
+  waiting.push(message);
   if (running) return;
   running = true;
   void runWaiting();

@@ -1,21 +1,15 @@
 import type { EventEnvelope } from "@cybros/protocol";
-import { and, asc, eq, gt, type SQL, sql } from "drizzle-orm";
-import type { Database, Db } from "../db/index.js";
-import { conversationEvents } from "../db/schema.js";
+import type { Database, Db, Write } from "../db/index.js";
+import { eventQueries, eventWrites } from "../db/queries/events.js";
 import { uuidv7 } from "../ids.js";
 import type { Logger } from "../log.js";
 import { type EventDraft, type EventRow, envelopeOf, ephemeralEnvelope } from "./envelope.js";
 
 export type { EventDraft } from "./envelope.js";
 export type Listener = (event: EventEnvelope) => void;
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-export type Writer = Db | Tx;
+/** The database, or a transaction of it. */
+export type Writer = Db;
 type InsertedRow = { id: string; seq: string | number };
-
-/** An event row as one element of the JSON the inserts read with jsonb_to_recordset (short keys, less to parse). */
-function recordsetRow(row: EventRow) {
-  return { id: row.id, t: row.turnId, r: row.runId, n: row.nodeId, k: row.kind, x: row.text, p: row.payload };
-}
 
 const EVENTS_CHANNEL = "cybros_events";
 const EPHEMERAL_CHANNEL = "cybros_ephemeral";
@@ -54,28 +48,32 @@ export class Realtime {
   }
 
   /**
-   * Persists events with fresh seqs, in one statement: seqs come from each conversation's `last_seq` under its row
-   * lock, so commits for one conversation happen in seq order and a reader's cursor never skips a late commit.
-   * Drafts travel as one JSON parameter (one parse, however many rows). Events update no indexed column of the
-   * conversation (a HOT update); its recency moves only when a message is sent.
+   * Persists events with fresh seqs (eventQueries.append: in seq order per conversation, one statement), inside the
+   * writer's transaction when it is one.
    */
   async record(writer: Writer, drafts: EventDraft[]): Promise<EventEnvelope[]> {
     if (drafts.length === 0) return [];
-    const { query, envelopes } = this.recording(drafts);
-    const result = (await writer.execute(query)) as unknown as { rows?: InsertedRow[] } | InsertedRow[];
-    return envelopes(Array.isArray(result) ? result : (result.rows ?? []));
+    const { rows, now } = this.rowsOf(drafts);
+    return this.envelopesOf(rows, await eventQueries(writer).append(rows, now));
   }
 
   /**
-   * The insert `record` runs, for a caller that sends it itself (in a Database.batch), and how to make the
-   * envelopes from the rows it returns. `drafts` must not be empty.
+   * The write `record` makes, for a caller that commits it with others (Database.write), and how to make the
+   * envelopes from the rows it answers. `drafts` must not be empty. (`query` is `write` under its former name.)
    */
   recording(drafts: EventDraft[]): {
-    query: SQL;
+    write: Write;
+    query: Write;
     envelopes: (inserted: readonly Record<string, unknown>[]) => EventEnvelope[];
   } {
+    const { rows, now } = this.rowsOf(drafts);
+    const write = eventWrites(this.database.db).append(rows, now);
+    return { write, query: write, envelopes: (inserted) => this.envelopesOf(rows, inserted) };
+  }
+
+  private rowsOf(drafts: EventDraft[]): { rows: EventRow[]; now: Date } {
     const now = new Date();
-    const rows: EventRow[] = drafts.map((draft) => ({
+    const rows = drafts.map((draft) => ({
       id: uuidv7(),
       conversationId: draft.conversationId,
       seq: 0,
@@ -87,56 +85,14 @@ export class Realtime {
       payload: draft.payload ?? {},
       createdAt: now,
     }));
-    const conversationId = rows[0]!.conversationId;
-    const query = rows.every((row) => row.conversationId === conversationId)
-      ? this.insertForOne(conversationId, rows, now)
-      : this.insertForMany(rows, now);
-    return {
-      query,
-      envelopes: (inserted) => {
-        const seqs = new Map<string, number>();
-        for (const row of inserted as InsertedRow[]) seqs.set(row.id, Number(row.seq));
-        // Drafts for a conversation that no longer exists are dropped, as their rows were never inserted.
-        return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
-      },
-    };
+    return { rows, now };
   }
 
-  /** The usual case, one conversation: no grouping or numbering in SQL (about half the time of the general form). */
-  private insertForOne(conversationId: string, rows: EventRow[], now: Date): SQL {
-    const input = JSON.stringify(rows.map((row, i) => ({ i: i + 1, ...recordsetRow(row) })));
-    return sql`
-      WITH alloc AS (
-        UPDATE conversations SET last_seq = last_seq + ${rows.length}::int
-        WHERE id = ${conversationId}::uuid
-        RETURNING last_seq - ${rows.length}::int AS base
-      )
-      INSERT INTO conversation_events (id, conversation_id, seq, turn_id, run_id, node_id, kind, text, payload, created_at)
-      SELECT d.id, ${conversationId}::uuid, alloc.base + d.i, d.t, d.r, d.n, d.k, d.x, d.p, ${now.toISOString()}::timestamptz
-      FROM alloc, jsonb_to_recordset(${input}::jsonb)
-        AS d(i int, id uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb)
-      RETURNING id, seq`;
-  }
-
-  /** Several conversations at once (the stream writer's batched chunk flush): seqs numbered per conversation. */
-  private insertForMany(rows: EventRow[], now: Date): SQL {
-    const input = JSON.stringify(rows.map((row, i) => ({ i, c: row.conversationId, ...recordsetRow(row) })));
-    return sql`
-      WITH d AS (
-        SELECT * FROM jsonb_to_recordset(${input}::jsonb)
-          AS d(i int, id uuid, c uuid, t uuid, r uuid, n uuid, k text, x text, p jsonb)
-      ),
-      alloc AS (
-        UPDATE conversations c SET last_seq = c.last_seq + v.n
-        FROM (SELECT d.c, count(*)::int AS n FROM d GROUP BY d.c) v
-        WHERE c.id = v.c
-        RETURNING c.id, c.last_seq - v.n AS base
-      )
-      INSERT INTO conversation_events (id, conversation_id, seq, turn_id, run_id, node_id, kind, text, payload, created_at)
-      SELECT d.id, d.c, alloc.base + row_number() OVER (PARTITION BY d.c ORDER BY d.i), d.t, d.r, d.n, d.k, d.x, d.p,
-        ${now.toISOString()}::timestamptz
-      FROM d JOIN alloc ON alloc.id = d.c
-      RETURNING id, seq`;
+  /** Drafts for a conversation that no longer exists are dropped, as their rows were never inserted. */
+  private envelopesOf(rows: EventRow[], inserted: readonly Record<string, unknown>[]): EventEnvelope[] {
+    const seqs = new Map<string, number>();
+    for (const row of inserted as InsertedRow[]) seqs.set(row.id, Number(row.seq));
+    return rows.filter((row) => seqs.has(row.id)).map((row) => envelopeOf({ ...row, seq: seqs.get(row.id)! }));
   }
 
   /** Records and publishes in one step, for writes that need no other statement in the transaction. */
@@ -205,12 +161,7 @@ export class Realtime {
   }
 
   async eventsAfter(db: Db, conversationId: string, cursor: number, limit = 1000): Promise<EventEnvelope[]> {
-    const rows = await db
-      .select()
-      .from(conversationEvents)
-      .where(and(eq(conversationEvents.conversationId, conversationId), gt(conversationEvents.seq, cursor)))
-      .orderBy(asc(conversationEvents.seq))
-      .limit(limit);
+    const rows = await eventQueries(db).after(conversationId, cursor, limit);
     return rows.map(envelopeOf);
   }
 

@@ -1,11 +1,14 @@
 import type { HookExecution } from "@cybros/protocol";
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { directiveOutputSoFar } from "../conduits/outcome.js";
 import { findOwned } from "../conversations/index.js";
 import type { RunRow } from "../conversations/present.js";
 import { presentRun, presentToolPart } from "../conversations/present.js";
 import type { Current } from "../current.js";
-import { conversationRuns, conversations, directives, llmCalls, nodes, runSteps } from "../db/schema.js";
+import { llmCallQueries } from "../db/queries/llm-calls.js";
+import { nodeQueries } from "../db/queries/nodes.js";
+import { runQueries } from "../db/queries/runs.js";
+import { conversationRuns, directives, runSteps } from "../db/schema.js";
 import { NotFoundError } from "../errors.js";
 import type { Services } from "../services.js";
 import { type HookStepInput, hookVerdict } from "./steps/hooks.js";
@@ -15,12 +18,8 @@ import { type HookStepInput, hookVerdict } from "./steps/hooks.js";
  * and each hook it ran (with why one was not applied).
  */
 export async function runDetail(services: Services, run: RunRow) {
-  const calls = await services.db
-    .select()
-    .from(llmCalls)
-    .where(eq(llmCalls.runId, run.id))
-    .orderBy(asc(llmCalls.createdAt));
-  const tasks = await services.db.select().from(nodes).where(eq(nodes.runId, run.id)).orderBy(asc(nodes.position));
+  const calls = await llmCallQueries(services.db).ofRun(run.id);
+  const tasks = await nodeQueries(services.db).ofRun(run.id);
   const hookSteps = await services.db
     .select()
     .from(runSteps)
@@ -61,13 +60,7 @@ function presentHookExecution(step: typeof runSteps.$inferSelect): HookExecution
 
 /** The person's most recently queued run in any conversation (archived too), with its detail; null before any. */
 export async function latestRun(services: Services, current: Current) {
-  const [latest] = await services.db
-    .select({ run: conversationRuns, title: conversations.title })
-    .from(conversationRuns)
-    .innerJoin(conversations, eq(conversations.id, conversationRuns.conversationId))
-    .where(eq(conversations.userId, current.user.id))
-    .orderBy(desc(conversationRuns.queuedAt), desc(conversationRuns.id))
-    .limit(1);
+  const latest = await runQueries(services.db).latestOf(current.user.id);
   if (!latest) return null;
   return {
     run: presentRun(latest.run),

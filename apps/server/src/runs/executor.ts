@@ -1,11 +1,10 @@
 import type { RunError } from "@cybros/protocol";
-import { and, eq, sql } from "drizzle-orm";
 import { type AgentDefinition, loadAgentProgramAsOf } from "../agents/loader.js";
 import { contextNodes } from "../conversations/context.js";
 import type { RunRow } from "../conversations/present.js";
 import { titleAfterReply } from "../conversations/title.js";
-import { builtOnce } from "../db/index.js";
-import { accounts, agentPrograms, conversations, nodes, users } from "../db/schema.js";
+import { nodeQueries } from "../db/queries/nodes.js";
+import { runQueries } from "../db/queries/runs.js";
 import { embedderFor } from "../memory/account-embedder.js";
 import { enabledProviders, NoProviderForModelError, resolveModel } from "../providers/resolve.js";
 import type { Services } from "../services.js";
@@ -25,24 +24,6 @@ const INTERRUPTED: RunError = {
   code: "interrupted",
   message: "The server stopped while this reply was being written. Retry to run it again.",
 };
-
-/** What a run is about: its conversation, agent program, account and user, and where its turn's nodes end. */
-const runSubject = builtOnce((db) =>
-  db
-    .select({
-      conversation: conversations,
-      agent: agentPrograms,
-      account: accounts,
-      user: users,
-      maxPosition: sql<number>`(SELECT coalesce(max(${nodes.position}), 0)::int FROM ${nodes} WHERE ${nodes.turnId} = ${sql.placeholder("turnId")})`,
-    })
-    .from(conversations)
-    .innerJoin(agentPrograms, eq(agentPrograms.id, conversations.agentProgramId))
-    .innerJoin(accounts, eq(accounts.id, conversations.accountId))
-    .innerJoin(users, eq(users.id, conversations.userId))
-    .where(eq(conversations.id, sql.placeholder("conversationId")))
-    .prepare("run_subject"),
-);
 
 /**
  * Advances one claimed run from its step rows until it ends or waits: a model call, the tool calls it asked for,
@@ -64,8 +45,8 @@ export async function executeRun(
     // first context is read now too: it is ready when the agent program is, instead of one more round trip after.
     let firstContext = options.resumed ? undefined : contextNodes(services.db, run.conversationId, run.turnSeq);
     firstContext?.catch(() => {}); // awaited by the first step; a run that fails before it reports its own error
-    const [[row], providers, steps] = await Promise.all([
-      runSubject(services.db).execute({ conversationId: run.conversationId, turnId: run.turnId }),
+    const [row, providers, steps] = await Promise.all([
+      runQueries(services.db).subject({ conversationId: run.conversationId, turnId: run.turnId }),
       enabledProviders(services.db, { conversationId: run.conversationId }),
       options.resumed ? stepsOf(services, run.id) : ([] as StepRow[]),
     ]);
@@ -219,10 +200,7 @@ async function recoverInterrupted(scope: RunScope): Promise<StepRow | undefined>
       message: "The server restarted while this was being written; it is written again below.",
     };
     const events = await services.db.transaction(async (tx) => {
-      const open = await tx
-        .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
-        .from(nodes)
-        .where(and(eq(nodes.id, step.nodeId!), eq(nodes.state, "running")));
+      const open = await nodeQueries(tx).runningById(step.nodeId!);
       return services.realtime.record(tx, await closeNodes(tx, run, open, "errored", error, new Map()));
     });
     services.realtime.publish(events);

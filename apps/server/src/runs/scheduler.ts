@@ -1,8 +1,7 @@
 import os from "node:os";
-import { and, eq, inArray } from "drizzle-orm";
 import type { RunRow } from "../conversations/present.js";
 import type { Database } from "../db/index.js";
-import { conversationRuns } from "../db/schema.js";
+import { runQueries } from "../db/queries/runs.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../services.js";
 import { executeRun, SHUTDOWN } from "./executor.js";
@@ -58,7 +57,6 @@ export class RunScheduler {
   private readonly mayHaveQueued = new Map<string, number>();
   private stopping = false;
   private readonly starting: Gate;
-  /** The services runs use: their statements in the database's `run` lane, ahead of requests' (decisions/0019). */
   private services!: Services;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -70,8 +68,7 @@ export class RunScheduler {
   }
 
   async start(services: Services): Promise<void> {
-    const database = services.database.lane("run");
-    this.services = { ...services, database, db: database.db };
+    this.services = services;
     if (this.database.kind === "postgres") {
       this.unlisten = await this.database.listen(CANCEL_CHANNEL, (runId) => this.abortLocal(runId, "canceled"));
     }
@@ -172,16 +169,8 @@ export class RunScheduler {
 
   /** Before a conversation is deleted: stop its runs so nothing writes to rows about to vanish. */
   async cancelAllFor(conversationId: string): Promise<void> {
-    const runs = await this.services.db
-      .select({ id: conversationRuns.id })
-      .from(conversationRuns)
-      .where(
-        and(
-          eq(conversationRuns.conversationId, conversationId),
-          inArray(conversationRuns.state, ["queued", "running"]),
-        ),
-      );
-    for (const run of runs) await this.abort(run.id);
+    const runIds = await runQueries(this.services.db).unfinishedOf(conversationId);
+    for (const runId of runIds) await this.abort(runId);
     const local = [...this.active.values()].filter((entry) => entry.conversationId === conversationId);
     await Promise.all(local.map((entry) => entry.done));
   }

@@ -1,8 +1,11 @@
 import type { RunError } from "@cybros/protocol";
-import { and, asc, eq, getTableColumns, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { presentRun, type RunRow } from "../conversations/present.js";
-import { type BatchStatement, batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../db/index.js";
-import { conversationEvents, conversationRuns, nodes, runSteps } from "../db/schema.js";
+import type { Db } from "../db/index.js";
+import { eventQueries } from "../db/queries/events.js";
+import { nodeQueries, nodeWrites, type OpenNode } from "../db/queries/nodes.js";
+import { runQueries, runWrites } from "../db/queries/runs.js";
+import { type StepRow, stepQueries, stepWrites as stepWritesOf } from "../db/queries/steps.js";
+import type { Write } from "../db/statements.js";
 import { NotFoundError } from "../errors.js";
 import type { EventDraft } from "../realtime/index.js";
 import type { Services } from "../services.js";
@@ -14,58 +17,13 @@ import { withdrawWaits } from "./steps/withdraw.js";
  * waits on nothing is claimable by any process.
  */
 
-export type StepRow = typeof runSteps.$inferSelect;
+export type { StepRow } from "../db/queries/steps.js";
 export type StepKind = StepRow["kind"];
 export type RunOutcome = { state: "succeeded" } | { state: "failed"; error: RunError } | { state: "canceled" };
 
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** How long a claim lasts without renewal; the heartbeat renews it. */
 export const LEASE_MS = 30_000;
-const leaseEnd = sql`now() + make_interval(secs => ${LEASE_MS / 1000})`;
-
-function isUniqueViolation(error: unknown): boolean {
-  const code =
-    (error as { code?: string; cause?: { code?: string } }).code ??
-    (error as { cause?: { code?: string } }).cause?.code;
-  return code === "23505";
-}
-
-const claimQuery = builtOnce((db) => {
-  const conversationId = sql.placeholder("conversationId");
-  return db
-    .update(conversationRuns)
-    .set({
-      state: "running",
-      startedAt: sql`now()`,
-      heartbeatAt: sql`now()`,
-      leaseExpiresAt: leaseEnd,
-      workerId: sql`${sql.placeholder("workerId")}::text`,
-    })
-    .where(
-      and(
-        eq(
-          conversationRuns.id,
-          sql`(
-            SELECT id FROM conversation_runs
-            WHERE conversation_id = ${conversationId}::uuid AND state = 'queued'
-              AND NOT EXISTS (SELECT 1 FROM conversation_runs r WHERE r.conversation_id = ${conversationId}::uuid AND r.state = 'running')
-            ORDER BY turn_seq, queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
-          )`,
-        ),
-        eq(conversationRuns.state, "queued"),
-      ),
-    )
-    .returning({
-      ...getTableColumns(conversationRuns),
-      // The statement's snapshot still shows the claimed run as queued: it is left out by id. (Spelled out: Drizzle
-      // would leave the column unqualified here, and it would name q's own.)
-      moreQueued: sql<boolean>`exists (
-        SELECT 1 FROM conversation_runs q
-        WHERE q.conversation_id = ${conversationId}::uuid AND q.state = 'queued' AND q.id <> conversation_runs.id
-      )`,
-    })
-    .prepare("claim_next_run");
-});
 
 /**
  * Atomically moves the conversation's oldest queued run to running under this process's lease, unless one is
@@ -77,126 +35,60 @@ export async function claimNextRun(
   conversationId: string,
   workerId: string,
 ): Promise<{ run: RunRow; moreQueued: boolean } | undefined> {
-  try {
-    // One statement: the claim answers the whole row (the run starts one round trip sooner).
-    const [claimed] = await claimQuery(services.db).execute({ conversationId, workerId });
-    if (!claimed) return undefined;
-    const { moreQueued, ...run } = claimed;
-    return { run, moreQueued };
-  } catch (error) {
-    if (isUniqueViolation(error)) return undefined;
-    throw error;
-  }
+  return runQueries(services.db).claimNext({ conversationId, workerId, leaseMs: LEASE_MS });
 }
 
-/** A running run that nobody holds, or whose holder's lease ended before `leaseEndedBefore`, and that waits on nothing. */
-const resumable = (leaseEndedBefore: Date) =>
-  and(
-    eq(conversationRuns.state, "running"),
-    or(isNull(conversationRuns.leaseExpiresAt), lt(conversationRuns.leaseExpiresAt, leaseEndedBefore)),
-    sql`NOT EXISTS (SELECT 1 FROM ${runSteps} WHERE ${runSteps.runId} = ${conversationRuns.id} AND ${runSteps.state} = 'waiting')`,
-  );
-
-/** Takes the lease of a running run that may be resumed (see `resumable`); undefined when it may not, or someone was faster. */
+/**
+ * Takes the lease of a running run that nobody holds, or whose holder's lease ended before `leaseEndedBefore`, and
+ * that waits on nothing; undefined when it may not be resumed, or someone was faster.
+ */
 export async function claimRun(
   services: Services,
   runId: string,
   workerId: string,
   leaseEndedBefore = new Date(),
 ): Promise<RunRow | undefined> {
-  const [run] = await services.db
-    .update(conversationRuns)
-    .set({ workerId, leaseExpiresAt: leaseEnd, heartbeatAt: sql`now()` })
-    .where(and(eq(conversationRuns.id, runId), resumable(leaseEndedBefore)))
-    .returning();
-  return run;
+  return runQueries(services.db).claimResumable({ runId, workerId, leaseMs: LEASE_MS, leaseEndedBefore });
 }
 
 /** Running runs nobody is advancing (their process died, or their wait ended while nobody woke them). */
 export async function abandonedRuns(services: Services, leaseEndedBefore = new Date()): Promise<string[]> {
-  const rows = await services.db
-    .select({ id: conversationRuns.id })
-    .from(conversationRuns)
-    .where(resumable(leaseEndedBefore))
-    .orderBy(asc(conversationRuns.queuedAt));
-  return rows.map((row) => row.id);
+  return runQueries(services.db).abandoned(leaseEndedBefore);
 }
 
 /** The heartbeat: the run is still advanced here, so its lease goes on. */
 export async function renewLease(services: Services, run: RunRow, workerId: string): Promise<void> {
-  await services.db
-    .update(conversationRuns)
-    .set({ heartbeatAt: new Date(), leaseExpiresAt: leaseEnd })
-    .where(
-      and(
-        eq(conversationRuns.id, run.id),
-        eq(conversationRuns.state, "running"),
-        eq(conversationRuns.workerId, workerId),
-      ),
-    );
+  await runQueries(services.db).renewLease({ runId: run.id, workerId, leaseMs: LEASE_MS });
 }
 
 export async function findRun(services: Services, runId: string): Promise<RunRow> {
   if (!/^[0-9a-f-]{36}$/i.test(runId)) throw new NotFoundError("Run");
-  const [run] = await services.db.select().from(conversationRuns).where(eq(conversationRuns.id, runId));
+  const run = await runQueries(services.db).find(runId);
   if (!run) throw new NotFoundError("Run");
   return run;
 }
 
 export async function stepsOf(services: Services, runId: string): Promise<StepRow[]> {
-  return services.db.select().from(runSteps).where(eq(runSteps.runId, runId)).orderBy(asc(runSteps.ordinal));
+  return stepQueries(services.db).of(runId);
 }
 
-/** The writes of steps, built once (decisions/0016), to go in the batch of the node or result they belong to. */
-export const stepWrites = builtOnce((db) => ({
-  /** A new step, or a new attempt of a step (same id): running again, with its new node. */
-  save: statementTemplate<StepRow>(
-    db
-      .insert(runSteps)
-      .values(columnPlaceholders(runSteps))
-      .onConflictDoUpdate({
-        target: runSteps.id,
-        set: {
-          state: sql`excluded.state`,
-          attempt: sql`excluded.attempt`,
-          nodeId: sql`excluded.node_id`,
-          startedAt: sql`excluded.started_at`,
-          finishedAt: sql`excluded.finished_at`,
-        },
-      }),
-  ),
-  succeed: statementTemplate<{ stepId: string; output: string; finishedAt: string }>(
-    db
-      .update(runSteps)
-      .set({
-        state: "succeeded",
-        output: sql`${sql.placeholder("output")}::jsonb`,
-        finishedAt: sql`${sql.placeholder("finishedAt")}::timestamptz`,
-      })
-      .where(and(eq(runSteps.id, sql.placeholder("stepId")), inArray(runSteps.state, ["running", "pending"])))
-      .returning({ id: runSteps.id }),
-    "some",
-  ),
-  /** The run waits: this process lets go of it, so whoever ends the wait can claim it. */
-  releaseLease: statementTemplate<{ runId: string; workerId: string }>(
-    db
-      .update(conversationRuns)
-      .set({ leaseExpiresAt: null, workerId: null })
-      .where(
-        and(
-          eq(conversationRuns.id, sql.placeholder("runId")),
-          eq(conversationRuns.state, "running"),
-          eq(conversationRuns.workerId, sql`${sql.placeholder("workerId")}::text`),
-        ),
-      )
-      .returning({ id: conversationRuns.id }),
-    "some",
-  ),
-}));
+/**
+ * The step writes as tool-call.ts and await.ts call them until they move to db/queries/ (use stepWrites and
+ * runWrites from there).
+ */
+export function stepWrites(db: Db) {
+  const steps = stepWritesOf(db);
+  return {
+    save: steps.save,
+    succeed: ({ stepId, output, finishedAt }: { stepId: string; output: string; finishedAt: string }): Write =>
+      steps.succeed({ stepId, output: JSON.parse(output), at: new Date(finishedAt) }),
+    releaseLease: runWrites(db).releaseLease,
+  };
+}
 
 /** A graceful stop: the run stays as its rows say, and the next process to start resumes it. */
 export async function releaseRun(services: Services, run: RunRow, workerId: string): Promise<void> {
-  await services.database.batch([stepWrites(services.db).releaseLease({ runId: run.id, workerId })]);
+  await services.database.write({ release: runWrites(services.db).releaseLease({ runId: run.id, workerId }) });
 }
 
 /**
@@ -209,19 +101,7 @@ export async function resolveWait(
   waitKey: string,
   output: Record<string, unknown>,
 ): Promise<string[]> {
-  const result = await services.database.query<{ run_id: string }>(
-    `WITH resolved AS (
-       UPDATE run_steps SET state = 'succeeded', output = $2::jsonb, finished_at = now()
-       WHERE wait_key = $1 AND state = 'waiting'
-       RETURNING run_id, input->>'toolStepId' AS tool_step_id
-     ), waiter AS (
-       UPDATE run_steps SET state = 'pending' FROM resolved
-       WHERE run_steps.id = resolved.tool_step_id::uuid AND run_steps.state = 'waiting'
-     )
-     SELECT run_id FROM resolved`,
-    [waitKey, JSON.stringify(output)],
-  );
-  const runIds = [...new Set(result.rows.map((row) => row.run_id))];
+  const runIds = await stepQueries(services.db).resolveWait(waitKey, output);
   for (const runId of runIds) services.runs.resume(runId);
   return runIds;
 }
@@ -231,48 +111,32 @@ const NODE_STATE_FOR: Record<RunOutcome["state"], "finished" | "errored" | "stop
   failed: "errored",
   canceled: "stopped",
 };
-const STEP_STATE_FOR: Record<RunOutcome["state"], "succeeded" | "failed" | "canceled"> = {
-  succeeded: "succeeded",
-  failed: "failed",
-  canceled: "canceled",
-};
-
-type Tx = Parameters<Parameters<Services["db"]["transaction"]>[0]>[0];
 
 /**
- * Closes nodes left open: each keeps the text people already saw (`live`: the text streamed here, from
- * StreamWriter.abandonRun; else the persisted chunks, else what the node holds), its chunks are compacted, and a
- * stream_complete says so. Answers the events to record.
+ * Closes nodes left open, inside the caller's transaction `tx`: each keeps the text people already saw (`live`:
+ * the text streamed here, from StreamWriter.abandonRun; else the persisted chunks, else what the node holds), its
+ * chunks are compacted, and a stream_complete says so. Answers the events to record.
  */
 export async function closeNodes(
-  tx: Tx,
+  tx: Db,
   run: Pick<RunRow, "id" | "conversationId" | "turnId">,
-  open: { id: string; kind: string; content: string }[],
+  open: OpenNode[],
   state: "finished" | "errored" | "stopped",
   error: RunError | null,
   live: Map<string, string>,
 ): Promise<EventDraft[]> {
   const drafts: EventDraft[] = [];
+  const events = eventQueries(tx);
   for (const node of open) {
     const streamed = live.get(node.id);
     let content = streamed ?? node.content;
     if (streamed === undefined && node.kind !== "task") {
-      const chunks = await tx
-        .select({ text: conversationEvents.text })
-        .from(conversationEvents)
-        .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")))
-        .orderBy(asc(conversationEvents.seq));
       // The chunks hold what was persisted; the node may hold more (its runner saved the whole text).
-      const persisted = chunks.map((c) => c.text ?? "").join("");
+      const persisted = await events.chunkText(node.id);
       if (persisted.length > content.length) content = persisted;
     }
-    await tx
-      .update(nodes)
-      .set({ state, content, finishedAt: new Date(), ...(error ? { error } : {}) })
-      .where(eq(nodes.id, node.id));
-    await tx
-      .delete(conversationEvents)
-      .where(and(eq(conversationEvents.nodeId, node.id), eq(conversationEvents.kind, "stream_chunk")));
+    await nodeQueries(tx).close(node.id, { state, content, error, at: new Date() });
+    await events.dropChunks(node.id);
     if (node.kind === "task") continue;
     drafts.push({
       conversationId: run.conversationId,
@@ -302,33 +166,22 @@ export async function endRun(
   if (outcome.state === "succeeded" && extraEvents.length === 0) {
     const ending = succeededEnding(services, run);
     const closing = services.realtime.recording(ending.drafts);
-    const result = await services.database.batch([...ending.statements, batchStatement(closing.query)]);
-    if (result.ok) {
-      services.realtime.publish(closing.envelopes(result.results.at(-1)!.rows));
+    const written = await services.database.write({ ...ending.writes, events: closing.write });
+    if (written.ok) {
+      services.realtime.publish(closing.envelopes(written.rows.events));
       return ending.ended;
     }
-    if (result.unmet === 0) return undefined; // ended already
+    if (written.unmet === "run") return undefined; // ended already
   }
   const error = outcome.state === "failed" ? outcome.error : null;
   const live = await services.streams.abandonRun(run.id);
   const result = await services.db.transaction(async (tx) => {
     // The select runs after the update has taken the run's row lock, so no node can be created for the run in
     // between. (One after the other: node-postgres deprecates a query sent while another runs.)
-    const [ended] = await tx
-      .update(conversationRuns)
-      .set({ state: outcome.state, error, finishedAt: new Date(), activeNodeId: null, leaseExpiresAt: null })
-      .where(and(eq(conversationRuns.id, run.id), inArray(conversationRuns.state, ["queued", "running"])))
-      .returning();
+    const ended = await runQueries(tx).end({ runId: run.id, state: outcome.state, error, at: new Date() });
     if (!ended) return undefined;
-    const open = await tx
-      .select({ id: nodes.id, kind: nodes.kind, content: nodes.content })
-      .from(nodes)
-      .where(and(eq(nodes.runId, run.id), inArray(nodes.state, ["pending", "running"])));
-    const closedSteps = await tx
-      .update(runSteps)
-      .set({ state: STEP_STATE_FOR[outcome.state], finishedAt: new Date() })
-      .where(and(eq(runSteps.runId, run.id), inArray(runSteps.state, ["pending", "running", "waiting"])))
-      .returning({ kind: runSteps.kind, waitKey: runSteps.waitKey });
+    const open = await nodeQueries(tx).openOf(run.id);
+    const closedSteps = await stepQueries(tx).closeOpen(run.id, outcome.state, new Date());
     const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
     const drafts: EventDraft[] = [
       ...extraEvents,
@@ -351,52 +204,16 @@ export async function endRun(
   return result.ended;
 }
 
-/** The statements of a run's usual end, built once (decisions/0016). */
-const endStatements = builtOnce((db) => {
-  const runId = sql.placeholder("runId");
-  return {
-    succeed: statementTemplate<{ runId: string; now: string }>(
-      db
-        .update(conversationRuns)
-        .set({
-          state: "succeeded",
-          error: null,
-          activeNodeId: null,
-          leaseExpiresAt: null,
-          finishedAt: sql`${sql.placeholder("now")}::timestamptz`,
-          heartbeatAt: sql`${sql.placeholder("now")}::timestamptz`,
-        })
-        .where(and(eq(conversationRuns.id, runId), inArray(conversationRuns.state, ["queued", "running"])))
-        .returning({ id: conversationRuns.id }),
-      "some",
-    ),
-    noOpenNode: statementTemplate<{ runId: string }>(
-      db
-        .select({ id: nodes.id })
-        .from(nodes)
-        .where(and(eq(nodes.runId, runId), inArray(nodes.state, ["pending", "running"]))),
-      "none",
-    ),
-    noOpenStep: statementTemplate<{ runId: string }>(
-      db
-        .select({ id: runSteps.id })
-        .from(runSteps)
-        .where(and(eq(runSteps.runId, runId), inArray(runSteps.state, ["pending", "running", "waiting"]))),
-      "none",
-    ),
-  };
-});
-
 /**
- * endRun's usual success as statements, for the batch that closes the run's last node (the reply without tool
- * calls ends its run in the batch that finalizes it, decisions/0017): the run succeeds only while no node or step
- * of it is open (checked under the run's row lock), with its closing events. The summary is made from the claimed
- * row (its heartbeat is set to the end time, so nothing in it is stale).
+ * endRun's usual success as named writes, for the batch that closes the run's last node (the reply without tool
+ * calls ends its run in the batch that finalizes it, decisions/0017): the run succeeds (`run`, unmet when it ended
+ * already) only while no node or step of it is open (checked under the run's row lock), with its closing events.
+ * The summary is made from the claimed row (its heartbeat is set to the end time, so nothing in it is stale).
  */
 export function succeededEnding(
   services: Services,
   run: RunRow,
-): { ended: RunRow; statements: BatchStatement[]; drafts: EventDraft[] } {
+): { ended: RunRow; writes: { run: Write; noOpenNode: Write; noOpenStep: Write }; drafts: EventDraft[] } {
   const now = new Date();
   const ended: RunRow = {
     ...run,
@@ -408,14 +225,13 @@ export function succeededEnding(
     heartbeatAt: now,
   };
   const base = { conversationId: run.conversationId, turnId: run.turnId, runId: run.id };
-  const statements = endStatements(services.db);
   return {
     ended,
-    statements: [
-      statements.succeed({ runId: run.id, now: now.toISOString() }),
-      statements.noOpenNode({ runId: run.id }),
-      statements.noOpenStep({ runId: run.id }),
-    ],
+    writes: {
+      run: runWrites(services.db).succeed({ runId: run.id, at: now }),
+      noOpenNode: nodeWrites(services.db).noneOpen(run.id),
+      noOpenStep: stepWritesOf(services.db).noneOpen(run.id),
+    },
     drafts: [
       { ...base, kind: "typing_stop", payload: {} },
       { ...base, kind: "run_succeeded", payload: { run: presentRun(ended) } },

@@ -1,48 +1,18 @@
-import { and, eq, sql } from "drizzle-orm";
 import { type contextNodes, toPromptMessages } from "../../conversations/context.js";
 import { type NodeRow, presentMessage, type ToolCallRecord } from "../../conversations/present.js";
 import { promptImages } from "../../conversations/tool-images.js";
-import {
-  type BatchStatement,
-  batchStatement,
-  builtOnce,
-  columnPlaceholders,
-  statementTemplate,
-} from "../../db/index.js";
-import { conversationEvents, llmCalls, nodes } from "../../db/schema.js";
+import { eventWrites } from "../../db/queries/events.js";
+import { llmCallWrites } from "../../db/queries/llm-calls.js";
+import { nodeQueries, nodeWrites } from "../../db/queries/nodes.js";
+import { stepWrites } from "../../db/queries/steps.js";
 import { uuidv7 } from "../../ids.js";
 import { streamChat } from "../../llm/index.js";
 import { assemblePrompt } from "../../prompts/assemble.js";
 import type { EventDraft } from "../../realtime/index.js";
 import type { NodeStream } from "../../realtime/stream-writer.js";
-import { type StepRow, stepWrites, succeededEnding } from "../store.js";
+import { type StepRow, succeededEnding } from "../store.js";
 import type { PromptAdjustments } from "./hooks.js";
 import { createNode, noteStep, type RunScope, stepRow, toRunError } from "./scope.js";
-
-/** The statements of a model call's end, built once (decisions/0016). */
-const callWrites = builtOnce((db) => ({
-  finishNode: statementTemplate<{ nodeId: string; content: string; data: string; finishedAt: string }>(
-    db
-      .update(nodes)
-      .set({
-        state: "finished",
-        content: sql`${sql.placeholder("content")}::text`,
-        data: sql`${sql.placeholder("data")}::jsonb`,
-        finishedAt: sql`${sql.placeholder("finishedAt")}::timestamptz`,
-      })
-      .where(and(eq(nodes.id, sql.placeholder("nodeId")), eq(nodes.state, "running")))
-      .returning({ id: nodes.id }),
-    "some",
-  ),
-  dropChunks: statementTemplate<{ nodeId: string }>(
-    db
-      .delete(conversationEvents)
-      .where(
-        and(eq(conversationEvents.nodeId, sql.placeholder("nodeId")), eq(conversationEvents.kind, "stream_chunk")),
-      ),
-  ),
-  insertCall: statementTemplate<typeof llmCalls.$inferSelect>(db.insert(llmCalls).values(columnPlaceholders(llmCalls))),
-}));
 
 /** What a model call left for the run: the tool calls it asked for (as pending tool_call steps), or the run's end. */
 export interface ModelCallOutcome {
@@ -145,18 +115,11 @@ export async function modelCall(
     // Keep what was streamed before the failure on the node (endRun marks it errored or stopped, a restart as
     // interrupted), and do it while the stream is still open: a cancel ending the run meanwhile either finds the
     // stream and freezes its text, or finds this text on the node. Never overwrite a node a cancel finalized.
-    await services.db
-      .update(nodes)
-      .set({ content: stream.text })
-      .where(and(eq(nodes.id, node.id), eq(nodes.state, "running")));
+    await nodeQueries(services.db).keepStreamedText(node.id, stream.text);
   }
-  // A reply that ends its run: clients have its text already, so its last write gives way to statements other runs
-  // wait on. The stream stays open meanwhile, so a cancel in between still finds the full text.
   const endsRun = !failure && result!.toolCalls.length === 0;
-  if (endsRun) await services.database.idle();
   await services.streams.close(stream);
-  const writes = callWrites(services.db);
-  const recordCall = writes.insertCall({
+  const recordCall = llmCallWrites(services.db).insert({
     id: uuidv7(),
     conversationId: run.conversationId,
     runId: run.id,
@@ -178,7 +141,7 @@ export async function modelCall(
     createdAt: new Date(),
   });
   if (failure) {
-    await services.database.batch([recordCall]);
+    await services.database.write({ call: recordCall });
     throw failure;
   }
   const toolCalls: ToolCallRecord[] = result!.toolCalls.map((call) => ({
@@ -222,48 +185,44 @@ export async function modelCall(
   const steps = stepWrites(services.db);
   // Finalize, compact and move on in one batch: the chunks go, stream_complete carries the full text, the step
   // succeeds and its tool calls are stored as steps. A reply without tool calls ends the run in the same batch.
-  const finalize: BatchStatement[] = [
-    writes.finishNode({
+  const finalize = {
+    node: nodeWrites(services.db).finish({
       nodeId: node.id,
       content: finished.content,
-      data: JSON.stringify(finished.data),
-      finishedAt: finished.finishedAt!.toISOString(),
+      data: finished.data,
+      at: finished.finishedAt!,
     }),
-    writes.dropChunks({ nodeId: node.id }),
-    steps.succeed({
-      stepId: step.id,
-      output: JSON.stringify(succeeded.output),
-      finishedAt: finished.finishedAt!.toISOString(),
-    }),
-    ...toolSteps.map((toolStep) => steps.save(toolStep)),
-  ];
+    chunks: eventWrites(services.db).dropChunks(node.id),
+    step: steps.succeed({ stepId: step.id, output: succeeded.output!, at: finished.finishedAt! }),
+    toolSteps: toolSteps.map((toolStep) => steps.save(toolStep)),
+  };
   // Aborted already (a cancel on its way to end the run): the run is left for it to end.
   const ending = endsRun && !signal.aborted ? succeededEnding(services, run) : undefined;
   const completion = services.realtime.recording([completed, ...(ending?.drafts ?? [])]);
-  const outcome = await services.database.batch([
-    recordCall,
+  const written = await services.database.write({
+    call: recordCall,
     ...finalize,
-    ...(ending?.statements ?? []),
-    batchStatement(completion.query),
-  ]);
-  if (outcome.ok) {
+    ...ending?.writes,
+    events: completion.write,
+  });
+  if (written.ok) {
     noteStep(scope, succeeded);
     for (const toolStep of toolSteps) noteStep(scope, toolStep);
-    const events = completion.envelopes(outcome.results.at(-1)!.rows);
+    const events = completion.envelopes(written.rows.events);
     // A run that ended here is over whatever the signal says; one still running publishes nothing once aborted.
     if (signal.aborted && !ending) return { toolCalls: [], ended: false };
     services.realtime.publish(events);
     return { toolCalls, ended: Boolean(ending) };
   }
   // Rolled back whole: the call is recorded alone, and the node finalized unless someone else did.
-  await services.database.batch([recordCall]);
+  await services.database.write({ call: recordCall });
   const alone = services.realtime.recording([completed]);
-  const finalized = await services.database.batch([...finalize, batchStatement(alone.query)]);
+  const finalized = await services.database.write({ ...finalize, events: alone.write });
   if (finalized.ok) {
     noteStep(scope, succeeded);
     for (const toolStep of toolSteps) noteStep(scope, toolStep);
   }
   if (signal.aborted) return { toolCalls: [], ended: false };
-  if (finalized.ok) services.realtime.publish(alone.envelopes(finalized.results.at(-1)!.rows));
+  if (finalized.ok) services.realtime.publish(alone.envelopes(finalized.rows.events));
   return { toolCalls, ended: false };
 }

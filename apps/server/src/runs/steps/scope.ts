@@ -1,12 +1,11 @@
 import type { RunError } from "@cybros/protocol";
-import { and, eq, sql } from "drizzle-orm";
 import type { AgentDefinition } from "../../agents/loader.js";
 import { type NodeRow, newNode, presentRun, type RunRow } from "../../conversations/present.js";
 import type { Account } from "../../current.js";
-import type { BatchStatement } from "../../db/index.js";
-import { batchStatement, builtOnce, columnPlaceholders, statementTemplate } from "../../db/index.js";
+import type { Write } from "../../db/index.js";
+import { nodeWrites } from "../../db/queries/nodes.js";
+import { runWrites } from "../../db/queries/runs.js";
 import type { agentPrograms } from "../../db/schema.js";
-import { conversationRuns, nodes } from "../../db/schema.js";
 import { uuidv7 } from "../../ids.js";
 import { LlmError } from "../../llm/index.js";
 import type { Embedder } from "../../memory/embedder.js";
@@ -93,19 +92,6 @@ export function noteStep(scope: RunScope, step: StepRow): void {
   else scope.steps.push(step);
 }
 
-/** The statements of a step's node, built once (decisions/0016). */
-const nodeWrites = builtOnce((db) => ({
-  insertNode: statementTemplate<NodeRow>(db.insert(nodes).values(columnPlaceholders(nodes))),
-  makeActive: statementTemplate<{ runId: string; nodeId: string }>(
-    db
-      .update(conversationRuns)
-      .set({ activeNodeId: sql`${sql.placeholder("nodeId")}::uuid` })
-      .where(and(eq(conversationRuns.id, sql.placeholder("runId")), eq(conversationRuns.state, "running")))
-      .returning({ id: conversationRuns.id }),
-    "some",
-  ),
-}));
-
 /** run_started and typing_start while they are still to be announced (with the run's first write). */
 export function startDrafts(scope: RunScope): EventDraft[] {
   if (!scope.announceStart) return [];
@@ -127,7 +113,7 @@ export async function createNode(
   scope: RunScope,
   values: Pick<NodeRow, "kind" | "state" | "parentId" | "data"> & { id?: string },
   announce: (node: NodeRow) => EventDraft[],
-  alongside: BatchStatement[] = [],
+  alongside: Write[] = [],
 ): Promise<NodeRow> {
   const { services, run } = scope;
   scope.position += 1;
@@ -141,15 +127,14 @@ export async function createNode(
     runId: run.id,
   });
   const announcement = services.realtime.recording([...startDrafts(scope), ...announce(node)]);
-  const writes = nodeWrites(services.db);
-  const outcome = await services.database.batch([
-    writes.insertNode(node),
-    writes.makeActive({ runId: run.id, nodeId: node.id }),
-    ...alongside,
-    batchStatement(announcement.query),
-  ]);
-  if (!outcome.ok) throw new RunEnded("The run ended before its next node was created");
+  const written = await services.database.write({
+    node: nodeWrites(services.db).insert(node),
+    active: runWrites(services.db).makeActive({ runId: run.id, nodeId: node.id }),
+    alongside,
+    events: announcement.write,
+  });
+  if (!written.ok) throw new RunEnded("The run ended before its next node was created");
   scope.announceStart = false;
-  services.realtime.publish(announcement.envelopes(outcome.results.at(-1)!.rows));
+  services.realtime.publish(announcement.envelopes(written.rows.events));
   return node;
 }

@@ -1,7 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
 import { newNode, presentToolPart, type TaskData, type ToolCallRecord } from "../../conversations/present.js";
-import { batchStatement, builtOnce, statementTemplate } from "../../db/index.js";
-import { nodes } from "../../db/schema.js";
+import { batchStatement } from "../../db/index.js";
+import { nodeWrites } from "../../db/queries/nodes.js";
 import { uuidv7 } from "../../ids.js";
 import type { EventDraft } from "../../realtime/index.js";
 import {
@@ -27,21 +26,6 @@ export interface ToolCallInput {
   messageNodeId: string;
   index: number;
 }
-
-const taskWrites = builtOnce((db) => ({
-  finishTask: statementTemplate<{ nodeId: string; data: string; finishedAt: string }>(
-    db
-      .update(nodes)
-      .set({
-        state: "finished",
-        data: sql`${sql.placeholder("data")}::jsonb`,
-        finishedAt: sql`${sql.placeholder("finishedAt")}::timestamptz`,
-      })
-      .where(and(eq(nodes.id, sql.placeholder("nodeId")), eq(nodes.state, "running")))
-      .returning({ id: nodes.id }),
-    "some",
-  ),
-}));
 
 type Outcome = ToolResult & { durationMs: number };
 
@@ -193,11 +177,7 @@ export async function toolCall(scope: RunScope, step: StepRow): Promise<"done" |
     },
   ]);
   const written = await services.database.batch([
-    taskWrites(services.db).finishTask({
-      nodeId: task.id,
-      data: JSON.stringify(data),
-      finishedAt: finishedAt.toISOString(),
-    }),
+    nodeWrites(services.db).finish({ nodeId: task.id, content: "", data: { ...data }, at: finishedAt }),
     stepWrites(services.db).succeed({
       stepId: step.id,
       output: JSON.stringify({ isError: data.isError, summary: data.summary }),
