@@ -20,6 +20,8 @@ export const MAX_MODEL_CALLS_PER_TURN = 10;
 
 /** The abort reason used when the server shuts down: the run is handed back as it stands, for the next start. */
 export const SHUTDOWN = "shutdown";
+/** The run's lease went to another process (this one stalled past it): stop here and write nothing more. */
+export const LEASE_LOST = "lease_lost";
 const INTERRUPTED: RunError = {
   code: "interrupted",
   message: "The server stopped while this reply was being written. Retry to run it again.",
@@ -141,6 +143,10 @@ export async function executeRun(
       if ((await toolCall(scope, next)) === "waiting") return;
     }
   } catch (error) {
+    if (signal.aborted && signal.reason === LEASE_LOST) {
+      await services.streams.abandonRun(run.id).catch(() => {});
+      return;
+    }
     if (signal.aborted && signal.reason === SHUTDOWN) {
       // Handed back as it stands: the next process to start resumes it from its rows.
       await releaseRun(services, run, options.workerId).catch(() => {});
@@ -258,7 +264,14 @@ function startHeartbeat(
       );
     }
     renewLease(services, run, workerId)
-      .then(() =>
+      .then((held) => {
+        if (!held) {
+          // Ended meanwhile (its end stops this run here anyway), or taken over by another process.
+          if (services.runs.stopHere(run.id, LEASE_LOST)) {
+            services.log.warn({ runId: run.id }, "run lost its lease; another process continues it");
+          }
+          return;
+        }
         services.realtime.publishEphemeral(
           {
             conversationId: run.conversationId,
@@ -268,8 +281,8 @@ function startHeartbeat(
             payload: { at: new Date().toISOString() },
           },
           true,
-        ),
-      )
+        );
+      })
       .catch((error) => services.log.warn({ err: error, runId: run.id }, "heartbeat failed"));
   }, HEARTBEAT_INTERVAL_MS);
   timer.unref();

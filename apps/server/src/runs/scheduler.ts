@@ -161,6 +161,11 @@ export class RunScheduler {
     return true;
   }
 
+  /** Stops advancing a run in this process only (its lease is gone); answers whether it was advancing here. */
+  stopHere(runId: string, reason: string): boolean {
+    return this.abortLocal(runId, reason);
+  }
+
   /** Aborts a run wherever it executes: here directly, elsewhere through a notification. */
   async abort(runId: string): Promise<void> {
     if (this.abortLocal(runId, "canceled")) return;

@@ -57,8 +57,8 @@ export async function abandonedRuns(services: Services, leaseEndedBefore = new D
 }
 
 /** The heartbeat: the run is still advanced here, so its lease goes on. */
-export async function renewLease(services: Services, run: RunRow, workerId: string): Promise<void> {
-  await runQueries(services.db).renewLease({ runId: run.id, workerId, leaseMs: LEASE_MS });
+export async function renewLease(services: Services, run: RunRow, workerId: string): Promise<boolean> {
+  return runQueries(services.db).renewLease({ runId: run.id, workerId, leaseMs: LEASE_MS });
 }
 
 export async function findRun(services: Services, runId: string): Promise<RunRow> {

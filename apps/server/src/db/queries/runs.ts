@@ -127,8 +127,9 @@ export function runQueries(db: Db) {
     },
 
     /** The lease goes on while the run is still running and held by `workerId`. */
-    async renewLease({ runId, workerId, leaseMs }: { runId: string } & Lease): Promise<void> {
-      await db
+    /** Answers whether it did: false once another process holds the run or it ended. */
+    async renewLease({ runId, workerId, leaseMs }: { runId: string } & Lease): Promise<boolean> {
+      const renewed = await db
         .update(conversationRuns)
         .set({ heartbeatAt: new Date(), leaseExpiresAt: leaseEnd(leaseMs) })
         .where(
@@ -137,7 +138,9 @@ export function runQueries(db: Db) {
             eq(conversationRuns.state, "running"),
             eq(conversationRuns.workerId, workerId),
           ),
-        );
+        )
+        .returning({ id: conversationRuns.id });
+      return renewed.length > 0;
     },
 
     async find(runId: string): Promise<RunRow | undefined> {
