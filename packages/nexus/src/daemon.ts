@@ -40,6 +40,7 @@ export interface NexusOptions {
  * piece in one statement, and its WebAssembly heap keeps whatever the largest one needed.
  */
 const LOG_PIECE_BYTES = 32 * 1024;
+const REPLAY_RETRY_MS = 3_000;
 
 export class Nexus {
   private readonly running = new Map<string, Promise<void>>();
@@ -47,8 +48,8 @@ export class Nexus {
   private slotFreed: (() => void) | undefined;
   private readonly drivers: DriverName[] = ["host"];
   private readonly journal: FinishedJournal;
-  /** A finished report stayed in the journal: replay it once the server answers again. */
-  private unsentReports = false;
+  /** Set while a finished report waits in the journal for the server to answer again: the next replay's timer. */
+  private replayTimer: NodeJS.Timeout | undefined;
   private stopSignal: AbortSignal | undefined;
 
   constructor(
@@ -84,8 +85,6 @@ export class Nexus {
       try {
         answer = await this.client.poll({ max_directives: free, supported_drivers: this.drivers }, stop);
         backoffMs = 1_000;
-        // The server answers again: reports it missed while it was away go now, not at the next start.
-        if (this.unsentReports) await this.replayJournal();
       } catch (error) {
         if (stop.aborted) break;
         this.options.log(`poll failed: ${(error as Error).message}`);
@@ -99,6 +98,7 @@ export class Nexus {
     }
     await Promise.allSettled(this.running.values());
     await heartbeats.ended;
+    clearTimeout(this.replayTimer);
   }
 
   private start(directive: ClaimedDirective, heartbeatSeconds: number): void {
@@ -198,16 +198,28 @@ export class Nexus {
       this.journal.forget(entry.directive);
     } catch (error) {
       if (error instanceof ConduitsError && !error.retryable) this.journal.forget(entry.directive);
-      else this.unsentReports = true;
+      else this.replaySoon();
       throw error;
     }
   }
 
   private async replayJournal(): Promise<void> {
-    this.unsentReports = false;
     for (const entry of this.journal.pending()) {
       await this.reportFinished(entry).catch((error) => this.options.log(`replay failed: ${(error as Error).message}`));
     }
+  }
+
+  /**
+   * A report could not reach the server (it is restarting, or the network is down): try the journal again in a
+   * few seconds, and keep trying while it fails, so the run waiting on it goes on soon after the server is back.
+   */
+  private replaySoon(): void {
+    if (this.replayTimer || this.stopSignal?.aborted) return;
+    this.replayTimer = setTimeout(() => {
+      this.replayTimer = undefined;
+      void this.replayJournal();
+    }, REPLAY_RETRY_MS);
+    this.replayTimer.unref();
   }
 
   /** Announces the territory before the first poll, then keeps announcing it at the interval the server asks. */
