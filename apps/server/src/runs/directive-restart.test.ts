@@ -122,11 +122,11 @@ it("a directive that runs while the server is killed and restarted finishes, and
 
   const second = await spawnServer(env);
   const after = await (await signedIn(second.url, false)).events(conversation.id);
-  const result = await after.waitFor((e) => e.kind === "tool_result" && e.run_id === slow, 60_000);
+  const result = await after.waitFor((e) => e.kind === "tool_result" && e.run_id === slow, 90_000);
   await after.waitFor((e) => e.kind === "run_succeeded" && e.run_id === slow, 30_000);
   after.close();
   expect(fs.readFileSync(marker, "utf8")).toBe("finished-after-restart\n");
   const part = (result.payload as { part: { state: string; result?: unknown } }).part;
   expect(part.state).toBe("completed");
   expect(String(part.result)).toContain("finished-after-restart");
-}, 120_000);
+}, 180_000);
