@@ -24,7 +24,7 @@ export const HEARTBEAT_INTERVAL_SECONDS = 30;
 /** A territory silent for this many heartbeat intervals is offline. */
 export const SILENT_INTERVALS_OFFLINE = 3;
 /** Short, because a heartbeat's answer is how a cancel reaches the running command. */
-export const DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS = 2;
+export const DIRECTIVE_HEARTBEAT_INTERVAL_SECONDS = 1;
 export const LEASE_SECONDS = 60;
 /** Past its timeout a running directive gets this long to report before the server ends it. */
 export const TIMEOUT_GRACE_SECONDS = 30;
