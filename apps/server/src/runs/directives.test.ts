@@ -1,51 +1,32 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type { EventOf } from "@cybros/protocol";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { defaultAccount } from "../accounts/index.js";
-import { createEnrollmentToken } from "../conduits/index.js";
-import { repoRoot } from "../config.js";
-import { agentPrograms, directives, runSteps, territories } from "../db/schema.js";
+import { agentPrograms, directives, runSteps } from "../db/schema.js";
 import { agentsAllowing } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
+import { type LocalNexus, withLocalNexus } from "../testing/local-nexus.js";
 
 /** Tool calls that run as directives, through a real `cybros-nexus` enrolled as the account's local territory. */
-const nexusBin = path.join(repoRoot, "node_modules/.bin/cybros-nexus");
 let server: TestServer;
 let client: TestClient;
-let nexus: ChildProcess;
+let nexus: LocalNexus;
 let agentsDir: string;
-const nexusDir = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-directive-tools-"));
 const project = fs.mkdtempSync(path.join(os.tmpdir(), "cybros-project-"));
 
 beforeAll(async () => {
   agentsDir = agentsAllowing(["workspace_set"]);
   ({ server, client } = await startSignedIn({ env: { CYBROS_AGENTS_DIR: agentsDir } }));
-  const url = await server.url();
-  const account = await defaultAccount(server.services.db);
-  const { token } = await createEnrollmentToken(server.services.db, account.id);
-  const enrolled = await promisify(execFile)(nexusBin, [
-    "enroll",
-    ...["--server", url, "--token", token, "--name", "Workbench", "--dir", nexusDir],
-  ]);
-  const territoryId = /territory (\S+);/.exec(enrolled.stdout)![1]!;
-  await server.services.db.update(territories).set({ local: true }).where(eq(territories.id, territoryId));
-  nexus = spawn(nexusBin, ["run", "--dir", nexusDir, "--slots", "2"], { stdio: ["ignore", "inherit", "inherit"] });
+  nexus = await withLocalNexus(server, { name: "Workbench" });
 });
 
 afterAll(async () => {
-  if (nexus && nexus.exitCode === null) {
-    const exited = new Promise((resolve) => nexus.once("exit", resolve));
-    nexus.kill("SIGTERM");
-    await exited;
-  }
+  await nexus?.stop();
   await server?.close();
-  for (const dir of [nexusDir, project, agentsDir]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [project, agentsDir]) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 async function conversation() {

@@ -21,7 +21,7 @@ export interface LocalNexus {
  * A real `cybros-nexus` process enrolled against the test server as the account's local territory (what the
  * embedded local Nexus will be), polling until `stop`. Resolves once the territory is online.
  */
-export async function withLocalNexus(server: TestServer): Promise<LocalNexus> {
+export async function withLocalNexus(server: TestServer, options: { name?: string } = {}): Promise<LocalNexus> {
   const url = await server.url();
   const { db } = server.services;
   const account = await defaultAccount(db);
@@ -34,7 +34,7 @@ export async function withLocalNexus(server: TestServer): Promise<LocalNexus> {
     "--token",
     token,
     "--name",
-    "This computer",
+    options.name ?? "This computer",
     "--dir",
     dir,
   ]);
