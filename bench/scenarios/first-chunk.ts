@@ -20,7 +20,7 @@ interface Probe {
 async function measure(
   world: World,
   probes: Probe[],
-): Promise<{ overhead: number[]; raw: number[]; provider: number[] }> {
+): Promise<{ overhead: number[]; raw: number[]; provider: number[]; request: number[] }> {
   const { api } = world;
   await inBatches(probes, 16, async (probe) => {
     probe.stream = await api.openEvents(probe.conversationId, (event: BenchEvent, at) => {
@@ -43,6 +43,7 @@ async function measure(
   const overhead: number[] = [];
   const raw: number[] = [];
   const provider: number[] = [];
+  const request: number[] = [];
   for (const probe of probes) {
     const receivedAt = received.get(probe.tag);
     if (receivedAt === undefined || probe.firstAt === undefined) throw new Error(`probe ${probe.tag} saw no chunk`);
@@ -51,8 +52,9 @@ async function measure(
     raw.push(total);
     provider.push(own);
     overhead.push(total - own);
+    request.push(receivedAt - probe.sentAt!);
   }
-  return { overhead, raw, provider };
+  return { overhead, raw, provider, request };
 }
 
 export const firstChunkScenario: Scenario = {
@@ -78,16 +80,24 @@ export const firstChunkScenario: Scenario = {
     try {
       await warmUp(world);
       context.log(`first-chunk: ${singles} single sends, then ${burst} at once`);
-      const single = { overhead: [] as number[], raw: [] as number[], provider: [] as number[] };
+      const single = {
+        overhead: [] as number[],
+        raw: [] as number[],
+        provider: [] as number[],
+        request: [] as number[],
+      };
       for (let i = 0; i < singles; i++) {
         const one = await measure(world, await probes(1));
         single.overhead.push(...one.overhead);
         single.raw.push(...one.raw);
         single.provider.push(...one.provider);
+        single.request.push(...one.request);
       }
       const many = await measure(world, await probes(burst));
       const s = summarize(single.overhead);
       const m = summarize(many.overhead);
+      const sr = summarize(single.request);
+      const mr = summarize(many.request);
       const metrics: Metric[] = [
         {
           key: "first-chunk.1.p50",
@@ -115,12 +125,32 @@ export const firstChunkScenario: Scenario = {
           unit: "ms",
           value: m.p99,
         },
+        {
+          key: "first-chunk.1.request.p50",
+          label: "send → provider request received, 1 send, p50",
+          unit: "ms",
+          value: sr.p50,
+          target: { op: "<=", value: 5 },
+        },
+        {
+          key: `first-chunk.${burst}.request.p50`,
+          label: `send → provider request received, ${burst} sends at once, p50`,
+          unit: "ms",
+          value: mr.p50,
+          target: { op: "<=", value: 5 },
+        },
+        {
+          key: `first-chunk.${burst}.request.p99`,
+          label: `send → provider request received, ${burst} sends at once, p99`,
+          unit: "ms",
+          value: mr.p99,
+        },
       ];
       return {
         metrics,
         details: {
-          single: { overhead: s, raw: summarize(single.raw), providerTtft: summarize(single.provider) },
-          burst: { overhead: m, raw: summarize(many.raw), providerTtft: summarize(many.provider) },
+          single: { overhead: s, raw: summarize(single.raw), providerTtft: summarize(single.provider), request: sr },
+          burst: { overhead: m, raw: summarize(many.raw), providerTtft: summarize(many.provider), request: mr },
         },
       };
     } finally {

@@ -21,6 +21,7 @@ export const MOCK_MODELS = ["mock-model", "mock-model-2", "mock-model-large", "m
 /** One chat request the mock received, kept so tests can assert on exactly what was sent. */
 export interface MockRequestRecord {
   id: number;
+  /** Epoch milliseconds with a fraction, on the clock the stamps use (performance.timeOrigin + now). */
   receivedAt: number;
   model: string;
   stream: boolean;
@@ -174,7 +175,7 @@ export class MockLlm {
     });
     const record: MockRequestRecord = {
       id: this.nextId++,
-      receivedAt: Date.now(),
+      receivedAt: performance.timeOrigin + performance.now(),
       model: request.model,
       stream: Boolean(request.stream),
       messages: request.messages,
