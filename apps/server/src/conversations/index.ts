@@ -74,14 +74,15 @@ export async function createConversation(
     return presentConversation(row, agent.name);
   }
   const send = planSend(services, row, input.message, now);
-  const written = await services.database.write({ conversation, ...send.writes });
+  const written = await services.database.write({ conversation, ...send.writes() });
   if (!written.ok) throw new Error("A new conversation's first send found its conversation missing");
   const title = send.title ?? row.title;
-  await send.commit(written.rows.events);
+  send.publish(written.rows.sendEvents);
+  await services.runs.enqueue(row.id, send.run.id);
   return {
     conversation: presentConversation({ ...row, title, lastTurnSeq: 1 }, agent.name),
     message: send.message,
-    run: send.run,
+    run: presentRun(send.run),
   };
 }
 
@@ -139,8 +140,9 @@ export async function deleteConversation(services: Services, row: ConversationRo
 }
 
 /**
- * Appends a user message as a new turn with its queued run, serialized per conversation by the row lock:
- * concurrent sends get consecutive turns and never fork. Answers at once; the run starts right after commit.
+ * Appends a user message as a new turn with its run, serialized per conversation by the row lock: concurrent sends
+ * get consecutive turns and never fork. The run scheduler writes it, starting its run here first when it can (the
+ * provider request then leaves before the send is written, decisions/0041). Answers once the send is written.
  */
 export async function appendUserMessage(
   services: Services,
@@ -149,33 +151,38 @@ export async function appendUserMessage(
 ): Promise<PostMessageResult> {
   if (row.archivedAt) throw new ConflictError("conversation_archived", "Restore the conversation to continue it");
   const send = planSend(services, row, input, new Date());
-  const written = await services.database.write(send.writes);
+  const written = await services.runs.send(send);
   if (!written.ok) {
     if (written.unmet === "lock") throw new NotFoundError("Conversation");
     return firstSend(services, row.id, input.clientMessageId!);
   }
-  await send.commit(written.rows.events);
-  return { message: send.message, run: send.run };
+  return { message: send.message, run: presentRun(send.run) };
 }
+
+/** A send planned but not yet written: its rows, its events, and the writes that make them (for one batch). */
+export type PlannedSend = ReturnType<typeof planSend>;
 
 /**
  * The writes of a send, for one batch (every statement goes to the database at once, so the transaction holds
  * PGlite only while they run; nothing needs an earlier statement's answer: the turn's seq is read in SQL), and
- * `commit`, which publishes its events and starts the run once the batch committed. The first message names a
- * conversation still called DEFAULT_TITLE.
+ * `publish`, for the events once the batch committed. The first message names a conversation still called
+ * DEFAULT_TITLE. `turnSeq` is the seq the turn gets unless another send comes first: a run started before its send
+ * is written builds its prompt on it, and its writes (`writes(lease)`) hold only if it is so.
  */
 function planSend(
   services: Services,
-  row: Pick<ConversationRow, "id" | "title" | "titleSource">,
+  row: Pick<ConversationRow, "id" | "title" | "titleSource" | "lastTurnSeq">,
   input: PostMessageInput,
   now: Date,
 ) {
   const title = row.titleSource === "auto" && row.title === DEFAULT_TITLE ? titleFromMessage(input.content) : undefined;
   const turnId = uuidv7();
+  const turnSeq = row.lastTurnSeq + 1;
   const run = {
     id: uuidv7(),
     conversationId: row.id,
     turnId,
+    turnSeq,
     state: "queued",
     activeNodeId: null,
     retryOfId: null,
@@ -187,11 +194,12 @@ function planSend(
     startedAt: null,
     heartbeatAt: null,
     finishedAt: null,
-  } satisfies Omit<RunRow, "turnSeq">;
+  } satisfies RunRow;
   const node = {
     id: uuidv7(),
     conversationId: row.id,
     turnId,
+    turnSeq,
     position: 0,
     kind: "user_message",
     state: "finished",
@@ -204,7 +212,7 @@ function planSend(
     supersededAt: null,
     createdAt: now,
     finishedAt: now,
-  } satisfies Omit<NodeRow, "turnSeq">;
+  } satisfies NodeRow;
   const message = presentMessage(node);
   const events = services.realtime.recording([
     {
@@ -221,23 +229,26 @@ function planSend(
       : []),
   ]);
   return {
-    writes: {
+    conversationId: row.id,
+    title,
+    message,
+    node,
+    run,
+    /** Queued, or (with the lease of the process that runs it) running already, for `turnSeq`. */
+    writes: (started?: Pick<RunRow, "workerId" | "leaseExpiresAt" | "startedAt" | "heartbeatAt">) => ({
       ...conversationWrites(services.db).send({
         message: node,
-        run,
+        run: started ? { ...run, ...started, state: "running" } : run,
         at: now,
         title: title || null,
         ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
+        ...(started ? { startsAtTurn: turnSeq } : {}),
       }),
-      events: events.write,
-    },
-    title,
-    message,
-    run: presentRun(run),
+      sendEvents: events.write,
+    }),
     /** After the commit, with the rows the events' insert returned. */
-    commit: async (insertedEvents: readonly Record<string, unknown>[]) => {
+    publish: (insertedEvents: readonly Record<string, unknown>[]) => {
       services.realtime.publish(events.envelopes(insertedEvents));
-      await services.runs.enqueue(row.id, run.id);
     },
   };
 }

@@ -10,11 +10,12 @@ import { enabledProviders, NoProviderForModelError, resolveModel } from "../prov
 import type { Services } from "../services.js";
 import { customToolsOf } from "../tools/custom.js";
 import { toolsFor } from "../tools/registry.js";
-import { hooksBeforeModelCall } from "./steps/hooks.js";
+import { declaresHooksBeforeModelCall, hooksBeforeModelCall } from "./steps/hooks.js";
 import { modelCall } from "./steps/model-call.js";
 import { RunEnded, RunFailure, type RunScope, toRunError } from "./steps/scope.js";
 import { type ToolCallInput, toolCall } from "./steps/tool-call.js";
 import { closeNodes, endRun, HEARTBEAT_INTERVAL_MS, releaseRun, renewLease, type StepRow, stepsOf } from "./store.js";
+import { NotStartedHere, type UnwrittenSend } from "./unwritten-send.js";
 
 export const MAX_MODEL_CALLS_PER_TURN = 10;
 
@@ -37,15 +38,24 @@ export async function executeRun(
   services: Services,
   run: RunRow,
   signal: AbortSignal,
-  /** `onStarted`: called as each step gets under way (the scheduler's start phase ends at the first). */
-  options: { workerId: string; resumed: boolean; onStarted?: () => void },
+  /**
+   * `onStarted`: called as each step gets under way (the scheduler's start phase ends at the first). `send`: the
+   * run started before its send was written; its first batch writes the send too (unwritten-send.ts).
+   */
+  options: { workerId: string; resumed: boolean; onStarted?: () => void; send?: UnwrittenSend },
 ): Promise<void> {
+  const { send } = options;
   const activity = { lastOutputAt: Date.now() };
-  const heartbeat = startHeartbeat(services, run, options.workerId, activity);
+  const heartbeat = startHeartbeat(services, run, options.workerId, activity, send);
   try {
     // Independent reads sent together: on PGlite they reach its thread back to back (decisions/0009). A fresh run's
     // first context is read now too: it is ready when the agent program is, instead of one more round trip after.
-    let firstContext = options.resumed ? undefined : contextNodes(services.db, run.conversationId, run.turnSeq);
+    // An unwritten send's message is not in the database yet: it ends the context.
+    let firstContext = options.resumed
+      ? undefined
+      : contextNodes(services.db, run.conversationId, run.turnSeq).then((nodes) =>
+          send ? [...nodes, send.plan.node] : nodes,
+        );
     firstContext?.catch(() => {}); // awaited by the first step; a run that fails before it reports its own error
     const [row, providers, steps] = await Promise.all([
       runQueries(services.db).subject({ conversationId: run.conversationId, turnId: run.turnId }),
@@ -82,6 +92,7 @@ export async function executeRun(
     const scope: RunScope = {
       services,
       run,
+      send,
       workerId: options.workerId,
       signal,
       account: row.account,
@@ -120,6 +131,8 @@ export async function executeRun(
           });
           return;
         }
+        // Hooks wait on directives, written with the run's rows: the send is queued and runs from its rows.
+        if (send?.pending && declaresHooksBeforeModelCall(scope)) throw new NotStartedHere();
         const prompt = await hooksBeforeModelCall(scope);
         if (prompt === "waiting") return;
         const context = firstContext ?? contextNodes(services.db, run.conversationId, run.turnSeq);
@@ -143,6 +156,11 @@ export async function executeRun(
       if ((await toolCall(scope, next)) === "waiting") return;
     }
   } catch (error) {
+    if (send?.pending || error instanceof NotStartedHere) {
+      // Stopped before the send was written (or it was written queued instead): nothing of the run is here to end.
+      await send?.queue();
+      return;
+    }
     if (signal.aborted && signal.reason === LEASE_LOST) {
       await services.streams.abandonRun(run.id).catch(() => {});
       return;
@@ -163,6 +181,7 @@ export async function executeRun(
     await endRun(services, run, { state: "failed", error: runError });
   } finally {
     clearInterval(heartbeat);
+    await send?.queue(); // it returned before writing anything (its conversation was deleted meanwhile)
   }
 }
 
@@ -250,6 +269,7 @@ function startHeartbeat(
   run: RunRow,
   workerId: string,
   activity: { lastOutputAt: number },
+  send?: UnwrittenSend,
 ): NodeJS.Timeout {
   let warnedAt = 0;
   const threshold = services.config.runSilenceWarningMs;
@@ -263,6 +283,7 @@ function startHeartbeat(
         "running run has emitted nothing",
       );
     }
+    if (send?.pending) return; // no lease in the database yet
     renewLease(services, run, workerId)
       .then((held) => {
         if (!held) {

@@ -1,11 +1,13 @@
 import os from "node:os";
+import type { PlannedSend } from "../conversations/index.js";
 import type { RunRow } from "../conversations/present.js";
 import type { Database } from "../db/index.js";
 import { runQueries } from "../db/queries/runs.js";
 import type { Logger } from "../log.js";
 import type { Services } from "../services.js";
 import { executeRun, SHUTDOWN } from "./executor.js";
-import { claimNextRun, claimRun } from "./store.js";
+import { claimNextRun, claimRun, LEASE_MS } from "./store.js";
+import { type SendOutcome, UnwrittenSend } from "./unwritten-send.js";
 
 const CANCEL_CHANNEL = "cybros_run_cancel";
 
@@ -49,6 +51,8 @@ export class RunScheduler {
     { conversationId: string; controller: AbortController; done: Promise<void> }
   >();
   private readonly kicking = new Map<string, Promise<void>>();
+  /** Sends being written with their run started, by conversation: a later send there waits for it. */
+  private readonly sending = new Map<string, Promise<SendOutcome>>();
   /**
    * Conversations that may have a queued run this process has not claimed, with a count of kicks so that a claim
    * that saw no more queued runs does not clear a kick made after it began. On PGlite this process is the only one,
@@ -72,6 +76,49 @@ export class RunScheduler {
     if (this.database.kind === "postgres") {
       this.unlisten = await this.database.listen(CANCEL_CHANNEL, (runId) => this.abortLocal(runId, "canceled"));
     }
+  }
+
+  /**
+   * Writes a send and starts its run. When no run of the conversation is queued or running here, the run starts at
+   * once, before the send is written (its first batch writes it, decisions/0041): the provider request goes out as
+   * soon as the prompt is built. Otherwise the send is written queued, after any send still being written here
+   * (sends keep their order), and claimed from the queue. Answers once the send is written.
+   */
+  async send(plan: PlannedSend): Promise<SendOutcome> {
+    const { conversationId } = plan;
+    const earlier = this.sending.get(conversationId);
+    if (this.stopping || earlier || this.busyHere(conversationId)) {
+      await earlier?.catch(() => {});
+      const written = await this.database.write(plan.writes());
+      if (!written.ok) return written;
+      plan.publish(written.rows.sendEvents);
+      void this.kick(conversationId);
+      return { ok: true };
+    }
+    const now = new Date();
+    const run: RunRow = {
+      ...plan.run,
+      state: "running",
+      workerId: this.workerId,
+      leaseExpiresAt: new Date(now.getTime() + LEASE_MS),
+      startedAt: now,
+      heartbeatAt: now,
+    };
+    const send = new UnwrittenSend(this.services, plan, run);
+    const written = send.written.finally(() => {
+      if (this.sending.get(conversationId) === written) this.sending.delete(conversationId);
+    });
+    this.sending.set(conversationId, written);
+    this.execute(run, false, () => {}, send);
+    this.log.info({ runId: run.id, conversationId }, "run started");
+    return written;
+  }
+
+  /** A run of the conversation is running, starting or may be queued in this process. */
+  private busyHere(conversationId: string): boolean {
+    if (this.kicking.has(conversationId) || this.mayHaveQueued.has(conversationId)) return true;
+    for (const entry of this.active.values()) if (entry.conversationId === conversationId) return true;
+    return false;
   }
 
   /** A queued run (already committed): start it in this process now. */
@@ -137,18 +184,20 @@ export class RunScheduler {
     })();
   }
 
-  private execute(run: RunRow, resumed: boolean, leave: () => void): void {
+  private execute(run: RunRow, resumed: boolean, leave: () => void, send?: UnwrittenSend): void {
     const controller = new AbortController();
     const { conversationId } = run;
     const done = executeRun(this.services, run, controller.signal, {
       workerId: this.workerId,
       resumed,
       onStarted: leave,
+      send,
     })
       .catch((error) => this.log.error({ err: error, runId: run.id }, "run executor crashed"))
       .finally(() => {
         leave();
         this.active.delete(run.id);
+        if (send?.queued) this.mayHaveQueued.set(conversationId, (this.mayHaveQueued.get(conversationId) ?? 0) + 1);
         if (this.database.kind === "postgres" || this.mayHaveQueued.has(conversationId)) void this.kick(conversationId);
       });
     this.active.set(run.id, { conversationId, controller, done });

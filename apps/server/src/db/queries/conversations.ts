@@ -182,6 +182,15 @@ const sendTemplates = builtOnce((db) => {
         ),
       "none",
     ),
+    // A send whose run started before it was written (runs/unwritten-send.ts) holds only if its turn is the one the
+    // run's prompt was built for and no other run of the conversation is queued or running.
+    startsNow: statementTemplate<{ conversationId: string; turnSeq: number }>(
+      sql`SELECT 1 FROM ${conversations} c WHERE c.id = ${conversationId}::uuid AND (
+        c.last_turn_seq <> ${sql.placeholder("turnSeq")}::int
+        OR EXISTS (SELECT 1 FROM ${conversationRuns} r WHERE r.conversation_id = c.id AND r.state IN ('queued', 'running'))
+      )`,
+      "none",
+    ),
     turn: statementTemplate<{ id: string; conversationId: string; createdAt: Date }>(
       db
         .insert(turns)
@@ -213,18 +222,23 @@ export function conversationWrites(db: Db) {
       at,
       title,
       clientMessageId,
+      startsAtTurn,
     }: {
       message: Omit<NodeRow, "turnSeq">;
       run: Omit<RunRow, "turnSeq">;
       at: Date;
       title: string | null;
       clientMessageId?: string;
+      /** The run is written running: unmet (`startsNow`) unless the turn gets this seq and no other run is unfinished. */
+      startsAtTurn?: number;
     }) {
       const templates = sendTemplates(db);
       const conversationId = message.conversationId;
       return {
         lock: templates.lock({ conversationId, now: at.toISOString(), title }),
         noEarlierSend: clientMessageId ? templates.noEarlierSend({ conversationId, clientMessageId }) : undefined,
+        startsNow:
+          startsAtTurn === undefined ? undefined : templates.startsNow({ conversationId, turnSeq: startsAtTurn }),
         turn: templates.turn({ id: message.turnId, conversationId, createdAt: at }),
         message: templates.message(message),
         run: templates.run(run),

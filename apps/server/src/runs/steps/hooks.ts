@@ -314,6 +314,14 @@ export interface PromptAdjustments {
  * call; its answer holds for that whole run) and `before_inference` (each model call). Answers "waiting" when one
  * is started, else how the call's prompt is adjusted (the static config when no hook says otherwise).
  */
+/** Whether a model call of this run may wait on a hook first. */
+export function declaresHooksBeforeModelCall(scope: RunScope): boolean {
+  return Boolean(
+    (declaredHook(scope, "on_conversation_start") && scope.run.turnSeq === 1) ||
+      declaredHook(scope, "before_inference"),
+  );
+}
+
 export async function hooksBeforeModelCall(scope: RunScope): Promise<"waiting" | PromptAdjustments> {
   const modelCall = scope.steps.filter((s) => s.kind === "model_call" && s.state === "succeeded").length;
   const ran: { step: StepRow; fresh: boolean }[] = [];

@@ -14,11 +14,14 @@ import type { EventDraft } from "../../realtime/index.js";
 import type { Services } from "../../services.js";
 import type { Tool } from "../../tools/define.js";
 import type { StepRow } from "../store.js";
+import { NotStartedHere, type UnwrittenSend } from "../unwritten-send.js";
 
 /** Everything a step of one run needs, made once when the run is claimed. */
 export interface RunScope {
   services: Services;
   run: RunRow;
+  /** The send this run started before it was written: the run's first batch writes it. */
+  send?: UnwrittenSend;
   workerId: string;
   signal: AbortSignal;
   account: Account;
@@ -127,12 +130,19 @@ export async function createNode(
     runId: run.id,
   });
   const announcement = services.realtime.recording([...startDrafts(scope), ...announce(node)]);
-  const written = await services.database.write({
+  const send = scope.send?.take();
+  const writing = services.database.write({
+    ...send,
     node: nodeWrites(services.db).insert(node),
     active: runWrites(services.db).makeActive({ runId: run.id, nodeId: node.id }),
     alongside,
     events: announcement.write,
   });
+  if (send) {
+    const outcome = await writing.catch((failed: unknown) => ({ failed }));
+    if (!(await scope.send!.settle(outcome))) throw new NotStartedHere();
+  }
+  const written = await writing;
   if (!written.ok) throw new RunEnded("The run ended before its next node was created");
   scope.announceStart = false;
   services.realtime.publish(announcement.envelopes(written.rows.events));
