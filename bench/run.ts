@@ -26,6 +26,7 @@ import { directivesScenario } from "./scenarios/directives.js";
 import { firstChunkScenario } from "./scenarios/first-chunk.js";
 import { latencyScenario } from "./scenarios/latency.js";
 import { memoryScenario } from "./scenarios/memory.js";
+import { sillytavernScenario } from "./scenarios/sillytavern.js";
 import { startScenario } from "./scenarios/start.js";
 import { waitsScenario } from "./scenarios/waits.js";
 
@@ -39,6 +40,7 @@ const scenarios: Scenario[] = [
   cacheScenario,
   waitsScenario,
   directivesScenario,
+  sillytavernScenario,
 ];
 
 interface Options {
@@ -104,7 +106,9 @@ async function startNeighbour(): Promise<Spawned> {
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
-  const selected = options.names.length ? scenarios.filter((s) => options.names.includes(s.name)) : scenarios;
+  const selected = options.names.length
+    ? scenarios.filter((s) => options.names.includes(s.name))
+    : scenarios.filter((s) => !s.onlyWhenNamed);
   const started = new Date();
   const log = (message: string) =>
     console.error(`[${((Date.now() - started.getTime()) / 1000).toFixed(1)}s] ${message}`);

@@ -49,7 +49,8 @@ export class Api {
           if (setCookie?.length) {
             this.cookie = setCookie
               .map((c) => c.split(";")[0]!)
-              .filter((c) => !c.endsWith("="))
+              // A cleared cookie ("name="); a value may end in "=" itself (base64).
+              .filter((c) => c.indexOf("=") < c.length - 1)
               .join("; ");
           }
           const parts: Buffer[] = [];

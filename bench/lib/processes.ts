@@ -97,8 +97,13 @@ export interface Spawned {
 const MAX_LINES = 400;
 
 /** A node process with the watchdog preloaded, its output kept (bounded) for error messages. */
-export function spawnNode(script: string, env: Record<string, string>, nodeArgs: string[] = []): Spawned {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", watchdog, script], {
+export function spawnNode(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  scriptArgs: string[] = [],
+): Spawned {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", watchdog, script, ...scriptArgs], {
     env: { ...process.env, ...env, BENCH_PARENT_PID: String(process.pid) },
     stdio: ["ignore", "pipe", "pipe"],
   });

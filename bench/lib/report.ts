@@ -43,6 +43,8 @@ export interface Scenario {
   postgres: boolean;
   /** Heavy scenarios run once even when --runs asks for more (their numbers come from many samples). */
   maxRuns?: number;
+  /** Left out of a run that names no scenario (it downloads something, or measures something else than Cybros). */
+  onlyWhenNamed?: boolean;
   run(context: ScenarioContext): Promise<ScenarioRun>;
 }
 

@@ -7,12 +7,17 @@ import { inBatches, startWorld, type World, warmUp } from "../lib/world.js";
 
 const STAMP = /\[t=(\d+(?:\.\d+)?)\]/g;
 
+/** The mock's send times (`/mock stamps`) in a piece of reply text. */
+export function stampsIn(text: string): number[] {
+  const out: number[] = [];
+  for (const match of text.matchAll(STAMP)) out.push(Number(match[1]));
+  return out;
+}
+
 /** Live text deltas carry no seq; persisted (coalesced) chunks do and are not what a watching client waits on. */
 export function stampsOf(event: BenchEvent): number[] {
   if (event.kind !== "stream_chunk" || event.seq !== null || !event.text) return [];
-  const out: number[] = [];
-  for (const match of event.text.matchAll(STAMP)) out.push(Number(match[1]));
-  return out;
+  return stampsIn(event.text);
 }
 
 /** What a client can tell about a run that did not succeed. */
@@ -37,9 +42,9 @@ export interface StreamingRound {
  * Lead before the common start: runs start one after another (on PGlite their statements share one thread), so
  * 100 sends take a second or two to all reach the provider.
  */
-const startLeadMs = (count: number) => 500 + 40 * count;
+export const startLeadMs = (count: number) => 500 + 40 * count;
 /** A stream whose first chunk came later than this after the common start overlapped the others less. */
-const LATE_START_MS = 100;
+export const LATE_START_MS = 100;
 
 /**
  * `count` conversations each stream `chunks` stamped chunks `delay` ms apart. All are sent at once and every
@@ -113,7 +118,7 @@ async function relayRound(relayUrl: string, count: number, chunks: number, delay
             res.setEncoding("utf8");
             res.on("data", (text: string) => {
               const at = epochNow();
-              for (const match of text.matchAll(STAMP)) latencies.push(at - Number(match[1]));
+              for (const stamp of stampsIn(text)) latencies.push(at - stamp);
             });
             res.on("end", resolve);
             res.on("error", reject);
