@@ -234,23 +234,39 @@ async function recoverInterrupted(scope: RunScope): Promise<StepRow | undefined>
 }
 
 /**
- * Loads in flight, by folder: runs that start together share one read of their agent program (200 sends at once
- * are one load, not 200 reads racing the loader's 5 s limit). Edits made before a run's message was sent must
- * show in its load: a shared load that shows the folder only as of earlier is not used, and the loader answers
- * without a check only when its last check started after the message was sent.
+ * Loads in flight, by folder, shared by the runs that start together: 200 sends at once are a few loads, not 200
+ * reads racing the loader's 5 s limit. Edits made before a run's message was sent must show in its load, so a run
+ * shares a load only if it started once the message was sent; otherwise it waits for the next one, which starts
+ * when the current one ends and is shared by every run that came meanwhile.
  */
-const loading = new Map<string, Promise<{ definition: AgentDefinition; asOf: number }>>();
+type Loaded = Awaited<ReturnType<typeof loadAgentProgramAsOf>>;
+const loading = new Map<string, { startedAt: number; load: Promise<Loaded>; next?: Promise<Loaded> }>();
+
+function startLoad(localPath: string): Promise<Loaded> {
+  const startedAt = Date.now();
+  const entry: { startedAt: number; load: Promise<Loaded>; next?: Promise<Loaded> } = {
+    startedAt,
+    load: loadAgentProgramAsOf(localPath, { changesBefore: startedAt }),
+  };
+  loading.set(localPath, entry);
+  void entry.load
+    .catch(() => {})
+    .finally(() => {
+      if (loading.get(localPath) === entry) loading.delete(localPath);
+    });
+  return entry.load;
+}
 
 async function loadShared(localPath: string, sentAt: Date, signal: AbortSignal): Promise<AgentDefinition> {
-  const changesBefore = sentAt.getTime();
-  let load = loading.get(localPath);
-  if (!load) {
-    load = loadAgentProgramAsOf(localPath, { changesBefore }).finally(() => loading.delete(localPath));
-    loading.set(localPath, load);
+  const entry = loading.get(localPath);
+  let load: Promise<Loaded>;
+  if (!entry) load = startLoad(localPath);
+  else if (entry.startedAt >= sentAt.getTime()) load = entry.load;
+  else {
+    entry.next ??= entry.load.catch(() => {}).then(() => startLoad(localPath));
+    load = entry.next;
   }
-  const shared = await abortable(load, signal);
-  if (shared.asOf >= changesBefore) return shared.definition;
-  return (await abortable(loadAgentProgramAsOf(localPath, { changesBefore }), signal)).definition;
+  return (await abortable(load, signal)).definition;
 }
 
 /** Waits for `work`, or rejects as soon as the signal aborts (the work itself may go on for others). */
