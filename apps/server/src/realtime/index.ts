@@ -111,8 +111,9 @@ export class Realtime {
       latest.set(event.conversation_id, Math.max(latest.get(event.conversation_id) ?? 0, event.seq ?? 0));
     }
     if (this.database.kind === "postgres") {
-      for (const [conversationId, seq] of latest) {
-        const payload = JSON.stringify({ o: this.processId, c: conversationId, s: seq });
+      // One notification for the whole publish (a chunk flush covers every streaming conversation), split only to
+      // stay under PostgreSQL's payload limit.
+      for (const payload of remotePayloads(this.processId, latest)) {
         this.database.notify(EVENTS_CHANNEL, payload).catch((error) => this.log.warn({ err: error }, "notify failed"));
       }
     }
@@ -183,18 +184,26 @@ export class Realtime {
   }
 
   private async onRemoteEvents(payload: string): Promise<void> {
-    let message: { o: string; c: string; s: number };
+    let message: RemoteEvents;
     try {
       message = JSON.parse(payload);
     } catch {
       return;
     }
-    if (message.o === this.processId || !this.listeners.has(message.c)) return;
+    if (message.o === this.processId || !Array.isArray(message.l)) return;
+    await Promise.all(message.l.map(([conversationId, seq]) => this.catchUp(conversationId, seq)));
+  }
+
+  /** Another process committed the conversation's events up to `seq`: deliver those subscribers here lack. */
+  private async catchUp(conversationId: string, seq: number): Promise<void> {
+    if (!this.listeners.has(conversationId)) return;
     // Subscribers note what they replayed; without a note, read from the start (they drop what they hold).
-    const since = this.published.get(message.c) ?? 0;
-    if (message.s <= since) return;
-    const events = await this.eventsAfter(this.database.db, message.c, since);
-    for (const event of events) if ((event.seq ?? 0) > (this.published.get(message.c) ?? 0)) this.deliver(event);
+    const since = this.published.get(conversationId) ?? 0;
+    if (seq <= since) return;
+    const events = await this.eventsAfter(this.database.db, conversationId, since);
+    for (const event of events) {
+      if ((event.seq ?? 0) > (this.published.get(conversationId) ?? 0)) this.deliver(event);
+    }
   }
 
   private onRemoteEphemeral(payload: string): void {
@@ -205,4 +214,31 @@ export class Realtime {
       // malformed notification: ignore
     }
   }
+}
+
+/** A notification that a process committed events: its id, and each conversation with its latest seq. */
+interface RemoteEvents {
+  o: string;
+  l: [conversationId: string, seq: number][];
+}
+
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
+const MAX_NOTIFY_BYTES = 7_000;
+
+function remotePayloads(processId: string, latest: Map<string, number>): string[] {
+  const payloads: string[] = [];
+  let list: RemoteEvents["l"] = [];
+  // Ids and seqs are ASCII: characters are bytes. An entry is ~50 of them.
+  let size = 0;
+  for (const [conversationId, seq] of latest) {
+    if (size > MAX_NOTIFY_BYTES - 100) {
+      payloads.push(JSON.stringify({ o: processId, l: list } satisfies RemoteEvents));
+      list = [];
+      size = 0;
+    }
+    list.push([conversationId, seq]);
+    size += conversationId.length + String(seq).length + 6;
+  }
+  if (list.length > 0) payloads.push(JSON.stringify({ o: processId, l: list } satisfies RemoteEvents));
+  return payloads;
 }
