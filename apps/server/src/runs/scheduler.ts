@@ -198,7 +198,10 @@ export class RunScheduler {
         leave();
         this.active.delete(run.id);
         if (send?.queued) this.mayHaveQueued.set(conversationId, (this.mayHaveQueued.get(conversationId) ?? 0) + 1);
-        if (this.database.kind === "postgres" || this.mayHaveQueued.has(conversationId)) void this.kick(conversationId);
+        // A resumed run blocked its conversation while it waited (or while its process was gone) without running
+        // here: a send queued then saw its claim fail and was forgotten, so its end claims regardless.
+        const claimNext = this.database.kind === "postgres" || resumed || this.mayHaveQueued.has(conversationId);
+        if (claimNext) void this.kick(conversationId);
       });
     this.active.set(run.id, { conversationId, controller, done });
   }
