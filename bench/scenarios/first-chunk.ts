@@ -62,7 +62,8 @@ export const firstChunkScenario: Scenario = {
   title: "Send → first chunk at the client, minus the provider's own first-token time",
   postgres: true,
   async run(context: ScenarioContext) {
-    const singles = context.smoke ? 3 : 15;
+    // BENCH_FIRST_CHUNK_SINGLES=0 leaves the single sends out (a profile of the burst alone).
+    const singles = context.smoke ? 3 : Number(process.env.BENCH_FIRST_CHUNK_SINGLES ?? 15);
     // BENCH_FIRST_CHUNK_BURST=5 measures a burst of that many sends instead (a few conversations at once).
     const burst = context.smoke ? 5 : Number(process.env.BENCH_FIRST_CHUNK_BURST) || 25;
     const world = await startWorld(context);

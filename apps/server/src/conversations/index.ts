@@ -230,6 +230,7 @@ function planSend(
   ]);
   return {
     conversationId: row.id,
+    clientMessageId: input.clientMessageId ?? null,
     title,
     message,
     node,

@@ -57,11 +57,18 @@ export async function executeRun(
           send ? [...nodes, send.plan.node] : nodes,
         );
     firstContext?.catch(() => {}); // awaited by the first step; a run that fails before it reports its own error
-    const [row, providers, steps] = await Promise.all([
+    const [row, providers, steps, blocked] = await Promise.all([
       runQueries(services.db).subject({ conversationId: run.conversationId, turnId: run.turnId }),
       enabledProviders(services.db, { conversationId: run.conversationId }),
       options.resumed ? stepsOf(services, run.id) : ([] as StepRow[]),
+      // Known now, it costs no provider request that its batch would throw away.
+      send &&
+        runQueries(services.db).startBlocked({
+          conversationId: run.conversationId,
+          clientMessageId: send.plan.clientMessageId,
+        }),
     ]);
+    if (blocked) throw new NotStartedHere();
     if (!row) return; // deleted meanwhile
     const definition = await loadShared(row.agent.localPath, run.queuedAt, signal).catch((error) => {
       if (signal.aborted) throw error;

@@ -60,6 +60,23 @@ const claimNextQuery = builtOnce((db) => {
     .prepare("claim_next_run");
 });
 
+const startBlockedQuery = builtOnce((db) => {
+  const conversationId = sql.placeholder("conversationId");
+  return db
+    .select({
+      blocked: sql<boolean>`exists (
+        SELECT 1 FROM ${conversationRuns}
+        WHERE ${conversationRuns.conversationId} = ${conversationId} AND ${conversationRuns.state} IN ('queued', 'running')
+      ) OR exists (
+        SELECT 1 FROM ${nodes}
+        WHERE ${nodes.conversationId} = ${conversationId} AND ${nodes.kind} = 'user_message'
+          AND ${nodes.data}->>'clientMessageId' = ${sql.placeholder("clientMessageId")}::text
+      )`,
+    })
+    .from(sql`(SELECT 1) AS one`)
+    .prepare("run_start_blocked");
+});
+
 const subjectQuery = builtOnce((db) =>
   db
     .select({
@@ -85,6 +102,21 @@ export function runQueries(db: Db) {
      * statement that answers the whole row. A lost race is a no-op (the partial unique index), answered undefined.
      * `moreQueued`: other runs of the conversation were queued behind it.
      */
+    /**
+     * Whether a send's run may not start before the send is written: another run of the conversation is queued or
+     * running (waiting, or in another process), or a message with this clientMessageId was sent already.
+     */
+    async startBlocked({
+      conversationId,
+      clientMessageId,
+    }: {
+      conversationId: string;
+      clientMessageId: string | null;
+    }): Promise<boolean> {
+      const [row] = await startBlockedQuery(db).execute({ conversationId, clientMessageId });
+      return Boolean(row?.blocked);
+    },
+
     async claimNext({
       conversationId,
       workerId,
