@@ -63,12 +63,14 @@ export async function readOpenAiBody<S extends z.ZodType>(
 
 /** POST chat/completions: record, resolve the scripted step, then answer as JSON or as an SSE stream. */
 export async function chatCompletion(mock: MockLlm, c: Context): Promise<Response> {
+  // The request's arrival, before its body is read and parsed: that is the provider's own time.
+  const receivedAt = performance.timeOrigin + performance.now();
   const read = await readOpenAiBody(c, chatRequest);
   if (!read.ok) return c.json(read.error, read.status);
   const request = read.value as ChatRequestBody;
   const segments = [...(request.tools ?? []), ...request.messages].map((part) => JSON.stringify(part));
   const cache = mock.promptCache.measure(request.model, segments);
-  const record = mock.record(request, c.req.header(), cache, read.bytes);
+  const record = mock.record(request, c.req.header(), cache, read.bytes, receivedAt);
 
   let resolved: ReturnType<MockLlm["resolveStep"]>;
   try {

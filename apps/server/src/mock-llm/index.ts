@@ -21,7 +21,10 @@ export const MOCK_MODELS = ["mock-model", "mock-model-2", "mock-model-large", "m
 /** One chat request the mock received, kept so tests can assert on exactly what was sent. */
 export interface MockRequestRecord {
   id: number;
-  /** Epoch milliseconds with a fraction, on the clock the stamps use (performance.timeOrigin + now). */
+  /**
+   * When the request arrived, before its body was read: epoch milliseconds with a fraction, on the clock the
+   * stamps use (performance.timeOrigin + now).
+   */
   receivedAt: number;
   model: string;
   stream: boolean;
@@ -168,6 +171,7 @@ export class MockLlm {
     headers: Record<string, string>,
     usage: { promptTokens: number; cachedTokens: number },
     bytes: number,
+    receivedAt = performance.timeOrigin + performance.now(),
   ): MockRequestRecord {
     let finish!: (outcome: StreamOutcome | "responded") => void;
     const finished = new Promise<StreamOutcome | "responded">((resolve) => {
@@ -175,7 +179,7 @@ export class MockLlm {
     });
     const record: MockRequestRecord = {
       id: this.nextId++,
-      receivedAt: performance.timeOrigin + performance.now(),
+      receivedAt,
       model: request.model,
       stream: Boolean(request.stream),
       messages: request.messages,
