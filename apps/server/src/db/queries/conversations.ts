@@ -205,6 +205,29 @@ const sendTemplates = builtOnce((db) => {
   };
 });
 
+const retitleTemplates = builtOnce((db) => {
+  type Values = { id: string; title: string; source: TitleSource; updatedAt: string };
+  const retitle = (onlyAuto: boolean) =>
+    statementTemplate<Values>(
+      db
+        .update(conversations)
+        .set({
+          title: sql`${sql.placeholder("title")}::text`,
+          titleSource: sql`${sql.placeholder("source")}::text`,
+          updatedAt: sql`${sql.placeholder("updatedAt")}::timestamptz`,
+        })
+        .where(
+          and(
+            eq(conversations.id, sql.placeholder("id")),
+            onlyAuto ? eq(conversations.titleSource, "auto") : undefined,
+          ),
+        )
+        .returning(),
+      "some",
+    );
+  return { generated: retitle(true), any: retitle(false) };
+});
+
 /** Writes for a batch (Database.write). */
 export function conversationWrites(db: Db) {
   return {
@@ -250,16 +273,9 @@ export function conversationWrites(db: Db) {
      * the conversation is gone). Its rows: the conversation as it is now.
      */
     retitle({ id, title, source }: { id: string; title: string; source: TitleSource }): Write {
-      return batchStatement(
-        db
-          .update(conversations)
-          .set({ title, titleSource: source, updatedAt: new Date() })
-          .where(
-            and(eq(conversations.id, id), source === "generated" ? eq(conversations.titleSource, "auto") : undefined),
-          )
-          .returning(),
-        "some",
-      );
+      const templates = retitleTemplates(db);
+      const values = { id, title, source, updatedAt: new Date().toISOString() };
+      return source === "generated" ? templates.generated(values) : templates.any(values);
     },
   };
 }

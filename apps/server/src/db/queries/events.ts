@@ -80,6 +80,21 @@ export const eventWrites = builtOnce((db) => {
   };
 });
 
+const eventsAfterQuery = builtOnce((db) =>
+  db
+    .select()
+    .from(conversationEvents)
+    .where(
+      and(
+        eq(conversationEvents.conversationId, sql.placeholder("conversationId")),
+        gt(conversationEvents.seq, sql.placeholder("cursor")),
+      ),
+    )
+    .orderBy(asc(conversationEvents.seq))
+    .limit(sql.placeholder("limit"))
+    .prepare("events_after"),
+);
+
 /** Statements that run when called, on the database or inside a transaction. */
 export function eventQueries(db: Db) {
   return {
@@ -93,12 +108,7 @@ export function eventQueries(db: Db) {
 
     /** The conversation's events after `cursor`, oldest first. */
     after(conversationId: string, cursor: number, limit: number): Promise<EventRow[]> {
-      return db
-        .select()
-        .from(conversationEvents)
-        .where(and(eq(conversationEvents.conversationId, conversationId), gt(conversationEvents.seq, cursor)))
-        .orderBy(asc(conversationEvents.seq))
-        .limit(limit);
+      return eventsAfterQuery(db).execute({ conversationId, cursor, limit });
     },
 
     /** The text a node's persisted chunks hold, in order. */

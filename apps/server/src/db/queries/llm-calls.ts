@@ -1,4 +1,4 @@
-import { asc, desc, eq } from "drizzle-orm";
+import { asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../index.js";
 import { llmCalls, llmProviders, nodes } from "../schema.js";
 import { builtOnce, columnPlaceholders, statementTemplate, type Write } from "../statements.js";
@@ -6,6 +6,18 @@ import { builtOnce, columnPlaceholders, statementTemplate, type Write } from "..
 /** One row per provider call: what was sent (section hashes), what it cost, how fast it was. */
 
 export type LlmCallRow = typeof llmCalls.$inferSelect;
+
+const latestOfRunQuery = builtOnce((db) =>
+  db
+    .select({ model: llmCalls.model, provider: llmProviders, reply: nodes.content })
+    .from(llmCalls)
+    .innerJoin(llmProviders, eq(llmProviders.id, llmCalls.providerId))
+    .innerJoin(nodes, eq(nodes.id, llmCalls.nodeId))
+    .where(eq(llmCalls.runId, sql.placeholder("runId")))
+    .orderBy(desc(llmCalls.createdAt))
+    .limit(1)
+    .prepare("latest_llm_call_of_run"),
+);
 
 /** Statements that run when called. */
 export function llmCallQueries(db: Db) {
@@ -17,14 +29,7 @@ export function llmCallQueries(db: Db) {
 
     /** The run's latest provider call: its model and provider, and the reply it wrote. */
     async latestOfRun(runId: string) {
-      const [call] = await db
-        .select({ model: llmCalls.model, provider: llmProviders, reply: nodes.content })
-        .from(llmCalls)
-        .innerJoin(llmProviders, eq(llmProviders.id, llmCalls.providerId))
-        .innerJoin(nodes, eq(nodes.id, llmCalls.nodeId))
-        .where(eq(llmCalls.runId, runId))
-        .orderBy(desc(llmCalls.createdAt))
-        .limit(1);
+      const [call] = await latestOfRunQuery(db).execute({ runId });
       return call;
     },
   };

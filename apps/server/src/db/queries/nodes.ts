@@ -72,6 +72,16 @@ const contextQuery = builtOnce((db) => {
 
 const VISIBLE_KINDS = ["user_message", "agent_message", "character_message"] as const;
 
+const firstUserTextQuery = builtOnce((db) =>
+  db
+    .select({ content: nodes.content })
+    .from(nodes)
+    .where(and(eq(nodes.conversationId, sql.placeholder("conversationId")), eq(nodes.kind, "user_message")))
+    .orderBy(asc(nodes.turnSeq))
+    .limit(1)
+    .prepare("first_user_text"),
+);
+
 /** Statements that run when called, on the database or inside a transaction. */
 export function nodeQueries(db: Db) {
   return {
@@ -142,12 +152,7 @@ export function nodeQueries(db: Db) {
 
     /** The text of the conversation's first user message. */
     async firstUserText(conversationId: string): Promise<string | undefined> {
-      const [message] = await db
-        .select({ content: nodes.content })
-        .from(nodes)
-        .where(and(eq(nodes.conversationId, conversationId), eq(nodes.kind, "user_message")))
-        .orderBy(asc(nodes.turnSeq))
-        .limit(1);
+      const [message] = await firstUserTextQuery(db).execute({ conversationId });
       return message?.content;
     },
 
