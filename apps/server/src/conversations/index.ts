@@ -14,6 +14,7 @@ import { nodeQueries } from "../db/queries/nodes.js";
 import { runQueries } from "../db/queries/runs.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
+import type { EventDraft } from "../realtime/index.js";
 import type { Services } from "../services.js";
 import {
   type ConversationRow,
@@ -214,7 +215,7 @@ function planSend(
     finishedAt: now,
   } satisfies NodeRow;
   const message = presentMessage(node);
-  const events = services.realtime.recording([
+  const drafts: EventDraft[] = [
     {
       conversationId: row.id,
       turnId,
@@ -227,7 +228,22 @@ function planSend(
     ...(title !== undefined && title !== row.title
       ? [{ conversationId: row.id, kind: "conversation_updated" as const, payload: { title } }]
       : []),
-  ]);
+  ];
+  // Recorded only for the queued path: a started run records the drafts with its own events.
+  let recorded: ReturnType<Services["realtime"]["recording"]> | undefined;
+  const events = () => {
+    recorded ??= services.realtime.recording(drafts);
+    return recorded;
+  };
+  const rowWrites = (started?: Pick<RunRow, "workerId" | "leaseExpiresAt" | "startedAt" | "heartbeatAt">) =>
+    conversationWrites(services.db).send({
+      message: node,
+      run: started ? { ...run, ...started, state: "running" } : run,
+      at: now,
+      title: title || null,
+      ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
+      ...(started ? { startsAtTurn: turnSeq } : {}),
+    });
   return {
     conversationId: row.id,
     clientMessageId: input.clientMessageId ?? null,
@@ -235,21 +251,16 @@ function planSend(
     message,
     node,
     run,
-    /** Queued, or (with the lease of the process that runs it) running already, for `turnSeq`. */
-    writes: (started?: Pick<RunRow, "workerId" | "leaseExpiresAt" | "startedAt" | "heartbeatAt">) => ({
-      ...conversationWrites(services.db).send({
-        message: node,
-        run: started ? { ...run, ...started, state: "running" } : run,
-        at: now,
-        title: title || null,
-        ...(input.clientMessageId ? { clientMessageId: input.clientMessageId } : {}),
-        ...(started ? { startsAtTurn: turnSeq } : {}),
-      }),
-      sendEvents: events.write,
-    }),
+    /** The send's events, for a caller that records them with its own (a started run's first batch). */
+    drafts,
+    /** The send, queued, with its events (`publish` them after the commit). */
+    writes: () => ({ ...rowWrites(), sendEvents: events().write }),
+    /** The send with its run running already under `started`'s lease, for `turnSeq`; its events not included. */
+    startedWrites: (started: Pick<RunRow, "workerId" | "leaseExpiresAt" | "startedAt" | "heartbeatAt">) =>
+      rowWrites(started),
     /** After the commit, with the rows the events' insert returned. */
     publish: (insertedEvents: readonly Record<string, unknown>[]) => {
-      services.realtime.publish(events.envelopes(insertedEvents));
+      services.realtime.publish(events().envelopes(insertedEvents));
     },
   };
 }

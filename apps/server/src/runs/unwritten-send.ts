@@ -1,6 +1,6 @@
 import type { PlannedSend } from "../conversations/index.js";
 import type { RunRow } from "../conversations/present.js";
-import type { Rows, WriteOutcome, Writes } from "../db/index.js";
+import type { WriteOutcome, Writes } from "../db/index.js";
 import type { Services } from "../services.js";
 
 /** How a send ended up written: as planned, or not at all (`unmet` names why: "lock", the conversation is gone). */
@@ -45,16 +45,19 @@ export class UnwrittenSend {
     return !this.settled;
   }
 
-  /** The send's writes, for the front of the run's first batch; once, then undefined. */
-  take(): ReturnType<PlannedSend["writes"]> | undefined {
+  /**
+   * The send's writes, for the front of the run's first batch, and its events, to record first among the batch's
+   * own (one insert for both); once, then undefined.
+   */
+  take(): { writes: ReturnType<PlannedSend["startedWrites"]>; drafts: PlannedSend["drafts"] } | undefined {
     if (this.taken) return undefined;
     this.taken = true;
-    return this.plan.writes(this.run);
+    return { writes: this.plan.startedWrites(this.run), drafts: this.plan.drafts };
   }
 
   /**
-   * After the batch that carried `take()`'s writes (or its failure): publishes the send's events before the run's
-   * own, or writes the send queued. Answers whether the run goes on here.
+   * After the batch that carried `take()`'s writes (or its failure): answers the POST (the caller publishes the
+   * events it recorded), or writes the send queued. Answers whether the run goes on here.
    */
   async settle(outcome: WriteOutcome<Writes> | { failed: unknown }): Promise<boolean> {
     if ("failed" in outcome) {
@@ -64,7 +67,6 @@ export class UnwrittenSend {
     }
     if (outcome.ok) {
       this.settled = true;
-      this.plan.publish(outcome.rows.sendEvents as Rows);
       this.answer({ ok: true });
       return true;
     }

@@ -129,10 +129,10 @@ export async function createNode(
     position: scope.position,
     runId: run.id,
   });
-  const announcement = services.realtime.recording([...startDrafts(scope), ...announce(node)]);
   const send = scope.send?.take();
+  const announcement = services.realtime.recording([...(send?.drafts ?? []), ...startDrafts(scope), ...announce(node)]);
   const writing = services.database.write({
-    ...send,
+    ...send?.writes,
     node: nodeWrites(services.db).insert(node),
     active: runWrites(services.db).makeActive({ runId: run.id, nodeId: node.id }),
     alongside,
