@@ -1,4 +1,4 @@
-import type { BenchEvent, EventStream } from "../lib/client.js";
+import { Api, type BenchEvent, type EventStream } from "../lib/client.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { epochNow, summarize } from "../lib/stats.js";
 import { inBatches, mockRequests, startWorld, type World, warmUp } from "../lib/world.js";
@@ -57,6 +57,26 @@ async function measure(
   return { overhead, raw, provider, request };
 }
 
+/**
+ * The floor under send → provider request: this client's POST straight to the mock, one hop (a new connection, as
+ * every bench request makes), timed to the mock's receivedAt. The server's own share of send → request is about
+ * that minus this floor and its own hop to the provider.
+ */
+async function requestFloor(world: World, count: number): Promise<number[]> {
+  const direct = new Api(world.mock.baseUrl);
+  const sent = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const tag = `floor-${process.pid}-${i}-${Math.random().toString(36).slice(2, 8)}`;
+    sent.set(tag, epochNow());
+    await direct.request("POST", `${world.mock.baseUrl}/chat/completions`, {
+      model: "floor",
+      messages: [{ role: "user", content: `floor\n${tag}` }],
+    });
+  }
+  const received = new Map((await mockRequests(world.mock)).map((r) => [r.tag, r.receivedAt]));
+  return [...sent].map(([tag, at]) => received.get(tag)! - at);
+}
+
 export const firstChunkScenario: Scenario = {
   name: "first-chunk",
   title: "Send → first chunk at the client, minus the provider's own first-token time",
@@ -95,6 +115,7 @@ export const firstChunkScenario: Scenario = {
         single.request.push(...one.request);
       }
       const many = await measure(world, await probes(burst));
+      const floor = summarize(await requestFloor(world, 15));
       const s = summarize(single.overhead);
       const m = summarize(many.overhead);
       const sr = summarize(single.request);
@@ -141,6 +162,12 @@ export const firstChunkScenario: Scenario = {
           target: { op: "<=", value: 5 },
         },
         {
+          key: "first-chunk.request-floor.p50",
+          label: "client → provider request received, straight (floor, one hop), p50",
+          unit: "ms",
+          value: floor.p50,
+        },
+        {
           key: `first-chunk.${burst}.request.p99`,
           label: `send → provider request received, ${burst} sends at once, p99`,
           unit: "ms",
@@ -151,6 +178,7 @@ export const firstChunkScenario: Scenario = {
         metrics,
         details: {
           single: { overhead: s, raw: summarize(single.raw), providerTtft: summarize(single.provider), request: sr },
+          requestFloor: floor,
           burst: { overhead: m, raw: summarize(many.raw), providerTtft: summarize(many.provider), request: mr },
         },
       };
