@@ -120,7 +120,7 @@ function serveEvents(services: Services, conversationId: string, cursor: number,
     const close = () => {
       clearInterval(keepAlive);
       unsubscribe();
-      log.info({ conversationId, cursor: sent }, "event stream closed");
+      log.debug({ conversationId, cursor: sent }, "event stream closed");
       resolve();
     };
     if (sink.closed.aborted) close();
@@ -180,7 +180,7 @@ export function eventRoutes(services: Services) {
       const cursor = parseWith(z.object({ cursor: cursorSchema.default(0) }), {
         cursor: lastEventId ?? c.req.query("cursor") ?? undefined,
       }).cursor;
-      log.info({ conversationId: row.id, cursor, reconnect: lastEventId !== undefined }, "event stream subscribed");
+      log.debug({ conversationId: row.id, cursor, reconnect: lastEventId !== undefined }, "event stream subscribed");
       return sseResponse(c, (sink) => void serveEvents(services, row.id, cursor, sink));
     })
     .get("/poll", async (c) => {
