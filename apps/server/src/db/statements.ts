@@ -93,26 +93,32 @@ export function statementTemplate<Values extends Record<string, unknown>>(
   expect?: BatchStatement["expect"],
 ): (values: Values) => BatchStatement {
   const built = batchStatement(query, expect);
-  return (values) => ({ ...built, params: fillValues(built.params, values) });
+  const fill = valueFiller(built.params);
+  return (values) => ({ ...built, params: fill(values) });
 }
 
 /**
  * Drizzle's fillPlaceholders, except that null stays null: a column's encoder is for values (a timestamp column's
- * turns a Date into text and fails on null), and Drizzle itself never hands it a null.
+ * turns a Date into text and fails on null), and Drizzle itself never hands it a null. What each parameter is
+ * (a placeholder, an encoded placeholder, a constant) is worked out once, not on every call.
  */
-function fillValues(params: unknown[], values: Record<string, unknown>): unknown[] {
-  const valueNamed = (name: string) => {
-    if (!(name in values)) throw new Error(`No value for placeholder "${name}"`);
-    return values[name] ?? null;
-  };
-  return params.map((param) => {
-    if (is(param, Placeholder)) return valueNamed(param.name);
+function valueFiller(params: unknown[]): (values: Record<string, unknown>) => unknown[] {
+  type Slot = { name: string; encode?: (value: unknown) => unknown } | { constant: unknown };
+  const slots: Slot[] = params.map((param) => {
+    if (is(param, Placeholder)) return { name: param.name };
     if (is(param, Param) && is(param.value, Placeholder)) {
-      const value = valueNamed(param.value.name);
-      return value === null ? null : param.encoder.mapToDriverValue(value);
+      const { encoder } = param;
+      return { name: param.value.name, encode: (value: unknown) => encoder.mapToDriverValue(value) };
     }
-    return param;
+    return { constant: param };
   });
+  return (values) =>
+    slots.map((slot) => {
+      if ("constant" in slot) return slot.constant;
+      if (!(slot.name in values)) throw new Error(`No value for placeholder "${slot.name}"`);
+      const value = values[slot.name] ?? null;
+      return value === null || !slot.encode ? value : slot.encode(value);
+    });
 }
 
 /**
