@@ -247,11 +247,13 @@ async function recoverInterrupted(scope: RunScope): Promise<StepRow | undefined>
  * when the current one ends and is shared by every run that came meanwhile.
  */
 type Loaded = Awaited<ReturnType<typeof loadAgentProgramAsOf>>;
-const loading = new Map<string, { startedAt: number; load: Promise<Loaded>; next?: Promise<Loaded> }>();
+/** A folder's load in flight (started at `startedAt`), and the one that runs after it, if any run waits for it. */
+type FolderLoad = { startedAt: number; load: Promise<Loaded>; next?: Promise<Loaded> };
+const loading = new Map<string, FolderLoad>();
 
 function startLoad(localPath: string): Promise<Loaded> {
   const startedAt = Date.now();
-  const entry: { startedAt: number; load: Promise<Loaded>; next?: Promise<Loaded> } = {
+  const entry: FolderLoad = {
     startedAt,
     load: loadAgentProgramAsOf(localPath, { changesBefore: startedAt }),
   };
