@@ -2,12 +2,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type EventEnvelope, eventEnvelope } from "@cybros/protocol";
-import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultAccount, updateSettings } from "../accounts/index.js";
 import { repoRoot } from "../config.js";
-import { agentPrograms } from "../db/schema.js";
 import { endRun, findRun } from "../runs/index.js";
+import { defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { startLocalHttp } from "../testing/local-http.js";
@@ -33,11 +32,8 @@ async function boot() {
 }
 
 async function newConversation(): Promise<string> {
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const created = await client.post("/api/conversations", { agentProgramId: agent!.id });
+  const agentId = await defaultAssistantId(server.services.db);
+  const created = await client.post("/api/conversations", { agentProgramId: agentId });
   expect(created.status).toBe(201);
   return (await created.json()).id;
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { agentPrograms, conversations } from "../db/schema.js";
+import { conversations } from "../db/schema.js";
+import { defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { type LocalHttpServer, startLocalHttp } from "../testing/local-http.js";
@@ -16,11 +17,7 @@ const locals: LocalHttpServer[] = [];
 beforeEach(async () => {
   ({ server, client } = await startSignedIn());
   await server.url();
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  agentId = agent!.id;
+  agentId = await defaultAssistantId(server.services.db);
 });
 afterEach(async () => {
   for (const reader of readers.splice(0)) reader.close();

@@ -1,7 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renameConversation } from "../conversations/index.js";
-import { agentPrograms, conversations } from "../db/schema.js";
+import { conversations } from "../db/schema.js";
+import { defaultAssistantId } from "../testing/agents.js";
 import { startSignedIn, type TestClient, type TestResponse, type TestServer } from "../testing/harness.js";
 
 /** PostgreSQL cannot store either; before the schemas refused them, each of these answered 500. */
@@ -15,11 +16,8 @@ let conversationId: string;
 
 beforeAll(async () => {
   ({ server, client } = await startSignedIn());
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const created = await client.post("/api/conversations", { agentProgramId: agent!.id, title: "Kept" });
+  const agentId = await defaultAssistantId(server.services.db);
+  const created = await client.post("/api/conversations", { agentProgramId: agentId, title: "Kept" });
   conversationId = (await created.json()).id;
 });
 afterAll(async () => {

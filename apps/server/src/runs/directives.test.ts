@@ -4,8 +4,8 @@ import path from "node:path";
 import type { EventOf } from "@cybros/protocol";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { agentPrograms, directives, runSteps } from "../db/schema.js";
-import { agentsAllowing } from "../testing/agents.js";
+import { directives, runSteps } from "../db/schema.js";
+import { agentsAllowing, defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { type LocalNexus, withLocalNexus } from "../testing/local-nexus.js";
@@ -30,11 +30,8 @@ afterAll(async () => {
 });
 
 async function conversation() {
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const created = await (await client.post("/api/conversations", { agentProgramId: agent!.id })).json();
+  const agentId = await defaultAssistantId(server.services.db);
+  const created = await (await client.post("/api/conversations", { agentProgramId: agentId })).json();
   return { id: created.id as string, events: await EventStreamReader.open(client, created.id, 0) };
 }
 

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { agentPrograms, conversationRuns } from "../db/schema.js";
+import { conversationRuns } from "../db/schema.js";
+import { defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { HEARTBEAT_INTERVAL_MS } from "./store.js";
@@ -18,11 +19,8 @@ afterAll(async () => {
 });
 
 it("a run whose lease another process took stops here and writes nothing more", async () => {
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const conversation = await (await client.post("/api/conversations", { agentProgramId: agent!.id })).json();
+  const agentId = await defaultAssistantId(server.services.db);
+  const conversation = await (await client.post("/api/conversations", { agentProgramId: agentId })).json();
   const events = await EventStreamReader.open(client, conversation.id, 0);
   // A reply that streams for ~20 s, well past the next heartbeat.
   const sent = await client.post(`/api/conversations/${conversation.id}/messages`, {

@@ -5,12 +5,12 @@ import { asc, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PlannedSend } from "../conversations/index.js";
 import type { Database } from "../db/index.js";
-import { agentPrograms, conversationRuns, conversations, llmCalls, nodes, runSteps, turns } from "../db/schema.js";
+import { conversationRuns, conversations, llmCalls, nodes, runSteps, turns } from "../db/schema.js";
 import type { Writes } from "../db/statements.js";
 import { uuidv7 } from "../ids.js";
 import type { MockLlm, MockRequestRecord } from "../mock-llm/index.js";
 import { contentText } from "../mock-llm/replies.js";
-import { agentsRequiringApproval } from "../testing/agents.js";
+import { agentsRequiringApproval, defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import {
   OWNER,
@@ -48,11 +48,8 @@ afterEach(async () => {
 });
 
 async function newConversation(on: { server: TestServer; client: TestClient } = { server, client }) {
-  const [agent] = await on.server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const created = await on.client.post("/api/conversations", { agentProgramId: agent!.id });
+  const agentId = await defaultAssistantId(on.server.services.db);
+  const created = await on.client.post("/api/conversations", { agentProgramId: agentId });
   expect(created.status).toBe(201);
   const id = (await created.json()).id as string;
   const events = await EventStreamReader.open(on.client, id, 0);

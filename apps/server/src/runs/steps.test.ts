@@ -3,8 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { agentMemoryEntries, agentPrograms, conversationRuns, runSteps } from "../db/schema.js";
-import { agentsRequiringApproval } from "../testing/agents.js";
+import { agentMemoryEntries, conversationRuns, runSteps } from "../db/schema.js";
+import { agentsRequiringApproval, defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { startSignedIn, type TestClient, type TestServer } from "../testing/harness.js";
 import { resolveWait, resumeAbandonedRuns } from "./index.js";
@@ -31,11 +31,8 @@ afterEach(async () => {
 });
 
 async function conversationWithEvents() {
-  const [agent] = await server.services.db
-    .select()
-    .from(agentPrograms)
-    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
-  const conversation = await (await client.post("/api/conversations", { agentProgramId: agent!.id })).json();
+  const agentId = await defaultAssistantId(server.services.db);
+  const conversation = await (await client.post("/api/conversations", { agentProgramId: agentId })).json();
   const events = await EventStreamReader.open(client, conversation.id, 0);
   readers.push(events);
   return { id: conversation.id as string, events };

@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { eq } from "drizzle-orm";
 import { repoRoot } from "../config.js";
+import type { Db } from "../db/index.js";
+import { agentPrograms } from "../db/schema.js";
 
 /**
  * A private copy of the bundled agents (for CYBROS_AGENTS_DIR) whose default assistant waits for a person's
@@ -41,4 +44,14 @@ export function agentsWithHook(hook: "before_inference" | "on_conversation_start
   fs.writeFileSync(path.join(agent, "hooks", file), script, { mode: 0o755 });
   fs.appendFileSync(path.join(agent, "agent.yml"), `\nhooks:\n  ${hook}: hooks/${file}\n`);
   return dir;
+}
+
+/** The id of the bundled default assistant the seeds gave the account. */
+export async function defaultAssistantId(db: Db): Promise<string> {
+  const [agent] = await db
+    .select({ id: agentPrograms.id })
+    .from(agentPrograms)
+    .where(eq(agentPrograms.profileSource, "bundled:default-assistant"));
+  if (!agent) throw new Error("the seeds made no default assistant");
+  return agent.id;
 }
