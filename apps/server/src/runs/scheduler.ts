@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import type { Services } from "../services.js";
 import { executeRun, SHUTDOWN } from "./executor.js";
 import { claimNextRun, claimRun, LEASE_MS } from "./store.js";
-import { type SendOutcome, UnwrittenSend } from "./unwritten-send.js";
+import { type SendOutcome, UnwrittenSend, writeQueued } from "./unwritten-send.js";
 
 const CANCEL_CHANNEL = "cybros_run_cancel";
 
@@ -89,11 +89,9 @@ export class RunScheduler {
     const earlier = this.sending.get(conversationId);
     if (this.stopping || earlier || this.busyHere(conversationId)) {
       await earlier?.catch(() => {});
-      const written = await this.database.write(plan.writes());
-      if (!written.ok) return written;
-      plan.publish(written.rows.sendEvents);
-      void this.kick(conversationId);
-      return { ok: true };
+      const outcome = await writeQueued(this.database, plan);
+      if (outcome.ok) void this.kick(conversationId);
+      return outcome;
     }
     const now = new Date();
     const run: RunRow = {

@@ -1,10 +1,18 @@
 import type { PlannedSend } from "../conversations/index.js";
 import type { RunRow } from "../conversations/present.js";
-import type { WriteOutcome, Writes } from "../db/index.js";
+import type { Database, WriteOutcome, Writes } from "../db/index.js";
 import type { Services } from "../services.js";
 
 /** How a send ended up written: as planned, or not at all (`unmet` names why: "lock", the conversation is gone). */
 export type SendOutcome = { ok: true } | { ok: false; unmet: string };
+
+/** Writes a send queued, as every send was before runs could start first, and publishes its events. */
+export async function writeQueued(database: Database, plan: PlannedSend): Promise<SendOutcome> {
+  const written = await database.write(plan.writes());
+  if (!written.ok) return { ok: false, unmet: written.unmet };
+  plan.publish(written.rows.sendEvents);
+  return { ok: true };
+}
 
 /** A started send that did not go on here: it was written queued (it runs from the queue), or not at all. */
 export class NotStartedHere extends Error {}
@@ -89,12 +97,9 @@ export class UnwrittenSend {
 
   private async writeQueued(): Promise<void> {
     try {
-      const written = await this.services.database.write(this.plan.writes());
-      if (written.ok) {
-        this.plan.publish(written.rows.sendEvents);
-        this.queued = true;
-      }
-      this.answer(written.ok ? { ok: true } : { ok: false, unmet: written.unmet });
+      const outcome = await writeQueued(this.services.database, this.plan);
+      this.queued = outcome.ok;
+      this.answer(outcome);
     } catch (error) {
       this.fail(error);
     } finally {
