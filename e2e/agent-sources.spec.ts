@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Api } from "./api";
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { AgentsPage } from "./pages/agents";
 import { ChatPage } from "./pages/chat";
 import { bareRepository } from "./repos";
@@ -53,7 +53,7 @@ test("an agent cloned from a file:// Git URL runs the custom tool and the hook i
     );
   });
   try {
-    const name = `Shared flipper ${test.info().workerIndex}-${Date.now() % 100_000}`;
+    const name = `Shared flipper ${uniqueSuffix()}`;
     await agents.open();
     await agents.createFrom({ gitUrl: repo.url }, name);
     await expect(page.locator("main header")).toContainText("Created from agent");

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { AgentsPage } from "./pages/agents";
 import { ChatPage } from "./pages/chat";
 import { bareRepository } from "./repos";
@@ -13,7 +13,7 @@ test("create a blank agent and one from a file:// Git URL, and chat with each", 
 }) => {
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
-  const suffix = `${test.info().workerIndex}-${Date.now() % 100_000}`;
+  const suffix = uniqueSuffix();
 
   await agents.open();
   const blank = `Blank slate ${suffix}`;

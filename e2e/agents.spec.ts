@@ -1,4 +1,4 @@
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { AgentsPage } from "./pages/agents";
 import { ChatPage } from "./pages/chat";
 
@@ -8,7 +8,7 @@ test("create an agent from the bundled profile: its detail shows its files, and 
 }) => {
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
-  const name = `Tea sommelier ${test.info().workerIndex}-${Date.now() % 100_000}`;
+  const name = `Tea sommelier ${uniqueSuffix()}`;
 
   await agents.open();
   await expect(page.getByRole("link", { name: "Default Assistant", exact: true })).toBeVisible();
@@ -55,7 +55,7 @@ test("edit SOUL.md in the browser, see the version and its diff in History, reve
 }) => {
   const agents = new AgentsPage(page);
   await agents.open();
-  await agents.create(`Editor ${test.info().workerIndex}-${Date.now() % 100_000}`);
+  await agents.create(`Editor ${uniqueSuffix()}`);
   await agents.openFile("SOUL.md");
   const original = await agents.editor("SOUL.md").inputValue();
 
@@ -94,7 +94,7 @@ test("delete an agent after confirming: it leaves the list, its conversation sta
 }) => {
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
-  const name = `Short-lived ${test.info().workerIndex}-${Date.now() % 100_000}`;
+  const name = `Short-lived ${uniqueSuffix()}`;
   await agents.open();
   const id = await agents.create(name);
   await agents.startConversation(name);

@@ -1,13 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Locator, Page } from "@playwright/test";
 import { Api } from "./api";
 import { collectErrors, expect, OWNER, test } from "./fixtures";
-import { Instance } from "./instance";
+import { freePort, Instance } from "./instance";
 import { ChatPage } from "./pages/chat";
 
 /**
@@ -16,17 +15,6 @@ import { ChatPage } from "./pages/chat";
  * source, runs them again (green) and commits. Later turns name no path and still work there, after a server
  * restart too. On an instance of its own with a fixed port, so the open page survives the restart.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A project whose one test fails: `add` subtracts. Committed, with an identity of its own. */
 function sampleProject(): string {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Locator } from "@playwright/test";
 import { Api } from "./api";
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { AgentsPage } from "./pages/agents";
 import { ChatPage } from "./pages/chat";
 
@@ -56,7 +56,7 @@ test("roll_dice answers JSON the tool card shows; bad arguments are refused befo
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
   await api.waitForLocalNexus();
-  const name = `Dicer ${test.info().workerIndex}-${Date.now() % 100_000}`;
+  const name = `Dicer ${uniqueSuffix()}`;
   await agents.open();
   const agentId = await agents.createFrom({ blank: true }, name);
   await api.saveAgentFile(agentId, "tools/roll_dice.yml", ROLL_DICE_YML, "Describe roll_dice");

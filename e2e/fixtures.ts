@@ -88,4 +88,9 @@ export function collectErrors(page: Page): string[] {
   return errors;
 }
 
+/** A suffix that keeps names made by this test apart from other workers' and earlier runs'. */
+export function uniqueSuffix(): string {
+  return `${test.info().workerIndex}-${Date.now() % 100_000}`;
+}
+
 export { expect };

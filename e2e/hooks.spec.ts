@@ -1,5 +1,5 @@
 import { Api, type MockRequest } from "./api";
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { AgentsPage } from "./pages/agents";
 import { ChatPage } from "./pages/chat";
 
@@ -24,10 +24,6 @@ echo 'about to nap' >&2
 sleep 30
 `;
 
-function unique(): string {
-  return `${test.info().workerIndex}-${Date.now() % 100_000}`;
-}
-
 /** In the agent page's editor: agent.yml with `lines` added at its end, saved (validated and committed). */
 async function addToManifest(agents: AgentsPage, lines: string, message: string) {
   await agents.openFile("agent.yml");
@@ -50,7 +46,7 @@ test("a before_inference hook's volatile context changes the reply, after the st
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
   await api.waitForLocalNexus();
-  const name = `Moody ${unique()}`;
+  const name = `Moody ${uniqueSuffix()}`;
   await agents.open();
   const agentId = await agents.createFrom({ blank: true }, name);
   await api.saveAgentFile(agentId, "hooks/mood.sh", MOOD_HOOK, "Add a mood hook");
@@ -98,7 +94,7 @@ test("a hook that sleeps past its timeout lets the turn go on, with a warning", 
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
   await api.waitForLocalNexus();
-  const name = `Sleepy ${unique()}`;
+  const name = `Sleepy ${uniqueSuffix()}`;
   await agents.open();
   const agentId = await agents.createFrom({ blank: true }, name);
   await api.saveAgentFile(agentId, "hooks/sleepy.sh", SLEEPY_HOOK, "Add a slow hook");

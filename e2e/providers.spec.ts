@@ -1,4 +1,4 @@
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { ProvidersPage } from "./pages/settings";
 
 test("provider CRUD: invalid headers JSON is an inline error and saves nothing; fixed it saves; saved secrets stay masked and a new base URL asks for them again; edit; Fetch models fills the allowlist; delete", async ({
@@ -8,7 +8,7 @@ test("provider CRUD: invalid headers JSON is an inline error and saves nothing; 
   consoleErrors,
 }) => {
   const providers = new ProvidersPage(page);
-  const name = `Local mock ${test.info().workerIndex}-${Date.now() % 100_000}`;
+  const name = `Local mock ${uniqueSuffix()}`;
   const baseUrl = `${instance.url}/mock_llm/v1`;
   const listed = async () =>
     ((await (await apiRequest.get("/api/providers")).json()).providers as { name: string }[]).map((p) => p.name);

@@ -1,5 +1,5 @@
 import { Api } from "./api";
-import { expect, test } from "./fixtures";
+import { expect, test, uniqueSuffix } from "./fixtures";
 import { AgentsPage } from "./pages/agents";
 import { ChatPage } from "./pages/chat";
 
@@ -15,10 +15,6 @@ import { ChatPage } from "./pages/chat";
 const ORIGINAL_CHARACTER = "Friendly, direct and honest.";
 const CONCISE = "Keep every answer to one short sentence.";
 
-function unique(): string {
-  return `${test.info().workerIndex}-${Date.now() % 100_000}`;
-}
-
 test("asked to be more concise, it edits SOUL.md and commits; the next turn uses it; History shows it; Revert undoes it", async ({
   signedIn: page,
   instance,
@@ -27,7 +23,7 @@ test("asked to be more concise, it edits SOUL.md and commits; the next turn uses
   const api = new Api(page, instance.url);
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
-  const suffix = unique();
+  const suffix = uniqueSuffix();
   const name = `Self editor ${suffix}`;
   await agents.open();
   const agentId = await agents.createFrom({ blank: true }, name);
@@ -111,7 +107,7 @@ test("a self-modification that breaks agent.yml is reverted by the health check,
   const api = new Api(page, instance.url);
   const agents = new AgentsPage(page);
   const chat = new ChatPage(page);
-  const suffix = unique();
+  const suffix = uniqueSuffix();
   const name = `Self breaker ${suffix}`;
   await agents.open();
   const agentId = await agents.createFrom({ blank: true }, name);

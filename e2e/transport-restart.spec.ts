@@ -1,7 +1,6 @@
-import net from "node:net";
 import { Api } from "./api";
 import { collectErrors, OWNER } from "./fixtures";
-import { Instance } from "./instance";
+import { freePort, Instance } from "./instance";
 import { ChatPage } from "./pages/chat";
 import { expect, expectConverged, setAppFlags, test } from "./transport";
 
@@ -11,17 +10,6 @@ import { expect, expectConverged, setAppFlags, test } from "./transport";
  * reply again in full on its own (a model call repeated once after a restart). Runs on its own instance (a fixed
  * port, so the page's address stays valid), leaving the worker's shared one alone.
  */
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test("server restart and crash mid-stream: the cut reply stays marked interrupted, the reply is written again", async ({
   browser,
