@@ -4,13 +4,15 @@ import http from "node:http";
  * The floor of the latency scenario: a relay with none of the server's work (no database, no runs, no prompt),
  * between the same mock process and the same client. GET /?count=&delay= opens one streamed completion at the mock
  * and forwards each text delta the moment it is parsed, framed as the server frames a live chunk. What this adds
- * to the mock's stamps is what two process hops cost on this machine. Prints {"url": …} once listening.
+ * to the mock's stamps is what two process hops cost on this machine. `tag`, when given, goes on the line under the
+ * directive, as a send's tag does (first-chunk times the mock's receipt of it). Prints {"url": …} once listening.
  */
 const mock = process.env.MOCK_URL!;
 
 const server = http.createServer((req, res) => {
   const query = new URL(req.url ?? "/", "http://relay").searchParams;
-  const directive = `/mock stamps count=${Number(query.get("count"))} delay=${Number(query.get("delay"))}`;
+  const tag = query.get("tag");
+  const directive = `/mock stamps count=${Number(query.get("count"))} delay=${Number(query.get("delay"))}${tag ? `\n${tag}` : ""}`;
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   res.flushHeaders();
   const upstream = http.request(`${mock}/chat/completions`, {

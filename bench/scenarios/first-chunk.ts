@@ -1,4 +1,6 @@
+import http from "node:http";
 import { Api, type BenchEvent, type EventStream } from "../lib/client.js";
+import { startRelay } from "../lib/processes.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { epochNow, summarize } from "../lib/stats.js";
 import { inBatches, mockRequests, startWorld, type World, warmUp } from "../lib/world.js";
@@ -77,6 +79,41 @@ async function requestFloor(world: World, count: number): Promise<number[]> {
   return [...sent].map(([tag, at]) => received.get(tag)! - at);
 }
 
+/**
+ * The floor under a burst's send → provider request: `count` requests at once through bench/floor-relay.ts (two
+ * hops, none of the server's work), each timed from its send to the mock's receipt of its tag. What a server that
+ * does nothing but relay could reach on this machine with the same client, mock and burst.
+ */
+async function relayBurstFloor(world: World, count: number): Promise<number[]> {
+  const relay = await startRelay(world.mock);
+  try {
+    await relayBurst(world, relay.url, count); // warms the relay up, as warmUp does the server
+    return await relayBurst(world, relay.url, count);
+  } finally {
+    await relay.stop();
+  }
+}
+
+async function relayBurst(world: World, relayUrl: string, count: number): Promise<number[]> {
+  const sent = new Map<string, number>();
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const tag = `relay-${process.pid}-${i}-${Math.random().toString(36).slice(2, 8)}`;
+      return new Promise<void>((resolve, reject) => {
+        sent.set(tag, epochNow());
+        const request = http.get(`${relayUrl}?count=3&delay=5&tag=${tag}`, { agent: false }, (res) => {
+          res.resume();
+          res.on("end", resolve);
+          res.on("error", reject);
+        });
+        request.on("error", reject);
+      });
+    }),
+  );
+  const received = new Map((await mockRequests(world.mock)).map((r) => [r.tag, r.receivedAt]));
+  return [...sent].map(([tag, at]) => received.get(tag)! - at);
+}
+
 export const firstChunkScenario: Scenario = {
   name: "first-chunk",
   title: "Send → first chunk at the client, minus the provider's own first-token time",
@@ -116,6 +153,7 @@ export const firstChunkScenario: Scenario = {
       }
       const many = await measure(world, await probes(burst));
       const floor = summarize(await requestFloor(world, 15));
+      const burstFloor = summarize(await relayBurstFloor(world, burst));
       const s = summarize(single.overhead);
       const m = summarize(many.overhead);
       const sr = summarize(single.request);
@@ -173,12 +211,25 @@ export const firstChunkScenario: Scenario = {
           unit: "ms",
           value: mr.p99,
         },
+        {
+          key: `first-chunk.${burst}.request-floor.p50`,
+          label: `client → relay → provider request, ${burst} at once (floor, no server work), p50`,
+          unit: "ms",
+          value: burstFloor.p50,
+        },
+        {
+          key: `first-chunk.${burst}.request-floor.p99`,
+          label: `client → relay → provider request, ${burst} at once (floor, no server work), p99`,
+          unit: "ms",
+          value: burstFloor.p99,
+        },
       ];
       return {
         metrics,
         details: {
           single: { overhead: s, raw: summarize(single.raw), providerTtft: summarize(single.provider), request: sr },
           requestFloor: floor,
+          burstRequestFloor: burstFloor,
           burst: { overhead: m, raw: summarize(many.raw), providerTtft: summarize(many.provider), request: mr },
         },
       };
