@@ -89,6 +89,12 @@ const eventDefinitions = [
    */
   defineEvent("stream_chunk", z.object({ offset: z.number().int().nonnegative() }), { text: true }),
   /**
+   * Live only. A reply streams while its node is still being written; when that write does not happen (the send
+   * was queued after all, or it failed), the node never exists: the client drops what it holds of it, and its run
+   * is queued again as far as the client knows (decisions/0042).
+   */
+  defineEvent("stream_withdrawn", z.object({})),
+  /**
    * `text` is the node's full final text; it replaces whatever the client assembled. Once a node completes, its
    * persisted chunks are compacted away; this event alone rebuilds the text. A reply that completed carries its
    * message; a run that ended around an open node gives the node's end state (finished, errored, stopped).

@@ -10,8 +10,9 @@ const readers: EventStreamReader[] = [];
 
 /**
  * Kinds this test's plain conversation never causes: the heartbeat (a 5 s timer), step events (declared, not yet
- * written), and what waits, directives and hooks write — runs/steps.test.ts, runs/directives.test.ts and
- * runs/hooks.test.ts read those through the same parser.
+ * written), what waits, directives and hooks write — runs/steps.test.ts, runs/directives.test.ts and
+ * runs/hooks.test.ts read those through the same parser — and the withdrawal of a reply whose send was queued
+ * after all (runs/started-send.test.ts).
  */
 const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
   "run_heartbeat",
@@ -23,6 +24,7 @@ const NOT_WRITTEN_HERE: ReadonlySet<EventKind> = new Set([
   "approval_requested",
   "approval_resolved",
   "hook_warning",
+  "stream_withdrawn",
 ]);
 
 async function newConversation(): Promise<string> {

@@ -5,7 +5,12 @@ import type { EventDraft, Realtime } from "./index.js";
 const FLUSH_INTERVAL_MS = 50;
 const FLUSH_BYTES = 1024;
 
-/** One node's streaming text: delivered live delta by delta, persisted in coalesced chunks. */
+/**
+ * One node's streaming text: delivered live delta by delta, persisted in coalesced chunks. A node still being
+ * written (`unwritten`) streams live at once, but persists nothing until its row and message_created are in the
+ * log (`release`): a persisted chunk never precedes its node. If they never get there, `abandon` withdraws what
+ * clients were shown (decisions/0042).
+ */
 export class NodeStream {
   text = "";
   /** Characters already persisted as stream_chunk events. */
@@ -18,27 +23,26 @@ export class NodeStream {
     readonly runId: string,
     readonly nodeId: string,
     private readonly writer: StreamWriter,
-    /** Text arrives but is neither published nor persisted until `release` (the node is not announced yet). */
-    private held: boolean,
+    /** The node's row and message_created are still being written: text goes out live but is not persisted. */
+    public unwritten: boolean,
   ) {}
 
   push(delta: string): void {
     if (this.closed || delta.length === 0) return;
     const offset = this.text.length;
     this.text += delta;
-    if (!this.held) this.writer.live(this, delta, offset);
+    this.writer.live(this, delta, offset);
   }
 
-  /** Publishes what arrived while held, as one delta, and every later one as it comes. */
+  /** The node is written: what arrived meanwhile is persisted with the next flush, as every later delta is. */
   release(): void {
-    if (!this.held) return;
-    this.held = false;
-    if (this.text && !this.closed) this.writer.live(this, this.text, 0);
+    if (!this.unwritten) return;
+    this.unwritten = false;
+    if (this.text && !this.closed) this.writer.persistLater(this);
   }
 
   /** The text not yet persisted, for a subscriber that replayed the log and now needs the live tail. */
   unpersistedTail(): { offset: number; text: string } {
-    if (this.held) return { offset: this.persisted, text: "" };
     return { offset: this.persisted, text: this.text.slice(this.persisted) };
   }
 }
@@ -60,12 +64,19 @@ export class StreamWriter {
     private readonly log: Logger,
   ) {}
 
-  /** `held`: the node's row and message_created are still being written; the caller releases the stream after. */
+  /** `unwritten`: the node's row and message_created are still being written; the caller releases the stream after. */
   openStream(
     ids: { conversationId: string; turnId: string; runId: string; nodeId: string },
-    options: { held?: boolean } = {},
+    options: { unwritten?: boolean } = {},
   ): NodeStream {
-    const stream = new NodeStream(ids.conversationId, ids.turnId, ids.runId, ids.nodeId, this, options.held ?? false);
+    const stream = new NodeStream(
+      ids.conversationId,
+      ids.turnId,
+      ids.runId,
+      ids.nodeId,
+      this,
+      options.unwritten ?? false,
+    );
     this.open.set(ids.nodeId, stream);
     return stream;
   }
@@ -89,6 +100,11 @@ export class StreamWriter {
       text: delta,
       payload: { offset },
     });
+    if (!stream.unwritten) this.persistLater(stream);
+  }
+
+  /** Persists the stream's new text with the next flush: within ~50 ms, or at once when 1 KB is pending. */
+  persistLater(stream: NodeStream): void {
     this.dirty.add(stream);
     if (stream.text.length - stream.persisted >= FLUSH_BYTES) this.schedule(0);
     else this.schedule(FLUSH_INTERVAL_MS);
@@ -105,8 +121,21 @@ export class StreamWriter {
     this.open.delete(stream.nodeId);
   }
 
-  /** Drops a stream without persisting more (cancel): nothing further is broadcast for it. */
+  /**
+   * Drops a stream without persisting more (cancel): nothing further is broadcast for it. A node that was never
+   * written is withdrawn from the clients that were shown its text.
+   */
   abandon(stream: NodeStream): void {
+    if (stream.unwritten && stream.text && !stream.closed) {
+      this.realtime.publishEphemeral({
+        conversationId: stream.conversationId,
+        turnId: stream.turnId,
+        runId: stream.runId,
+        nodeId: stream.nodeId,
+        kind: "stream_withdrawn",
+        payload: {},
+      });
+    }
     stream.closed = true;
     this.dirty.delete(stream);
     this.open.delete(stream.nodeId);

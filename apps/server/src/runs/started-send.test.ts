@@ -148,10 +148,34 @@ function watchSends(before?: (plan: PlannedSend) => Promise<void>) {
   };
 }
 
+/** Another process's run of the conversation: its turn, and the run running under that process's live lease. */
+async function runElsewhere(conversationId: string): Promise<string> {
+  const { db } = server.services;
+  const [row] = await db
+    .update(conversations)
+    .set({ lastTurnSeq: sql`${conversations.lastTurnSeq} + 1` })
+    .where(eq(conversations.id, conversationId))
+    .returning();
+  const turnId = uuidv7();
+  await db.insert(turns).values({ id: turnId, conversationId, seq: row!.lastTurnSeq });
+  const id = uuidv7();
+  await db.insert(conversationRuns).values({
+    id,
+    conversationId,
+    turnId,
+    turnSeq: row!.lastTurnSeq,
+    state: "running",
+    workerId: "elsewhere:1:x",
+    leaseExpiresAt: new Date(Date.now() + LEASE_MS),
+    startedAt: new Date(),
+  });
+  return id;
+}
+
 const storeCall = '/mock tool_calls\nmemory_store {"content":"The user\'s cat is called Miso"}';
 
 describe("a send whose run starts before it is written", () => {
-  it("sends the provider request before the send is written; its events, prompt and run are there once each", async () => {
+  it("sends the provider request and streams the reply before the send is written; its events, prompt and run are there once each", async () => {
     const { id, events } = await newConversation();
     const mock = server.services.mockLlm!;
     const gate = holdNextStartedSend();
@@ -160,6 +184,9 @@ describe("a send whose run starts before it is written", () => {
     const posting = post(id, { content: "hello" }).finally(() => (answered = true));
     await gate.arrived;
     const request = await requested;
+    // The reply's text reaches clients live while nothing of it is written (decisions/0042).
+    const early = await events.waitFor((e) => e.kind === "stream_chunk");
+    expect(early.seq).toBeNull();
     // The provider has the prompt while nothing of the send is written and the POST has not answered.
     expect(answered).toBe(false);
     expect(await transcript(id)).toEqual([]);
@@ -182,17 +209,21 @@ describe("a send whose run starts before it is written", () => {
     ]);
     const seqs = persisted.map((e) => e.seq!);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    // Live: every persisted event once, in seq order, and the reply's text streamed once before its completion.
+    // Live: every persisted event once, in seq order, and the reply's text streamed once before its completion;
+    // text went out before the reply's message_created only live, never persisted ahead of it.
     const live = events.events;
     expect(live.filter((e) => e.seq !== null).map((e) => [e.seq, e.kind])).toEqual(
       persisted.map((e) => [e.seq, e.kind]),
     );
     const replyId = persisted[5]!.node_id!;
+    expect(early.node_id).toBe(replyId);
     const chunks = live.filter((e) => e.kind === "stream_chunk");
+    const created = live.findIndex((e) => e.kind === "message_created" && e.node_id === replyId);
     const complete = live.findIndex((e) => e.kind === "stream_complete");
+    expect(live.indexOf(early)).toBeLessThan(created);
     for (const chunk of chunks) {
       expect(chunk.node_id).toBe(replyId);
-      expect(live.indexOf(chunk)).toBeGreaterThan(live.findIndex((e) => e.node_id === replyId));
+      if (chunk.seq !== null) expect(live.indexOf(chunk)).toBeGreaterThan(created);
       expect(live.indexOf(chunk)).toBeLessThan(complete);
     }
     const streamed = chunks.map((e) => (e.kind === "stream_chunk" ? e.text : "")).join("");
@@ -346,26 +377,7 @@ describe("a send whose run starts before it is written", () => {
 
   it("a run of the conversation that this process does not know of sends the send to the queue", async () => {
     const { id, events } = await newConversation();
-    // Another process's run: its turn, and the run running under that process's live lease.
-    const { db } = server.services;
-    const [row] = await db
-      .update(conversations)
-      .set({ lastTurnSeq: sql`${conversations.lastTurnSeq} + 1` })
-      .where(eq(conversations.id, id))
-      .returning();
-    const turnId = uuidv7();
-    await db.insert(turns).values({ id: turnId, conversationId: id, seq: row!.lastTurnSeq });
-    const blocker = uuidv7();
-    await db.insert(conversationRuns).values({
-      id: blocker,
-      conversationId: id,
-      turnId,
-      turnSeq: row!.lastTurnSeq,
-      state: "running",
-      workerId: "elsewhere:1:x",
-      leaseExpiresAt: new Date(Date.now() + LEASE_MS),
-      startedAt: new Date(),
-    });
+    const blocker = await runElsewhere(id);
 
     const { message, run } = await post(id, { content: "hello" });
     expect((await runRow(run.id)).state).toBe("queued");
@@ -395,6 +407,35 @@ describe("a send whose run starts before it is written", () => {
       message.id,
       messages[1]!.id,
     ]);
+  });
+
+  it("a reply streamed while its send was being written, then queued after all, is withdrawn from clients", async () => {
+    const { id, events } = await newConversation();
+    const gate = holdNextStartedSend();
+    const posting = post(id, { content: "hello" });
+    await gate.arrived;
+    const early = await events.waitFor((e) => e.kind === "stream_chunk");
+    // Another process starts a run of the conversation before the send's batch: its startsNow check fails.
+    const blocker = await runElsewhere(id);
+    gate.release();
+    const { message, run } = await posting;
+    const withdrawn = await events.waitFor((e) => e.kind === "stream_withdrawn");
+    expect([withdrawn.seq, withdrawn.node_id, withdrawn.run_id]).toEqual([null, early.node_id, run.id]);
+    expect((await runRow(run.id)).state).toBe("queued");
+
+    expect((await client.post(`/api/runs/${blocker}/cancellation`)).status).toBe(200);
+    await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === run.id);
+    const messages = await transcript(id);
+    expect(messages.map((m) => [m.role, m.text])).toEqual([
+      ["user", "hello"],
+      ["assistant", "Mock reply: hello"],
+    ]);
+    expect(messages[0]!.id).toBe(message.id);
+    expect(messages[1]!.id).not.toBe(early.node_id);
+    // The withdrawn node left nothing behind: no row, no persisted event; the queued run asked the provider again.
+    expect(await server.services.db.select().from(nodes).where(eq(nodes.id, early.node_id!))).toEqual([]);
+    expect((await eventLog(id)).filter((e) => e.node_id === early.node_id)).toEqual([]);
+    expect(requestsFor("hello")).toHaveLength(2);
   });
 
   it("a send whose turn is taken before its batch (the conversation read before another send) runs queued, on the right prompt", async () => {

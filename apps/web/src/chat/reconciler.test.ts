@@ -142,6 +142,41 @@ describe("stream chunks", () => {
     expect(m.text).toBe("Hi");
     expect(m.createdAt).toBe("2026-01-01T00:00:01.000Z");
   });
+
+  it("drops a placeholder whose node is withdrawn, and its run waits again", () => {
+    const withdrawn = envelope("stream_withdrawn", {
+      turn_id: "t1",
+      run_id: "r1",
+      node_id: "a1",
+      seq: null,
+      payload: {},
+    });
+    let s = applyEvents(start(), [created(1, "u1", { role: "user", text: "hi" }), chunk(null, 0, "Hel")], 0);
+    expect(s.runs.get("r1")).toMatchObject({ state: "running", activeNodeId: "a1" });
+    s = applyEvent(s, withdrawn, 0);
+    expect(texts(s)).toEqual(["user:hi"]);
+    expect(s.runs.get("r1")).toMatchObject({ state: "queued", activeNodeId: null });
+    // The queued run's reply, a new node, streams as any does.
+    s = applyEvents(
+      s,
+      [runEvent("run_started", { turn_id: "t1", run_id: "r1", seq: 2 }), chunk(null, 0, "Hello", "a2")],
+      0,
+    );
+    expect(texts(s)).toEqual(["user:hi", "assistant:Hello"]);
+    expect(s.runs.get("r1")!.state).toBe("running");
+  });
+
+  it("keeps a written message when a withdrawal names it (a late or stray event)", () => {
+    const withdrawn = envelope("stream_withdrawn", {
+      turn_id: "t1",
+      run_id: "r1",
+      node_id: "a1",
+      seq: null,
+      payload: {},
+    });
+    const s = applyEvents(start(), [created(1, "a1"), chunk(2, 0, "Hi"), withdrawn], 0);
+    expect(texts(s)).toEqual(["assistant:Hi"]);
+  });
 });
 
 describe("ordering", () => {
@@ -439,6 +474,29 @@ describe("optimistic sends", () => {
       0,
     );
     expect(orderedMessages(s).map((m) => m.id)).toEqual(["u1"]);
+  });
+
+  it("shows a reply that streams before its send is confirmed under that send, then in its turn", () => {
+    let s = addLocalMessage(start(), { clientMessageId: "c1", text: "hello", now: 0 });
+    s = applyEvent(s, chunk(null, 0, "Hi"), 0);
+    expect(orderedMessages(s).map((m) => m.id)).toEqual(["local:c1", "a1"]);
+    s = applyEvents(
+      s,
+      [
+        envelope("message_created", {
+          turn_id: "t1",
+          node_id: "u1",
+          seq: 1,
+          payload: { clientMessageId: "c1", message: userMessage("u1", "t1", "hello") },
+        }),
+        created(2, "a1", { turnId: "t1" }),
+      ],
+      0,
+    );
+    expect(orderedMessages(s).map((m) => [m.id, m.text])).toEqual([
+      ["u1", "hello"],
+      ["a1", "Hi"],
+    ]);
   });
 
   it("matches by text only the bubble being sent", () => {

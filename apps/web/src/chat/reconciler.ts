@@ -152,10 +152,17 @@ export function emptyChatState(conversationId: string, thresholds: StuckThreshol
 
 const roleRank = { user: 0, assistant: 1 } as const;
 
+/**
+ * Before turn order: the server's messages, then the person's sends it has not confirmed, then replies known only
+ * from their text, which are newer than both (a reply streams before its node and its send are written,
+ * decisions/0042).
+ */
+const groupOf = (m: ChatMessage) => (m.local ? 1 : m.placeholder ? 2 : 0);
+
 export function compareMessages(a: ChatMessage, b: ChatMessage): number {
+  const group = groupOf(a) - groupOf(b);
+  if (group !== 0) return group;
   if (a.local && b.local) return a.local.order - b.local.order;
-  if (a.local) return 1;
-  if (b.local) return -1;
   const turn = compareStrings(a.turnId ?? "", b.turnId ?? "");
   if (turn !== 0) return turn;
   const role = roleRank[a.role] - roleRank[b.role];
@@ -610,6 +617,19 @@ function applyChunk(d: Draft, e: EventOf<"stream_chunk">, now: number) {
   if (e.run_id) touchRun(d, e, nodeId, now, "progress");
 }
 
+/**
+ * A reply streamed before its node was written, and the node never was (the send was queued after all): what was
+ * shown of it goes, and its run, known so far only from that text, waits again.
+ */
+function withdraw(d: Draft, e: EventOf<"stream_withdrawn">, now: number) {
+  const message = e.node_id ? d.messages.get(e.node_id) : undefined;
+  if (message?.placeholder) drop(d, message.id);
+  const run = e.run_id ? d.runs.get(e.run_id) : undefined;
+  if (run?.state === "running" && run.activeNodeId === e.node_id) {
+    setRun(d, indicate(d, { ...run, state: "queued", activeNodeId: null }, { type: "queued", at: now }));
+  }
+}
+
 /** A sign of life from a run: progress (text, tools) or a heartbeat; it proves the run is running. */
 function touchRun(d: Draft, e: EventEnvelope, nodeId: string | null, now: number, kind: "progress" | "heartbeat") {
   if (!e.run_id) return;
@@ -636,19 +656,25 @@ function applyOne(d: Draft, e: EventEnvelope, now: number) {
       upsertServerMessage(d, fromTranscript(message, e.seq, clientMessageId ?? null));
       return;
     }
+    case "stream_withdrawn":
+      withdraw(d, e, now);
+      return;
     case "stream_chunk":
       applyChunk(d, e, now);
       return;
     case "stream_complete": {
       if (!e.node_id) return;
-      const message = placeholder(d, e, e.node_id);
-      if (e.payload.message)
-        Object.assign(message, mergeServerMessage(message, fromTranscript(e.payload.message, e.seq, null)));
+      const held = placeholder(d, e, e.node_id);
+      // A new object, put back in order: the server's message makes a placeholder an ordinary message.
+      const message = e.payload.message
+        ? mergeServerMessage(held, fromTranscript(e.payload.message, e.seq, null))
+        : { ...held };
       Object.assign(message, { text: e.text, gap: false, ahead: [] });
       if (!isTerminal(message.state)) message.state = completedState(e.payload.state);
       const error = e.payload.error ?? null;
       if (error && message.state === "errored") message.error = message.error ?? error;
       message.completedAt = message.completedAt ?? e.created_at;
+      put(d, message, held);
       if (e.run_id) touchRun(d, e, null, now, "progress");
       return;
     }

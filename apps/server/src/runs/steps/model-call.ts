@@ -23,9 +23,10 @@ export interface ModelCallOutcome {
 
 /**
  * A model call step: one agent message streamed from the provider. The provider request goes out as soon as the
- * prompt is ready, while the node's row, the step's row and message_created are written: deltas that arrive before
- * message_created is published are held, so clients still see the message before its text. `previous`: the
- * interrupted attempt this one repeats; `adjusted`: the prompt as the hooks before this call left it.
+ * prompt is ready, while the node's row, the step's row and message_created are written: deltas that arrive
+ * meanwhile go to clients at once and are persisted after (decisions/0042); a node that is never written is
+ * withdrawn from them. `previous`: the interrupted attempt this one repeats; `adjusted`: the prompt as the hooks
+ * before this call left it.
  */
 export async function modelCall(
   scope: RunScope,
@@ -39,7 +40,7 @@ export async function modelCall(
   const step = stepRow(scope, { kind: "model_call", state: "running", nodeId }, previous);
   const stream: NodeStream = services.streams.openStream(
     { conversationId: run.conversationId, turnId: run.turnId, runId: run.id, nodeId },
-    { held: true },
+    { unwritten: true },
   );
   const call = new AbortController();
   const forwardAbort = () => call.abort(signal.reason);
