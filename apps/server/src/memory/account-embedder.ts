@@ -7,8 +7,11 @@ import type { Services } from "../services.js";
 import type { Embedder } from "./embedder.js";
 import { providerEmbedder } from "./provider-embedder.js";
 
-/** Learned once per provider and model: the length of the vectors it returns. */
-const dimensions = new Map<string, number>();
+/**
+ * Learned once per provider and model: the length of the vectors it returns. Runs that start together share one
+ * probe (a failed one is forgotten, and the next run asks again).
+ */
+const dimensions = new Map<string, Promise<number>>();
 
 /**
  * The account's embedding model as an Embedder, through whichever enabled provider serves it; undefined when
@@ -32,10 +35,12 @@ export async function embedderFor(
   if (choice.model !== model) return undefined; // fell back to the chat default, which is no embedding model
   const key = `${choice.provider.id}:${model}`;
   let dimension = dimensions.get(key);
-  if (dimension === undefined) {
-    const probe = await embed({ provider: choice.provider, model, input: ["dimension probe"] });
-    dimension = probe.embeddings[0]?.length ?? 0;
+  if (!dimension) {
+    dimension = embed({ provider: choice.provider, model, input: ["dimension probe"] }).then(
+      (probe) => probe.embeddings[0]?.length ?? 0,
+    );
     dimensions.set(key, dimension);
+    dimension.catch(() => dimensions.delete(key));
   }
-  return providerEmbedder(choice.provider, model, dimension);
+  return providerEmbedder(choice.provider, model, await dimension);
 }
