@@ -172,6 +172,26 @@ async function runElsewhere(conversationId: string): Promise<string> {
   return id;
 }
 
+/**
+ * The person stops the other process's run (`blocker`), and the send queued behind it runs: the transcript is
+ * "hello" (the send's own node) and its reply.
+ */
+async function stopAndRunQueued(
+  conversation: { id: string; events: EventStreamReader },
+  blocker: string,
+  sent: { message: { id: string }; run: { id: string } },
+) {
+  expect((await client.post(`/api/runs/${blocker}/cancellation`)).status).toBe(200);
+  await conversation.events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === sent.run.id);
+  const messages = await transcript(conversation.id);
+  expect(messages.map((m) => [m.role, m.text])).toEqual([
+    ["user", "hello"],
+    ["assistant", "Mock reply: hello"],
+  ]);
+  expect(messages[0]!.id).toBe(sent.message.id);
+  return messages;
+}
+
 const storeCall = '/mock tool_calls\nmemory_store {"content":"The user\'s cat is called Miso"}';
 
 describe("a send whose run starts before it is written", () => {
@@ -382,16 +402,7 @@ describe("a send whose run starts before it is written", () => {
     const { message, run } = await post(id, { content: "hello" });
     expect((await runRow(run.id)).state).toBe("queued");
     expect(server.services.runs.isRunningHere(run.id)).toBe(false);
-    // The person stops the other run; the queued send runs.
-    expect((await client.post(`/api/runs/${blocker}/cancellation`)).status).toBe(200);
-    await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === run.id);
-
-    const messages = await transcript(id);
-    expect(messages.map((m) => [m.role, m.text])).toEqual([
-      ["user", "hello"],
-      ["assistant", "Mock reply: hello"],
-    ]);
-    expect(messages[0]!.id).toBe(message.id);
+    const messages = await stopAndRunQueued({ id, events }, blocker, { message, run });
     // The started attempt found the other run before it asked the provider: one request, from the queued run.
     expect(requestsFor("hello")).toHaveLength(1);
     expect(dialogue(requestsFor("hello").at(-1)!)).toEqual([["user", "hello"]]);
@@ -422,15 +433,7 @@ describe("a send whose run starts before it is written", () => {
     const withdrawn = await events.waitFor((e) => e.kind === "stream_withdrawn");
     expect([withdrawn.seq, withdrawn.node_id, withdrawn.run_id]).toEqual([null, early.node_id, run.id]);
     expect((await runRow(run.id)).state).toBe("queued");
-
-    expect((await client.post(`/api/runs/${blocker}/cancellation`)).status).toBe(200);
-    await events.waitFor((e) => e.kind === "run_succeeded" && e.run_id === run.id);
-    const messages = await transcript(id);
-    expect(messages.map((m) => [m.role, m.text])).toEqual([
-      ["user", "hello"],
-      ["assistant", "Mock reply: hello"],
-    ]);
-    expect(messages[0]!.id).toBe(message.id);
+    const messages = await stopAndRunQueued({ id, events }, blocker, { message, run });
     expect(messages[1]!.id).not.toBe(early.node_id);
     // The withdrawn node left nothing behind: no row, no persisted event; the queued run asked the provider again.
     expect(await server.services.db.select().from(nodes).where(eq(nodes.id, early.node_id!))).toEqual([]);

@@ -27,6 +27,11 @@ function chunk(seq: number | null, offset: number, text: string, node = "a1"): E
   return envelope("stream_chunk", { turn_id: "t1", run_id: "r1", node_id: node, seq, text, payload: { offset } });
 }
 
+/** The live withdrawal of a node that was streamed but never written. */
+function withdrawn(node: string): EventEnvelope {
+  return envelope("stream_withdrawn", { turn_id: "t1", run_id: "r1", node_id: node, seq: null, payload: {} });
+}
+
 function created(seq: number, id: string, fields: Parameters<typeof transcriptMessage>[0] | object = {}) {
   return envelope("message_created", {
     turn_id: "t1",
@@ -144,16 +149,9 @@ describe("stream chunks", () => {
   });
 
   it("drops a placeholder whose node is withdrawn, and its run waits again", () => {
-    const withdrawn = envelope("stream_withdrawn", {
-      turn_id: "t1",
-      run_id: "r1",
-      node_id: "a1",
-      seq: null,
-      payload: {},
-    });
     let s = applyEvents(start(), [created(1, "u1", { role: "user", text: "hi" }), chunk(null, 0, "Hel")], 0);
     expect(s.runs.get("r1")).toMatchObject({ state: "running", activeNodeId: "a1" });
-    s = applyEvent(s, withdrawn, 0);
+    s = applyEvent(s, withdrawn("a1"), 0);
     expect(texts(s)).toEqual(["user:hi"]);
     expect(s.runs.get("r1")).toMatchObject({ state: "queued", activeNodeId: null });
     // The queued run's reply, a new node, streams as any does.
@@ -167,14 +165,7 @@ describe("stream chunks", () => {
   });
 
   it("keeps a written message when a withdrawal names it (a late or stray event)", () => {
-    const withdrawn = envelope("stream_withdrawn", {
-      turn_id: "t1",
-      run_id: "r1",
-      node_id: "a1",
-      seq: null,
-      payload: {},
-    });
-    const s = applyEvents(start(), [created(1, "a1"), chunk(2, 0, "Hi"), withdrawn], 0);
+    const s = applyEvents(start(), [created(1, "a1"), chunk(2, 0, "Hi"), withdrawn("a1")], 0);
     expect(texts(s)).toEqual(["assistant:Hi"]);
   });
 });
@@ -438,6 +429,13 @@ describe("snapshots", () => {
 describe("optimistic sends", () => {
   const userMessage = (id: string, turnId: string, text: string) =>
     transcriptMessage({ id, turnId, role: "user", text, state: "completed" });
+  /** The server's message_created for the send "hello" (clientMessageId c1). */
+  const sentHello = envelope("message_created", {
+    turn_id: "t1",
+    node_id: "u1",
+    seq: 1,
+    payload: { clientMessageId: "c1", message: userMessage("u1", "t1", "hello") },
+  });
 
   it("shows rapid sends in send order and replaces each with the server's message", () => {
     let s = start();
@@ -456,16 +454,7 @@ describe("optimistic sends", () => {
 
   it("matches a streamed user message to its bubble by clientMessageId before the POST answers", () => {
     let s = addLocalMessage(start(), { clientMessageId: "c1", text: "hello", now: 0 });
-    s = applyEvent(
-      s,
-      envelope("message_created", {
-        turn_id: "t1",
-        node_id: "u1",
-        seq: 1,
-        payload: { clientMessageId: "c1", message: userMessage("u1", "t1", "hello") },
-      }),
-      0,
-    );
+    s = applyEvent(s, sentHello, 0);
     expect(orderedMessages(s).map((m) => m.id)).toEqual(["u1"]);
     s = acknowledgeLocal(
       s,
@@ -480,19 +469,7 @@ describe("optimistic sends", () => {
     let s = addLocalMessage(start(), { clientMessageId: "c1", text: "hello", now: 0 });
     s = applyEvent(s, chunk(null, 0, "Hi"), 0);
     expect(orderedMessages(s).map((m) => m.id)).toEqual(["local:c1", "a1"]);
-    s = applyEvents(
-      s,
-      [
-        envelope("message_created", {
-          turn_id: "t1",
-          node_id: "u1",
-          seq: 1,
-          payload: { clientMessageId: "c1", message: userMessage("u1", "t1", "hello") },
-        }),
-        created(2, "a1", { turnId: "t1" }),
-      ],
-      0,
-    );
+    s = applyEvents(s, [sentHello, created(2, "a1", { turnId: "t1" })], 0);
     expect(orderedMessages(s).map((m) => [m.id, m.text])).toEqual([
       ["u1", "hello"],
       ["a1", "Hi"],
