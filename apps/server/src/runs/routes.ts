@@ -12,6 +12,7 @@ import { cancelRun, findRun, retryRun } from "./index.js";
 export function runRoutes(services: Services) {
   // Ownership: a run is visible through its conversation only.
   const ownedRun = async (c: { var: AppEnv["Variables"] }, id: string) => {
+    await services.runs.whenWritten(id);
     const run = await findRun(services, id);
     await findOwned(services, c.var.current!, run.conversationId);
     return run;

@@ -53,6 +53,8 @@ export class RunScheduler {
   private readonly kicking = new Map<string, Promise<void>>();
   /** Sends being written with their run started, by conversation: a later send there waits for it. */
   private readonly sending = new Map<string, Promise<SendOutcome>>();
+  /** The same sends by run: clients know the run from its streamed text before its row is written. */
+  private readonly unwrittenRuns = new Map<string, Promise<SendOutcome>>();
   /**
    * Conversations that may have a queued run this process has not claimed, with a count of kicks so that a claim
    * that saw no more queued runs does not clear a kick made after it began. On PGlite this process is the only one,
@@ -105,11 +107,21 @@ export class RunScheduler {
     const send = new UnwrittenSend(this.services, plan, run);
     const written = send.written.finally(() => {
       if (this.sending.get(conversationId) === written) this.sending.delete(conversationId);
+      this.unwrittenRuns.delete(run.id);
     });
     this.sending.set(conversationId, written);
+    this.unwrittenRuns.set(run.id, written);
     this.execute(run, false, () => {}, send);
     this.log.info({ runId: run.id, conversationId }, "run started");
     return written;
+  }
+
+  /**
+   * Settles once the run's row is written, when it belongs to a send started here and still being written
+   * (decisions/0042: a page may Stop a reply it sees streaming before then); at once for any other run.
+   */
+  async whenWritten(runId: string): Promise<void> {
+    await this.unwrittenRuns.get(runId)?.catch(() => {});
   }
 
   /** A run of the conversation is running, starting or may be queued in this process. */

@@ -441,6 +441,39 @@ describe("a send whose run starts before it is written", () => {
     expect(requestsFor("hello")).toHaveLength(2);
   });
 
+  it("Stop on a reply seen streaming before its run is written waits for the run, then stops it", async () => {
+    const { id, events } = await newConversation();
+    const gate = holdNextStartedSend();
+    const posting = post(id, { content: "/mock long kb=20 delay=20 chunk_size=50" });
+    await gate.arrived;
+    const early = await events.waitFor((e) => e.kind === "stream_chunk");
+    // The page knows the run from its text alone; its row is not written yet when the Stop reaches the route.
+    const runs = server.services.runs;
+    const whenWritten = runs.whenWritten.bind(runs);
+    const reached = new Promise<void>((resolve) =>
+      vi.spyOn(runs, "whenWritten").mockImplementation((runId) => {
+        resolve();
+        return whenWritten(runId);
+      }),
+    );
+    const stopping = client.post(`/api/runs/${early.run_id}/cancellation`);
+    let released = false;
+    const answeredEarly = stopping.then((response) => {
+      if (!released) throw new Error(`Stop answered ${response.status} before its run was written`);
+    });
+    await Promise.race([reached, answeredEarly]);
+    expect(await runsOf(id)).toEqual([]);
+    released = true;
+    gate.release();
+    const { run } = await posting;
+    expect(run.id).toBe(early.run_id);
+    const stopped = await stopping;
+    expect(stopped.status).toBe(200);
+    expect((await stopped.json()).state).toBe("canceled");
+    await events.waitFor((e) => e.kind === "run_canceled" && e.run_id === run.id);
+    expect((await runRow(run.id)).state).toBe("canceled");
+  });
+
   it("a send whose turn is taken before its batch (the conversation read before another send) runs queued, on the right prompt", async () => {
     const { id, events } = await newConversation();
     // While "two" was on its way (its conversation row read, its plan made), "one" was sent and answered.
