@@ -163,11 +163,9 @@ export async function executeRun(
       if ((await toolCall(scope, next)) === "waiting") return;
     }
   } catch (error) {
-    if (send?.pending || error instanceof NotStartedHere) {
-      // Stopped before the send was written (or it was written queued instead): nothing of the run is here to end.
-      await send?.queue();
-      return;
-    }
+    // Stopped before the send was written (`finally` queues it) or it was written queued instead: nothing of the
+    // run is here to end.
+    if (send?.pending || error instanceof NotStartedHere) return;
     if (signal.aborted && signal.reason === LEASE_LOST) {
       await services.streams.abandonRun(run.id).catch(() => {});
       return;
@@ -188,7 +186,7 @@ export async function executeRun(
     await endRun(services, run, { state: "failed", error: runError });
   } finally {
     clearInterval(heartbeat);
-    await send?.queue(); // it returned before writing anything (its conversation was deleted meanwhile)
+    await send?.queue(); // it stopped before writing anything: the send is written queued (once)
   }
 }
 

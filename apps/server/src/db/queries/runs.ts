@@ -98,11 +98,6 @@ const subjectQuery = builtOnce((db) =>
 export function runQueries(db: Db) {
   return {
     /**
-     * Moves the conversation's oldest queued run to running under this lease, unless one is running already; one
-     * statement that answers the whole row. A lost race is a no-op (the partial unique index), answered undefined.
-     * `moreQueued`: other runs of the conversation were queued behind it.
-     */
-    /**
      * Whether a send's run may not start before the send is written: another run of the conversation is queued or
      * running (waiting, or in another process), or a message with this clientMessageId was sent already.
      */
@@ -117,6 +112,11 @@ export function runQueries(db: Db) {
       return Boolean(row?.blocked);
     },
 
+    /**
+     * Moves the conversation's oldest queued run to running under this lease, unless one is running already; one
+     * statement that answers the whole row. A lost race is a no-op (the partial unique index), answered undefined.
+     * `moreQueued`: other runs of the conversation were queued behind it.
+     */
     async claimNext({
       conversationId,
       workerId,

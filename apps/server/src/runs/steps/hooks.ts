@@ -309,11 +309,6 @@ export interface PromptAdjustments {
   tools: Tool[];
 }
 
-/**
- * The hooks before a model call: `on_conversation_start` (the conversation's first turn, before its first model
- * call; its answer holds for that whole run) and `before_inference` (each model call). Answers "waiting" when one
- * is started, else how the call's prompt is adjusted (the static config when no hook says otherwise).
- */
 /** Whether a model call of this run may wait on a hook first. */
 export function declaresHooksBeforeModelCall(scope: RunScope): boolean {
   return Boolean(
@@ -322,6 +317,11 @@ export function declaresHooksBeforeModelCall(scope: RunScope): boolean {
   );
 }
 
+/**
+ * The hooks before a model call: `on_conversation_start` (the conversation's first turn, before its first model
+ * call; its answer holds for that whole run) and `before_inference` (each model call). Answers "waiting" when one
+ * is started, else how the call's prompt is adjusted (the static config when no hook says otherwise).
+ */
 export async function hooksBeforeModelCall(scope: RunScope): Promise<"waiting" | PromptAdjustments> {
   const modelCall = scope.steps.filter((s) => s.kind === "model_call" && s.state === "succeeded").length;
   const ran: { step: StepRow; fresh: boolean }[] = [];
