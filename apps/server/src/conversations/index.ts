@@ -157,7 +157,7 @@ export async function appendUserMessage(
     if (written.unmet === "lock") throw new NotFoundError("Conversation");
     return firstSend(services, row.id, input.clientMessageId!);
   }
-  return { message: send.message, run: presentRun(send.run) };
+  return { message: send.message, run: presentRun(written.run) };
 }
 
 /** A send planned but not yet written: its rows, its events, and the writes that make them (for one batch). */

@@ -213,6 +213,8 @@ describe("a send whose run starts before it is written", () => {
     expect(await runsOf(id)).toEqual([]);
     gate.release();
     const { message, run } = await posting;
+    // The answer tells the run as it is: started, not queued.
+    expect(run.state).toBe("running");
     await events.runsEnded(1);
 
     const persisted = await eventLog(id);
@@ -367,6 +369,7 @@ describe("a send whose run starts before it is written", () => {
     const second = await post(id, { content: "second" });
     // The run started here found the waiting run with its first reads: the send is written, queued, and no
     // provider request was made for it.
+    expect(second.run.state).toBe("queued");
     expect((await runRow(second.run.id)).state).toBe("queued");
     expect(requestsFor("second")).toEqual([]);
     expect((await runRow(first.run.id)).state).toBe("running");

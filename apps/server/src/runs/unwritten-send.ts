@@ -3,15 +3,18 @@ import type { RunRow } from "../conversations/present.js";
 import type { Database, WriteOutcome, Writes } from "../db/index.js";
 import type { Services } from "../services.js";
 
-/** How a send ended up written: as planned, or not at all (`unmet` names why: "lock", the conversation is gone). */
-export type SendOutcome = { ok: true } | { ok: false; unmet: string };
+/**
+ * How a send ended up written: with its run running (started here) or queued, or not at all (`unmet` names why:
+ * "lock", the conversation is gone).
+ */
+export type SendOutcome = { ok: true; run: RunRow } | { ok: false; unmet: string };
 
 /** Writes a send queued, as every send was before runs could start first, and publishes its events. */
 export async function writeQueued(database: Database, plan: PlannedSend): Promise<SendOutcome> {
   const written = await database.write(plan.writes());
   if (!written.ok) return { ok: false, unmet: written.unmet };
   plan.publish(written.rows.sendEvents);
-  return { ok: true };
+  return { ok: true, run: plan.run };
 }
 
 /** A started send that did not go on here: it was written queued (it runs from the queue), or not at all. */
@@ -75,7 +78,7 @@ export class UnwrittenSend {
     }
     if (outcome.ok) {
       this.settled = true;
-      this.answer({ ok: true });
+      this.answer({ ok: true, run: this.run });
       return true;
     }
     if (outcome.unmet === "startsNow") {
