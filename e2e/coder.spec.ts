@@ -4,9 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Locator, Page } from "@playwright/test";
+import { freePort } from "../apps/server/src/testing/ports";
 import { Api } from "./api";
 import { collectErrors, expect, OWNER, test } from "./fixtures";
-import { freePort, Instance } from "./instance";
+import { Instance } from "./instance";
 import { ChatPage } from "./pages/chat";
 
 /**

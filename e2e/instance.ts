@@ -1,23 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 
 const bundle = path.join(import.meta.dirname, "../apps/server/dist/main.js");
-
-/** A port free on 127.0.0.1 now, for an instance that must come back on the same address after a restart. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A real Cybros process on its own data folder and a free port, as a person would run it. */
 export class Instance {

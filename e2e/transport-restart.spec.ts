@@ -1,6 +1,7 @@
+import { freePort } from "../apps/server/src/testing/ports";
 import { Api } from "./api";
 import { collectErrors, OWNER } from "./fixtures";
-import { freePort, Instance } from "./instance";
+import { Instance } from "./instance";
 import { ChatPage } from "./pages/chat";
 import { expect, expectConverged, setAppFlags, test } from "./transport";
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { freePort } from "./processes.js";
+import { freePort } from "../../apps/server/src/testing/ports.js";
 
 export interface PostgresServer {
   /** Admin URL (the postgres database); scenarios create their own databases from it. */

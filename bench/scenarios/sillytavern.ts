@@ -3,16 +3,9 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../../apps/server/src/testing/ports.js";
 import { Api } from "../lib/client.js";
-import {
-  freePort,
-  type MockProcess,
-  ResourceWatch,
-  resultsDir,
-  type Spawned,
-  spawnNode,
-  startMock,
-} from "../lib/processes.js";
+import { type MockProcess, ResourceWatch, resultsDir, type Spawned, spawnNode, startMock } from "../lib/processes.js";
 import type { Metric, Scenario, ScenarioContext } from "../lib/report.js";
 import { epochNow, round, summarize } from "../lib/stats.js";
 import { mockRequests } from "../lib/world.js";

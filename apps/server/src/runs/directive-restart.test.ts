@@ -1,6 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
@@ -10,6 +9,7 @@ import { repoRoot } from "../config.js";
 import { agentsAllowing } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import { OWNER } from "../testing/harness.js";
+import { freePort } from "../testing/ports.js";
 
 const nexusBin = path.join(repoRoot, "node_modules/.bin/cybros-nexus");
 const children: ChildProcess[] = [];
@@ -42,14 +42,6 @@ async function spawnServer(env: Record<string, string>): Promise<{ url: string; 
     });
   });
   return { url, child };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function signedIn(url: string, setup: boolean) {
