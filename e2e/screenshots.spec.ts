@@ -128,11 +128,12 @@ test.describe(`screenshots (${REASON})`, () => {
     const api = new Api(page, instance.url);
     const chat = new ChatPage(page);
     try {
-      // A Coder whose `touch` waits for approval, a hook that fails, and a workspace on a fresh repository.
+      // A Coder (with git_log) whose `touch` waits for approval, a hook that fails, and a workspace on a fresh
+      // repository.
       const repo = tempRepo();
       const { id, agentId } = await api.agentConversation("Shot coder", {
         "hooks/mood.sh": "#!/bin/sh\necho 'mood service unreachable: connection refused' >&2\nexit 3\n",
-        "agent.yml": `${CODER_YML}hooks:\n  before_inference: hooks/mood.sh\n`,
+        "agent.yml": `${CODER_YML.replace("edit_file]", "edit_file, git_log]")}hooks:\n  before_inference: hooks/mood.sh\n`,
       });
       await api.call("PUT", `/api/policies/agents/${agentId}`, { commands: { ask: ["touch"] } });
       await api.call("PATCH", `/api/conversations/${id}`, { title: "Tidy up the notes" });
@@ -190,6 +191,21 @@ test.describe(`screenshots (${REASON})`, () => {
       }
       await chat.approvalPanel(chat.latestToolCard).getByRole("button", { name: "Approve" }).click();
       await chat.expectCompletedReply("Tool results: bash:");
+
+      // A card with no view of its own whose command printed live: the result, the raw output behind a button.
+      for (const size of SIZES) {
+        const user = await sizedPage(browser, instance.url, size, state);
+        const shown = new ChatPage(user);
+        await shown.open(id);
+        await shown.send(call("git_log", {}));
+        await shown.expectCompletedReply("Tool results: git_log:");
+        const history = shown.latestToolCard;
+        if ((await history.getAttribute("open")) === null) await history.locator("summary").click();
+        await expect(history.getByRole("button", { name: "Show what the command printed" })).toBeVisible();
+        await history.scrollIntoViewIfNeeded();
+        await capture(user, size.name, "16-command-card");
+        await user.context().close();
+      }
     } finally {
       removeTempFolders();
     }

@@ -1,5 +1,5 @@
 import { AlertCircle, CheckCircle2, ChevronRight, CircleSlash, Loader2, ShieldAlert } from "lucide-react";
-import { memo, useEffect, useState } from "react";
+import { memo, type ReactNode, useEffect, useState } from "react";
 import { cn } from "../ui";
 import type { ToolPart } from "./reconciler";
 import { useDirectiveOutput, useToolHost } from "./toolHost";
@@ -26,7 +26,10 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
   const done = part.state === "error" || part.state === "completed";
   const asking = !done && part.approval !== undefined;
   const territory = part.directive?.territory;
-  const printing = !done && (output?.chunks.length ?? 0) > 0;
+  const printed = (output?.chunks.length ?? 0) > 0;
+  const printing = !done && printed;
+  // A finished command's result says what it printed, in the tool's words: the raw output is one click away.
+  const resultSaysIt = done && !failed && part.result !== undefined;
   const attention = asking || printing || (!done && part.name === "bash" && part.directive !== undefined);
   const [open, setOpen] = useState(attention);
   useEffect(() => {
@@ -116,13 +119,18 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
           <>
             <p className="font-mono text-xs text-fg-subtle">{part.name}</p>
             <Payload label="Arguments" value={part.args} />
-            {output && output.chunks.length > 0 ? <OutputPane part={part} view={output} /> : null}
+            {printed && output && !resultSaysIt ? <OutputPane part={part} view={output} /> : null}
             {failed ? (
               <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
             ) : part.result !== undefined ? (
               <Payload label="Result" value={part.result} />
             ) : !done && !asking ? (
               <p className="text-xs text-fg-subtle">Waiting for the result…</p>
+            ) : null}
+            {printed && output && resultSaysIt ? (
+              <Revealed label="Show what the command printed">
+                <OutputPane part={part} view={output} />
+              </Revealed>
             ) : null}
           </>
         )}
@@ -133,6 +141,16 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
 
 /** The call as the model made it and what it got back, behind a button under a tool's own view. */
 function RawCall({ part }: { part: ToolPart }) {
+  return (
+    <Revealed label={`Show the call (${part.name})`}>
+      <Payload label="Arguments" value={part.args} />
+      {part.result !== undefined ? <Payload label="Result" value={part.result} /> : null}
+    </Revealed>
+  );
+}
+
+/** Secondary detail behind a quiet button, shown for good once asked for. */
+function Revealed({ label, children }: { label: string; children: ReactNode }) {
   const [shown, setShown] = useState(false);
   if (!shown) {
     return (
@@ -141,16 +159,11 @@ function RawCall({ part }: { part: ToolPart }) {
         onClick={() => setShown(true)}
         className="text-xs text-fg-subtle hover:text-fg hover:underline"
       >
-        Show the call ({part.name})
+        {label}
       </button>
     );
   }
-  return (
-    <div className="space-y-3">
-      <Payload label="Arguments" value={part.args} />
-      {part.result !== undefined ? <Payload label="Result" value={part.result} /> : null}
-    </div>
-  );
+  return <div className="space-y-3">{children}</div>;
 }
 
 function firstLine(text: string | undefined): string {
