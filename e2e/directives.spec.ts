@@ -41,6 +41,33 @@ async function coderInRepo(page: Page, baseUrl: string) {
   return { api, chat, repo, id, agentId };
 }
 
+test("a first command with no workspace set makes a scratch folder, and the header shows it while the run goes on", async ({
+  signedIn: page,
+  instance,
+  consoleErrors,
+}) => {
+  const api = new Api(page, instance.url);
+  const chat = new ChatPage(page);
+  const { id } = await api.agentConversation(`Coder ${randomUUID().slice(0, 8)}`, { "agent.yml": CODER_YML });
+  await chat.open(id);
+  await expect(chat.composer).toBeEnabled();
+  await expect(chat.workspace).toHaveCount(0);
+
+  // Two commands in one turn: the header shows the folder the first made while the second still runs.
+  await chat.send(
+    `${call("bash", { command: "pwd" })}\nbash ${JSON.stringify({ command: "printf 'second\\n'; sleep 30" })}`,
+  );
+  const second = chat.latestToolCard;
+  await expect(chat.outputPane(second)).toContainText("second");
+  await expect(chat.workspace).toContainText("Scratch folder");
+  await expect(second).toHaveAttribute("data-tool-state", "running");
+  await expect(chat.workspace).toContainText(await localTerritoryName(api));
+  await expect(chat.workspace).toHaveAttribute("data-workspace", "");
+  await chat.stopButton.click();
+  await chat.expectSettled();
+  expect(consoleErrors).toEqual([]);
+});
+
 test("a command streams into its card while it runs; Stop ends it and its processes", async ({
   signedIn: page,
   instance,

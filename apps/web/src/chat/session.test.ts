@@ -386,4 +386,35 @@ describe("a conversation started by its first message", () => {
     await push([result(3, "workspace_set")]);
     expect(onWorkspaceChanged).toHaveBeenCalledTimes(1);
   });
+
+  it("says a machine was used when a call that ran as a directive ends: its first may have made a scratch workspace", async () => {
+    const onMachineUsed = vi.fn();
+    const onWorkspaceChanged = vi.fn();
+    const { session, push } = open(fakeApi(), undefined, { onMachineUsed, onWorkspaceChanged });
+    await session.start();
+    const result = (seq: number, name: string, onMachine: boolean) =>
+      envelope("tool_result", {
+        turn_id: "t1",
+        run_id: "r1",
+        node_id: `task${seq}`,
+        seq,
+        payload: {
+          messageId: "a1",
+          part: toolPart({
+            id: `task${seq}`,
+            name,
+            state: "completed",
+            ...(onMachine ? { directive: { id: `d${seq}`, territory: "This computer" } } : {}),
+          }),
+        },
+      });
+    await push([result(1, "memory_search", false)]);
+    expect(onMachineUsed).not.toHaveBeenCalled();
+    await push([result(2, "bash", true)]);
+    expect(onMachineUsed).toHaveBeenCalledTimes(1);
+    // workspace_set says more: the workspace changed.
+    await push([result(3, "workspace_set", true)]);
+    expect(onMachineUsed).toHaveBeenCalledTimes(1);
+    expect(onWorkspaceChanged).toHaveBeenCalledTimes(1);
+  });
 });

@@ -64,6 +64,11 @@ export interface ChatSessionOptions {
   onConversationUpdated?: () => void;
   /** A workspace_set call finished: the conversation's workspace (its header) may have changed. */
   onWorkspaceChanged?: () => void;
+  /**
+   * Another call that ran on a machine (a directive) finished: the first one of a conversation without a workspace
+   * made it a scratch folder there, which its header should now show.
+   */
+  onMachineUsed?: () => void;
   /** A message was accepted or a run changed state: lists ordered by activity may have moved. */
   onActivity?: () => void;
   /**
@@ -233,9 +238,9 @@ export class ChatSession implements ToolHost {
     const before = this.view.chat;
     const chat = applyEvents(before, batch, this.now());
     if (batch.some((e) => e.kind === "conversation_updated")) this.options.onConversationUpdated?.();
-    if (batch.some((e) => e.kind === "tool_result" && e.payload.part.name === "workspace_set")) {
-      this.options.onWorkspaceChanged?.();
-    }
+    const results = batch.filter((e) => e.kind === "tool_result").map((e) => e.payload.part);
+    if (results.some((part) => part.name === "workspace_set")) this.options.onWorkspaceChanged?.();
+    else if (results.some((part) => part.directive !== undefined)) this.options.onMachineUsed?.();
     if (batch.some((e) => e.kind.startsWith("run_") && e.kind !== "run_heartbeat")) this.options.onActivity?.();
     this.set({ chat, connection: this.transport?.snapshot ?? this.view.connection });
     if (chat.resync && !before.resync) this.log.warn("gap", "Stream gap found; refetching the messages page", {});

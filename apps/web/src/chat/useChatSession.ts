@@ -1,4 +1,4 @@
-import type { EventEnvelope } from "@cybros/protocol";
+import type { ConversationDetail, EventEnvelope } from "@cybros/protocol";
 import { useQueryClient } from "@tanstack/react-query";
 import { useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { conversationKeys } from "../conversations/queries";
@@ -47,6 +47,11 @@ export function useChatSession(conversationId: string, started?: ChatSessionOpti
         refreshLists();
       },
       onWorkspaceChanged: () => void client.invalidateQueries({ queryKey: conversationKeys.detail(conversationId) }),
+      onMachineUsed: () => {
+        const detail = client.getQueryData<ConversationDetail>(conversationKeys.detail(conversationId));
+        if (detail && !detail.workspace)
+          void client.invalidateQueries({ queryKey: conversationKeys.detail(conversationId) });
+      },
       onActivity: refreshLists,
     });
     setSession(created);
