@@ -88,6 +88,34 @@ test("edit SOUL.md in the browser, see the version and its diff in History, reve
   expect(consoleErrors.filter((e) => !/status of 422/.test(e))).toEqual([]);
 });
 
+test("add a file in the browser: a new skill is saved as a version and its agent lists it", async ({
+  signedIn: page,
+  consoleErrors,
+}) => {
+  const agents = new AgentsPage(page);
+  await agents.open();
+  await agents.create(`Adder ${uniqueSuffix()}`);
+  await page.getByRole("button", { name: "New file" }).click();
+  await page.getByLabel("Path").fill("skills/packing/SKILL.md");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByText("New, unsaved")).toBeVisible();
+  await agents
+    .editor("skills/packing/SKILL.md")
+    .fill("---\nname: packing\ndescription: Packing lists for trips\n---\n\nList clothes by day, then the rest.\n");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText(/^Saved skills\/packing\/SKILL\.md as [0-9a-f]{7}$/)).toBeVisible();
+  await expect(page.getByText("New, unsaved")).toHaveCount(0);
+
+  // After a reload it is one of the agent's files, and History has its version.
+  await page.reload();
+  // Its name alone is not unique (the profile has skills of its own): pick it by its path.
+  await page.getByRole("navigation", { name: "Agent files" }).getByTitle("skills/packing/SKILL.md").click();
+  await expect(agents.editor("skills/packing/SKILL.md")).toHaveValue(/Packing lists for trips/);
+  const versions = await agents.openHistory();
+  await expect(versions.getByRole("listitem").first()).toContainText("Add skills/packing/SKILL.md");
+  expect(consoleErrors).toEqual([]);
+});
+
 test("delete an agent after confirming: it leaves the list, its conversation stays readable", async ({
   signedIn: page,
   consoleErrors,

@@ -1,9 +1,9 @@
 import type { AgentStatus } from "@cybros/protocol";
-import { AlertTriangle, FileCode2, FileText, Folder, GitCommitHorizontal, Undo2 } from "lucide-react";
+import { AlertTriangle, FileCode2, FileText, Folder, GitCommitHorizontal, Plus, Undo2 } from "lucide-react";
 import { useEffect, useId, useMemo, useState } from "react";
 import { Link } from "react-router";
 import { ApiError, errorMessage } from "../lib/api";
-import { Badge, Button, Card, ConfirmDialog, cn, Input, LoadError, Section, Skeleton, useToast } from "../ui";
+import { Badge, Button, Card, ConfirmDialog, cn, Field, Input, LoadError, Section, Skeleton, useToast } from "../ui";
 import { CodeEditor } from "./CodeEditor";
 import { languageOf } from "./highlight";
 import {
@@ -20,7 +20,11 @@ export function AgentFiles({ agentId }: { agentId: string }) {
   const files = useAgentFiles(agentId);
   const [selected, setSelected] = useState<string | null>(null);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
-  const paths = files.data?.files.map((f) => f.path) ?? [];
+  // Files added here and not saved yet: in the tree and the editor, on disk only once saved.
+  const [added, setAdded] = useState<string[]>([]);
+  const stored = files.data?.files.map((f) => f.path) ?? [];
+  const unsavedNew = added.filter((path) => !stored.includes(path));
+  const paths = [...stored, ...unsavedNew].sort();
   const current =
     selected && paths.includes(selected) ? selected : (paths.find((p) => p === "agent.yml") ?? paths[0] ?? null);
   const editable = files.data?.editable ?? false;
@@ -60,13 +64,30 @@ export function AgentFiles({ agentId }: { agentId: string }) {
       ) : (
         <div className="@container">
           <Card className="overflow-hidden @2xl:grid @2xl:grid-cols-[220px_1fr]">
-            <FileTree paths={paths} current={current} changed={new Set(Object.keys(drafts))} onSelect={setSelected} />
+            <div className="flex flex-col border-b border-line bg-sidebar @2xl:border-r @2xl:border-b-0">
+              <FileTree
+                paths={paths}
+                current={current}
+                changed={new Set([...Object.keys(drafts), ...unsavedNew])}
+                onSelect={setSelected}
+              />
+              {editable ? (
+                <NewFile
+                  existing={paths}
+                  onAdd={(path) => {
+                    setAdded((all) => [...all, path]);
+                    setSelected(path);
+                  }}
+                />
+              ) : null}
+            </div>
             {current ? (
               <FileEditor
                 key={current}
                 agentId={agentId}
                 path={current}
                 editable={editable}
+                isNew={unsavedNew.includes(current)}
                 draft={drafts[current]}
                 onDraft={(text) =>
                   setDrafts((all) => {
@@ -74,6 +95,7 @@ export function AgentFiles({ agentId }: { agentId: string }) {
                     return text === null ? rest : { ...rest, [current]: text };
                   })
                 }
+                onDiscardNew={() => setAdded((all) => all.filter((path) => path !== current))}
               />
             ) : (
               <p className="p-6 text-sm text-fg-subtle">This agent has no files.</p>
@@ -114,10 +136,7 @@ function FileTree({
     return out;
   }, [paths]);
   return (
-    <nav
-      aria-label="Agent files"
-      className="flex max-h-48 flex-col gap-0.5 overflow-y-auto border-b border-line bg-sidebar p-2 @2xl:max-h-none @2xl:border-r @2xl:border-b-0"
-    >
+    <nav aria-label="Agent files" className="flex max-h-48 flex-col gap-0.5 overflow-y-auto p-2 @2xl:max-h-none">
       {rows.map((row) =>
         "folder" in row ? (
           <div
@@ -160,20 +179,91 @@ function FileTree({
   );
 }
 
+/** A path for a file the agent does not have yet: relative, inside its folder, not hidden (the loader skips those). */
+function newFileProblem(path: string, existing: string[]): string | null {
+  if (!path) return "is required";
+  const parts = path.split("/");
+  if (path.startsWith("/") || parts.includes("..")) return "must be relative to the agent's folder, without ..";
+  if (parts.some((part) => part === "" || part === ".")) return "has an empty part";
+  if (parts.some((part) => part.startsWith("."))) return "must not name a hidden file or folder";
+  if (existing.includes(path)) return "is already a file of this agent";
+  if (existing.some((file) => file.startsWith(`${path}/`))) return "is a folder of this agent";
+  return null;
+}
+
+/** "New file": a path, then an empty editor for it; the file exists once saved. */
+function NewFile({ existing, onAdd }: { existing: string[]; onAdd: (path: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [path, setPath] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  if (!open) {
+    return (
+      <div className="border-t border-line p-2">
+        <Button size="sm" variant="ghost" icon={<Plus aria-hidden className="size-4" />} onClick={() => setOpen(true)}>
+          New file
+        </Button>
+      </div>
+    );
+  }
+  const close = () => {
+    setOpen(false);
+    setPath("");
+    setError(null);
+  };
+  return (
+    <form
+      className="flex flex-col gap-2 border-t border-line p-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const wanted = path.trim();
+        const problem = newFileProblem(wanted, existing);
+        if (problem) return setError(problem);
+        onAdd(wanted);
+        close();
+      }}
+    >
+      <Field label="Path" error={error} hint="In the agent's folder, e.g. skills/notes/SKILL.md">
+        <Input
+          autoFocus
+          value={path}
+          onChange={(e) => {
+            setPath(e.target.value);
+            setError(null);
+          }}
+          className="h-9 font-mono text-xs"
+        />
+      </Field>
+      <div className="flex gap-2">
+        <Button type="submit" size="sm" variant="primary">
+          Add
+        </Button>
+        <Button size="sm" variant="ghost" onClick={close}>
+          Cancel
+        </Button>
+      </div>
+    </form>
+  );
+}
+
 function FileEditor({
   agentId,
   path,
   editable,
+  isNew,
   draft,
   onDraft,
+  onDiscardNew,
 }: {
   agentId: string;
   path: string;
   editable: boolean;
+  /** Added in the tree, not saved yet: nothing to load, and Save creates it. */
+  isNew: boolean;
   draft: string | undefined;
   onDraft: (text: string | null) => void;
+  onDiscardNew: () => void;
 }) {
-  const file = useAgentFile(agentId, path);
+  const file = useAgentFile(agentId, isNew ? null : path);
   const save = useSaveAgentFile(agentId);
   const toast = useToast();
   const [message, setMessage] = useState("");
@@ -181,13 +271,13 @@ function FileEditor({
   const errorId = useId();
   const saved = file.data?.content ?? "";
   const text = draft ?? saved;
-  const dirty = draft !== undefined && draft !== saved;
-  const canEdit = editable && file.data?.editable === true;
+  const dirty = isNew || (draft !== undefined && draft !== saved);
+  const canEdit = editable && (isNew || file.data?.editable === true);
 
   const onSave = () => {
     setError(null);
     save.mutate(
-      { path, content: text, message: message.trim() || undefined },
+      { path, content: text, message: message.trim() || (isNew ? `Add ${path}` : undefined) },
       {
         onSuccess: (result) => {
           onDraft(null);
@@ -199,16 +289,16 @@ function FileEditor({
     );
   };
 
-  if (file.isPending) return <Skeleton className="m-4 h-64 rounded-lg" />;
-  if (file.isError) return <LoadError message={errorMessage(file.error)} onRetry={() => file.refetch()} />;
-  if (file.data.content === null) {
+  if (!isNew && file.isPending) return <Skeleton className="m-4 h-64 rounded-lg" />;
+  if (!isNew && file.isError) return <LoadError message={errorMessage(file.error)} onRetry={() => file.refetch()} />;
+  if (!isNew && file.data?.content === null) {
     return <p className="p-6 text-sm text-fg-subtle">{path} is binary or too large to show.</p>;
   }
   return (
     <div className="flex min-w-0 flex-col gap-3 p-3 @2xl:p-4">
       <div className="flex items-center gap-2">
         <h3 className="min-w-0 truncate font-mono text-sm text-fg">{path}</h3>
-        {dirty ? <Badge tone="accent">Unsaved</Badge> : null}
+        {isNew ? <Badge tone="accent">New, unsaved</Badge> : dirty ? <Badge tone="accent">Unsaved</Badge> : null}
         {canEdit ? null : <Badge>Read-only</Badge>}
       </div>
       <CodeEditor
@@ -242,7 +332,7 @@ function FileEditor({
         >
           <Input
             aria-label="Commit message"
-            placeholder={`Edit ${path}`}
+            placeholder={`${isNew ? "Add" : "Edit"} ${path}`}
             value={message}
             onChange={(e) => setMessage(e.target.value)}
             className="h-9 min-w-0 flex-1 basis-48"
@@ -253,10 +343,11 @@ function FileEditor({
             onClick={() => {
               onDraft(null);
               setError(null);
+              if (isNew) onDiscardNew();
             }}
             icon={<Undo2 aria-hidden className="size-4" />}
           >
-            Undo edits
+            {isNew ? "Discard" : "Undo edits"}
           </Button>
           <Button type="submit" variant="primary" disabled={!dirty} busy={save.isPending}>
             Save
