@@ -30,6 +30,7 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
   const printing = !done && printed;
   // A finished command's result says what it printed, in the tool's words: the raw output is one click away.
   const resultSaysIt = done && !failed && part.result !== undefined;
+  const pane = printed && output ? <OutputPane part={part} view={output} /> : null;
   const attention = asking || printing || (!done && part.name === "bash" && part.directive !== undefined);
   const [open, setOpen] = useState(attention);
   useEffect(() => {
@@ -119,7 +120,7 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
           <>
             <p className="font-mono text-xs text-fg-subtle">{part.name}</p>
             <Payload label="Arguments" value={part.args} />
-            {printed && output && !resultSaysIt ? <OutputPane part={part} view={output} /> : null}
+            {resultSaysIt ? null : pane}
             {failed ? (
               <Payload label="Error" value={part.error ?? "The tool failed."} tone="danger" />
             ) : part.result !== undefined ? (
@@ -127,11 +128,7 @@ export const ToolCallCard = memo(function ToolCallCard({ part }: { part: ToolPar
             ) : !done && !asking ? (
               <p className="text-xs text-fg-subtle">Waiting for the result…</p>
             ) : null}
-            {printed && output && resultSaysIt ? (
-              <Revealed label="Show what the command printed">
-                <OutputPane part={part} view={output} />
-              </Revealed>
-            ) : null}
+            {pane && resultSaysIt ? <Revealed label="Show what the command printed">{pane}</Revealed> : null}
           </>
         )}
       </div>
