@@ -17,7 +17,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { defaultAccount } from "../accounts/index.js";
 import { directiveLogChunks, directives, enrollmentTokens, territories } from "../db/schema.js";
-import { startSignedIn, startTestServer, type TestClient, type TestServer, usingPostgres } from "../testing/harness.js";
+import {
+  describeOnPostgres,
+  startSignedIn,
+  startTestServer,
+  type TestClient,
+  type TestServer,
+} from "../testing/harness.js";
 import {
   cancelDirective,
   createDirective,
@@ -530,11 +536,7 @@ describe("Conduits API, driven as a Nexus drives it", () => {
   });
 });
 
-if (!usingPostgres) {
-  console.log("Skipping the two-process Conduits test: set CYBROS_TEST_DATABASE_URL to run it on PostgreSQL.");
-}
-
-describe.runIf(usingPostgres)("Conduits across two server processes on one PostgreSQL database", () => {
+describeOnPostgres("Conduits across two server processes on one PostgreSQL database", () => {
   const servers: TestServer[] = [];
   afterAll(async () => {
     for (const server of servers.reverse()) await server.close();

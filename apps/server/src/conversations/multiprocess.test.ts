@@ -1,6 +1,13 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { EventStreamReader } from "../testing/events.js";
-import { OWNER, startSignedIn, startTestServer, type TestServer, usingPostgres } from "../testing/harness.js";
+import {
+  describeOnPostgres,
+  OWNER,
+  startSignedIn,
+  startTestServer,
+  type TestServer,
+  usingPostgres,
+} from "../testing/harness.js";
 
 if (!usingPostgres) {
   console.info(
@@ -8,7 +15,7 @@ if (!usingPostgres) {
   );
 }
 
-describe.runIf(usingPostgres)("two server processes on one PostgreSQL database", () => {
+describeOnPostgres("two server processes on one PostgreSQL database", () => {
   const servers: TestServer[] = [];
   afterAll(async () => {
     for (const server of servers.reverse()) await server.close();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer, usingPostgres } from "../testing/harness.js";
+import { describeOnPostgres, startTestServer, type TestServer, usingPostgres } from "../testing/harness.js";
 import { type PeriodicTask, runTick, startPeriodicTasks } from "./periodic.js";
 
 const servers: TestServer[] = [];
@@ -74,7 +74,7 @@ if (!usingPostgres) {
   console.info("periodic.test.ts: two processes on one database need PostgreSQL; that case runs in its suite");
 }
 
-describe.runIf(usingPostgres)("periodic tasks on one PostgreSQL database from two processes", () => {
+describeOnPostgres("periodic tasks on one PostgreSQL database from two processes", () => {
   it("runs one tick of a task at a time: the other process skips while one holds it", async () => {
     const a = await start();
     const b = await start(a.config.databaseUrl);

@@ -13,6 +13,7 @@ import { contentText } from "../mock-llm/replies.js";
 import { agentsRequiringApproval, defaultAssistantId } from "../testing/agents.js";
 import { EventStreamReader } from "../testing/events.js";
 import {
+  describeOnPostgres,
   OWNER,
   startSignedIn,
   startTestServer,
@@ -592,7 +593,7 @@ if (!usingPostgres) {
   console.info("started-send.test.ts: the two-process case runs in the PostgreSQL suite");
 }
 
-describe.runIf(usingPostgres)("a started send on one of two processes sharing a PostgreSQL database", () => {
+describeOnPostgres("a started send on one of two processes sharing a PostgreSQL database", () => {
   it("a send on B while A runs the conversation's run is written queued, and runs after it, in turn", async () => {
     const b = await startTestServer({ databaseUrl: server.config.databaseUrl, env: { CYBROS_AGENTS_DIR: agentsDir } });
     try {

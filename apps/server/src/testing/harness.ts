@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { describe } from "vitest";
 import { type Config, loadConfig } from "../config.js";
 import { type Database, openDatabase } from "../db/index.js";
 import { createLogger, type Logger } from "../log.js";
@@ -21,6 +22,15 @@ export interface TestServer extends Server {
 }
 
 export const usingPostgres = Boolean(process.env.CYBROS_TEST_DATABASE_URL);
+
+/**
+ * `describe` for tests of several server processes on one PostgreSQL database. Without CYBROS_TEST_DATABASE_URL
+ * they are skipped, and the run prints why.
+ */
+export function describeOnPostgres(title: string, tests: () => void): void {
+  if (!usingPostgres) console.log(`Skipping "${title}": set CYBROS_TEST_DATABASE_URL to run it on PostgreSQL.`);
+  describe.runIf(usingPostgres)(title, tests);
+}
 
 async function createScratchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `cybros_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
